@@ -1,0 +1,153 @@
+/*
+ * brainsim.h - public C API of libbrainsim.
+ *
+ * The library owns all memory.  A simulator is created from an experiment
+ * (YAML file or text), advanced step by step along the experiment's
+ * schedule, queried into caller-owned buffers, and destroyed.  Every
+ * function returns a bs_status; bs_strerror() names the status and
+ * bs_error() gives the detailed message of the last failure of a simulator.
+ *
+ * MPI: the library initialises MPI itself when the caller has not
+ * (MPI_Init_thread with MPI_THREAD_FUNNELED) and then finalises it at exit.
+ * Every rank of MPI_COMM_WORLD must call bs_create, bs_step and
+ * bs_destroy collectively.  Without mpirun the run is one rank.
+ *
+ * Instances share no mutable state: two simulators in one process are
+ * independent.
+ */
+#ifndef BRAINSIM_H
+#define BRAINSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BS_VERSION_STRING "0.1.0"
+
+typedef enum bs_status {
+    BS_OK = 0,
+    BS_ERR_ARG,        /* an argument is invalid (NULL, out of range) */
+    BS_ERR_NOMEM,      /* the pool or a setup buffer could not be allocated */
+    BS_ERR_PARSE,      /* the experiment is malformed or inconsistent */
+    BS_ERR_IO,         /* a file could not be read or written */
+    BS_ERR_MPI,        /* an MPI or NCCL call failed */
+    BS_ERR_CUDA,       /* a CUDA call or kernel failed */
+    BS_ERR_CAPACITY,   /* a reserved buffer (plastic store) is full */
+    BS_ERR_BACKEND,    /* the requested backend is not usable */
+    BS_ERR_CHECKPOINT, /* a checkpoint file is invalid or inconsistent */
+    BS_ERR_STATE,      /* the call is not valid in the current state */
+    BS_ERR_NOTFOUND,   /* a named area, stimulus or fiber does not exist */
+    BS_ERR_LIMIT       /* the experiment exceeds a size limit of brainsim */
+} bs_status;
+
+typedef struct bs_sim bs_sim;
+
+typedef enum bs_backend_kind {
+    BS_BACKEND_AUTO = 0,
+    BS_BACKEND_CPU,
+    BS_BACKEND_CUDA
+} bs_backend_kind;
+
+typedef struct bs_options {
+    bs_backend_kind backend;     /* default BS_BACKEND_AUTO */
+    int n_threads;               /* OpenMP threads per rank; 0: runtime default */
+    const char *out_path;        /* output HDF5 file; NULL: no output file */
+    uint64_t plastic_capacity;   /* entries per fiber per rank; 0: planned */
+    int quiet;                   /* 1: no log lines on stderr */
+} bs_options;
+
+/* Fills *opt with the defaults.  This function can't fail. */
+void bs_options_init(bs_options *opt);
+
+/* Name of a status ("invalid argument", ...).  Never returns NULL. */
+const char *bs_strerror(bs_status status);
+
+/*
+ * Creates a simulator from an experiment file (bs_create_from_file; path
+ * NULL means the built-in default experiment) or text
+ * (bs_create_from_text; name is used in error messages, NULL means
+ * "<text>").  Collective over MPI_COMM_WORLD.  On success *out owns every
+ * buffer of the run.  On error *out is NULL and, when err is not NULL, a
+ * message naming what is wrong and where is written to err (err_len bytes).
+ */
+bs_status bs_create_from_file(const char *path, const bs_options *opt,
+                              bs_sim **out, char *err, size_t err_len);
+bs_status bs_create_from_text(const char *text, const char *name,
+                              const bs_options *opt, bs_sim **out,
+                              char *err, size_t err_len);
+
+/*
+ * Advances up to n_steps steps of the schedule (schedule operations that are
+ * not steps, such as fix or inhibit, are applied on the way).  *n_done, when
+ * not NULL, receives the steps actually taken (fewer at the schedule's end).
+ * Collective.  On error the simulator keeps its last consistent state and
+ * bs_error() says what failed.
+ */
+bs_status bs_step(bs_sim *sim, uint64_t n_steps, uint64_t *n_done);
+
+/* Runs the schedule to its end.  Collective. */
+bs_status bs_run(bs_sim *sim);
+
+/* Steps taken so far, and steps in the whole schedule.  Can't fail. */
+uint64_t bs_steps_done(const bs_sim *sim);
+uint64_t bs_steps_total(const bs_sim *sim);
+
+/* Number of areas; the name (NULL) and cap k (0) of area i, or the values
+ * in parentheses when i is out of range. */
+int bs_n_areas(const bs_sim *sim);
+const char *bs_area_name(const bs_sim *sim, int i);
+uint64_t bs_area_k(const bs_sim *sim, int i);
+
+/*
+ * Copies the current winners of `area` (ascending global ids) into ids[],
+ * which holds cap elements; *n receives k or 0 when the area has not fired
+ * yet.  BS_ERR_NOTFOUND for an unknown area, BS_ERR_ARG when cap < k.
+ */
+bs_status bs_winners(const bs_sim *sim, const char *area, uint64_t *ids,
+                     size_t cap, size_t *n);
+
+/* Number of distinct neurons of `area` that have ever fired. */
+bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support);
+
+/* The backend in use ("cpu" or "cuda") and why auto fell back ("" if not). */
+const char *bs_backend_name(const bs_sim *sim);
+const char *bs_fallback_reason(const bs_sim *sim);
+
+/* Bytes of the host and device pools of this rank. */
+size_t bs_pool_bytes(const bs_sim *sim, int device);
+
+/*
+ * Plans the pools of an experiment (file at path; NULL: the built-in
+ * default) on n_ranks ranks without allocating or running anything, and
+ * prints to `out` every rank's host pool bytes and the manifest of the
+ * largest rank.  *max_bytes, when not NULL, receives the largest rank's
+ * pool bytes: what bs_create then allocates on that rank.  Not collective
+ * (no MPI).  Errors as bs_create_from_file.
+ */
+bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
+                  FILE *out, size_t *max_bytes, char *err, size_t err_len);
+
+/* This process's rank and the number of ranks (MPI_COMM_WORLD),
+ * initialising MPI if needed.  BS_ERR_MPI when MPI cannot start. */
+bs_status bs_world(int *rank, int *n_ranks);
+
+/* Ends the whole job after an error that not every rank saw (MPI_Abort),
+ * so that no rank waits forever in a collective.  Does not return. */
+void bs_abort(int code);
+
+/* Message of the last failure of this simulator ("" if none). */
+const char *bs_error(const bs_sim *sim);
+
+/* Flushes and closes the output and frees everything; *sim becomes NULL.
+ * Accepts NULL and *sim == NULL.  Collective. */
+void bs_destroy(bs_sim **sim);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRAINSIM_H */

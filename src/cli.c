@@ -1,0 +1,322 @@
+/*
+ * cli.c - the `brainsim` command: run, plan, --help, --version.
+ *
+ * main: parse options, create the simulator (collective), step along the
+ * schedule with progress on rank 0, print a summary with a checksum of every
+ * step's winners, destroy.  Exit status: 0 success, 1 run error, 2 usage.
+ * An error that only some ranks saw ends the whole job (bs_abort), so no
+ * rank is left waiting in a collective.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "brainsim.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: brainsim run [EXPERIMENT] [options]\n"
+    "       brainsim plan [EXPERIMENT] [--ranks N] [--plastic-capacity N]\n"
+    "       brainsim --help | --version\n"
+    "\n"
+    "Simulates an assembly-calculus brain described by the YAML file\n"
+    "EXPERIMENT (default: the built-in examples/projection.yaml).  Under\n"
+    "mpirun every rank owns a slice of every area; the output is identical\n"
+    "for any number of ranks, threads and either backend.\n"
+    "\n"
+    "run options:\n"
+    "  -o, --out FILE           output HDF5 file (default run.h5)\n"
+    "  -n, --steps N            stop after the first N steps of the schedule\n"
+    "  -b, --backend KIND       auto (default), cpu or cuda\n"
+    "  -t, --threads N          OpenMP threads per rank (default: runtime's)\n"
+    "  -c, --plastic-capacity N potentiated synapses reserved per fiber and\n"
+    "                           rank (default: planned from the schedule)\n"
+    "  -q, --quiet              no progress or log lines\n"
+    "plan options:\n"
+    "  -r, --ranks N            ranks to plan for (default 1)\n"
+    "\n"
+    "Progress goes to stderr on rank 0; the summary and checksum to stdout.\n"
+    "Exit status: 0 success, 1 error while running, 2 usage error.\n";
+
+typedef struct cli_args {
+    const char *command;
+    const char *experiment;
+    bs_options opt;
+    uint64_t max_steps;
+    long n_ranks;
+} cli_args;
+
+static int usage_error(int rank, const char *fmt, const char *arg)
+{
+    if (rank == 0) {
+        fprintf(stderr, "brainsim: ");
+        fprintf(stderr, fmt, arg);
+        fprintf(stderr, "\nTry 'brainsim --help'.\n");
+    }
+    return EXIT_USAGE;
+}
+
+/* Strict unsigned parse: decimal digits only, no overflow.  0 on success. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno == ERANGE)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, int rank, cli_args *a)
+{
+    static const struct option longs[] = {
+        {"out", required_argument, 0, 'o'},
+        {"steps", required_argument, 0, 'n'},
+        {"backend", required_argument, 0, 'b'},
+        {"threads", required_argument, 0, 't'},
+        {"plastic-capacity", required_argument, 0, 'c'},
+        {"ranks", required_argument, 0, 'r'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    a->command = argv[1];
+    a->max_steps = UINT64_MAX;
+    a->n_ranks = 1;
+    a->opt.out_path = "run.h5";
+    int is_run = strcmp(a->command, "run") == 0;
+    if (!is_run && strcmp(a->command, "plan") != 0)
+        return usage_error(rank, "unknown command '%s' (run or plan)", a->command);
+    optind = 2;
+    opterr = 0;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, ":o:n:b:t:c:r:qh", longs, NULL)) != -1) {
+        const char *arg = optarg;
+        if (c == 'h') {
+            if (rank == 0)
+                fputs(usage_text, stdout);
+            return -1;
+        }
+        if (c != 'c' && c != 'r' && c != '?' && c != ':' && !is_run)
+            return usage_error(rank, "option '%s' is not a plan option",
+                               argv[optind - 1]);
+        switch (c) {
+        case 'o': a->opt.out_path = arg; break;
+        case 'q': a->opt.quiet = 1; break;
+        case 'n':
+            if (parse_u64(arg, &a->max_steps))
+                return usage_error(rank, "--steps: '%s' is not a whole number", arg);
+            break;
+        case 'b':
+            if (!strcmp(arg, "auto")) a->opt.backend = BS_BACKEND_AUTO;
+            else if (!strcmp(arg, "cpu")) a->opt.backend = BS_BACKEND_CPU;
+            else if (!strcmp(arg, "cuda")) a->opt.backend = BS_BACKEND_CUDA;
+            else return usage_error(rank, "--backend: '%s' is not auto, cpu or cuda", arg);
+            break;
+        case 't':
+            if (parse_u64(arg, &v) || v < 1 || v > 4096)
+                return usage_error(rank, "--threads: '%s' is not in 1..4096", arg);
+            a->opt.n_threads = (int)v;
+            break;
+        case 'c':
+            if (parse_u64(arg, &v) || v < 1)
+                return usage_error(rank, "--plastic-capacity: '%s' is not a positive whole number", arg);
+            a->opt.plastic_capacity = v;
+            break;
+        case 'r':
+            if (is_run)
+                return usage_error(rank, "%s: use mpirun -np N to run on N ranks", "--ranks");
+            if (parse_u64(arg, &v) || v < 1 || v > 1000000)
+                return usage_error(rank, "--ranks: '%s' is not in 1..1000000", arg);
+            a->n_ranks = (long)v;
+            break;
+        case ':':
+            return usage_error(rank, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error(rank, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        a->experiment = argv[optind++];
+    if (optind < argc)
+        return usage_error(rank, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+/* FNV-1a over 64-bit words. */
+static uint64_t fnv1a(uint64_t h, const uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++) {
+            h ^= (v[i] >> (8 * b)) & 0xFF;
+            h *= UINT64_C(0x100000001B3);
+        }
+    return h;
+}
+
+typedef struct progress {
+    int enabled, tty;
+    double start, last;
+} progress;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void show_progress(progress *p, uint64_t done, uint64_t total, int last)
+{
+    if (!p->enabled)
+        return;
+    double t = now_s();
+    if (!last && t - p->last < (p->tty ? 0.2 : 5.0))
+        return;
+    p->last = t;
+    double rate = done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "%sbrainsim: step %" PRIu64 "/%" PRIu64 " (%.0f%%), "
+            "%.2f steps/s, ETA %.0f s%s", p->tty ? "\r" : "", done, total,
+            total ? 100.0 * (double)done / (double)total : 100.0, rate, eta,
+            p->tty && !last ? "   " : "\n");
+}
+
+/* Steps to the end (or max_steps), folding every step's winners into the
+ * checksum.  Returns the status of the first failing step. */
+static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
+                           uint64_t *checksum)
+{
+    uint64_t total = bs_steps_total(sim);
+    if (a->max_steps < total)
+        total = a->max_steps;
+    size_t cap = 1;
+    for (int i = 0; i < bs_n_areas(sim); i++)
+        if (bs_area_k(sim, i) > cap)
+            cap = (size_t)bs_area_k(sim, i);
+    uint64_t *ids = malloc(cap * sizeof *ids);
+    if (!ids)
+        return BS_ERR_NOMEM;
+    progress p = {rank == 0 && !a->opt.quiet, isatty(2), now_s(), now_s()};
+    bs_status st = BS_OK;
+    uint64_t h = UINT64_C(0xcbf29ce484222325), done = 0;
+    while (done < total) {
+        uint64_t n_done;
+        if ((st = bs_step(sim, 1, &n_done)) != BS_OK || n_done == 0)
+            break;
+        done++;
+        for (int i = 0; i < bs_n_areas(sim); i++) {
+            size_t n;
+            bs_winners(sim, bs_area_name(sim, i), ids, cap, &n);
+            h = fnv1a(h, ids, n);
+        }
+        show_progress(&p, done, total, 0);
+    }
+    if (st == BS_OK)
+        show_progress(&p, done, total, 1);
+    free(ids);
+    *checksum = h;
+    return st;
+}
+
+static void summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
+                    double seconds)
+{
+    uint64_t steps = bs_steps_done(sim);
+    printf("run: %" PRIu64 " steps in %.3f s (%.2f steps/s), backend %s\n",
+           steps, seconds, seconds > 0 ? steps / seconds : 0.0,
+           bs_backend_name(sim));
+    for (int i = 0; i < bs_n_areas(sim); i++) {
+        uint64_t s = 0;
+        bs_support(sim, bs_area_name(sim, i), &s);
+        printf("area %s: support %" PRIu64 "\n", bs_area_name(sim, i), s);
+    }
+    if (a->opt.out_path)
+        printf("output: %s\n", a->opt.out_path);
+    printf("checksum: %016" PRIx64 "\n", checksum);
+}
+
+static int cmd_run(cli_args *a, int rank, int n_ranks)
+{
+    char err[2048] = "";
+    bs_sim *sim = NULL;
+    double t0 = now_s();
+    bs_status st = bs_create_from_file(a->experiment, &a->opt, &sim, err,
+                                       sizeof err);
+    if (st != BS_OK) {
+        if (rank == 0)
+            fprintf(stderr, "brainsim: error: %s\n", err);
+        return 1;
+    }
+    if (rank == 0 && !a->opt.quiet)
+        fprintf(stderr, "brainsim: %d rank%s, host pool %zu bytes per rank "
+                "(rank 0)\n", n_ranks, n_ranks > 1 ? "s" : "",
+                bs_pool_bytes(sim, 0));
+    uint64_t checksum = 0;
+    st = run_steps(sim, a, rank, &checksum);
+    if (st != BS_OK) {
+        fprintf(stderr, "brainsim: error%s: %s\n", n_ranks > 1 ? " on a rank" : "",
+                bs_error(sim));
+        if (n_ranks > 1 && st != BS_ERR_STATE && st != BS_ERR_CAPACITY)
+            bs_abort(1);
+        bs_destroy(&sim);
+        return 1;
+    }
+    double seconds = now_s() - t0;
+    if (rank == 0)
+        summary(sim, a, checksum, seconds);
+    bs_destroy(&sim);
+    return 0;
+}
+
+static int cmd_plan(const cli_args *a)
+{
+    char err[2048] = "";
+    size_t n_bytes;
+    bs_status st = bs_plan(a->experiment, (int)a->n_ranks,
+                           a->opt.plastic_capacity, stdout, &n_bytes, err,
+                           sizeof err);
+    if (st != BS_OK) {
+        fprintf(stderr, "brainsim: error: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(0, "%s", "no command given (run or plan)");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("brainsim %s\n", BS_VERSION_STRING);
+        return 0;
+    }
+    cli_args a;
+    memset(&a, 0, sizeof a);
+    bs_options_init(&a.opt);
+    if (!strcmp(argv[1], "plan")) {
+        int rc = parse_args(argc, argv, 0, &a);
+        return rc < 0 ? 0 : rc ? rc : cmd_plan(&a);
+    }
+    int rank = 0, n_ranks = 1;
+    if (bs_world(&rank, &n_ranks) != BS_OK) {
+        fprintf(stderr, "brainsim: error: MPI could not be initialised\n");
+        return 1;
+    }
+    int rc = parse_args(argc, argv, rank, &a);
+    return rc < 0 ? 0 : rc ? rc : cmd_run(&a, rank, n_ranks);
+}

@@ -1,0 +1,193 @@
+/*
+ * comm.c - the only file that calls MPI (and NCCL, with the CUDA backend).
+ * See comm.h for the contracts.
+ */
+#include "comm.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct bs_comm {
+    MPI_Comm world;     /* private duplicate of MPI_COMM_WORLD */
+    MPI_Comm node;      /* ranks of this host */
+    int rank, size, local_rank;
+};
+
+/* Checks an MPI call; on failure writes "MPI_X failed at file:line: text". */
+#define MPI_CHECK(call, err, err_len)                                          \
+    do {                                                                       \
+        int rc_ = (call);                                                      \
+        if (rc_ != MPI_SUCCESS)                                                \
+            return mpi_fail(#call, __FILE__, __LINE__, rc_, err, err_len);     \
+    } while (0)
+
+static bs_status mpi_fail(const char *call, const char *file, int line,
+                          int rc, char *err, size_t err_len)
+{
+    char text[MPI_MAX_ERROR_STRING] = "";
+    int text_len = 0;
+    MPI_Error_string(rc, text, &text_len);
+    if (err && err_len)
+        snprintf(err, err_len, "%s failed at %s:%d: %s", call, file, line, text);
+    return BS_ERR_MPI;
+}
+
+static void finalize_at_exit(void)
+{
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized)
+        MPI_Finalize();
+}
+
+bs_status bs_comm_create(bs_comm **out, char *err, size_t err_len)
+{
+    *out = NULL;
+    int initialized = 0;
+    MPI_CHECK(MPI_Initialized(&initialized), err, err_len);
+    if (!initialized) {
+        int provided;
+        MPI_CHECK(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided),
+                  err, err_len);
+        atexit(finalize_at_exit);
+    }
+    bs_comm *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory creating the communicator");
+        return BS_ERR_NOMEM;
+    }
+    c->world = MPI_COMM_NULL;
+    c->node = MPI_COMM_NULL;
+    bs_status st = BS_OK;
+    int rc = MPI_Comm_dup(MPI_COMM_WORLD, &c->world);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Comm_set_errhandler(c->world, MPI_ERRORS_RETURN);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Comm_rank(c->world, &c->rank);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Comm_size(c->world, &c->size);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Comm_split_type(c->world, MPI_COMM_TYPE_SHARED, c->rank,
+                                 MPI_INFO_NULL, &c->node);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Comm_rank(c->node, &c->local_rank);
+    if (rc != MPI_SUCCESS) {
+        st = mpi_fail("communicator setup", __FILE__, __LINE__, rc, err, err_len);
+        bs_comm_destroy(&c);
+    }
+    *out = c;
+    return st;
+}
+
+void bs_comm_destroy(bs_comm **comm)
+{
+    if (!comm || !*comm)
+        return;
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) {
+        if ((*comm)->node != MPI_COMM_NULL)
+            MPI_Comm_free(&(*comm)->node);
+        if ((*comm)->world != MPI_COMM_NULL)
+            MPI_Comm_free(&(*comm)->world);
+    }
+    free(*comm);
+    *comm = NULL;
+}
+
+int bs_comm_rank(const bs_comm *comm) { return comm->rank; }
+int bs_comm_size(const bs_comm *comm) { return comm->size; }
+int bs_comm_local_rank(const bs_comm *comm) { return comm->local_rank; }
+void *bs_comm_mpi(bs_comm *comm) { return &comm->world; }
+
+bs_status bs_comm_allgather(bs_comm *comm, const void *send, void *recv,
+                            size_t n_bytes, char *err, size_t err_len)
+{
+    /* Counts are ints in MPI: move large blocks as 8-byte elements when we
+     * can, and refuse what does not fit rather than truncate. */
+    MPI_Datatype type = (n_bytes % 8 == 0) ? MPI_UINT64_T : MPI_BYTE;
+    size_t n_elems = (n_bytes % 8 == 0) ? n_bytes / 8 : n_bytes;
+    if (n_elems > (size_t)INT32_MAX) {
+        snprintf(err, err_len, "allgather of %zu bytes exceeds MPI's int count",
+                 n_bytes);
+        return BS_ERR_LIMIT;
+    }
+    MPI_CHECK(MPI_Allgather(send, (int)n_elems, type, recv, (int)n_elems, type,
+                            comm->world), err, err_len);
+    return BS_OK;
+}
+
+bs_status bs_comm_sum_u64(bs_comm *comm, uint64_t *vals, size_t n_elems,
+                          char *err, size_t err_len)
+{
+    if (n_elems > (size_t)INT32_MAX)
+        return BS_ERR_LIMIT;
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, vals, (int)n_elems, MPI_UINT64_T,
+                            MPI_SUM, comm->world), err, err_len);
+    return BS_OK;
+}
+
+bs_status bs_comm_max_f64(bs_comm *comm, double *vals, size_t n_elems,
+                          char *err, size_t err_len)
+{
+    if (n_elems > (size_t)INT32_MAX)
+        return BS_ERR_LIMIT;
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, vals, (int)n_elems, MPI_DOUBLE,
+                            MPI_MAX, comm->world), err, err_len);
+    return BS_OK;
+}
+
+int bs_comm_all_ok(bs_comm *comm, int ok)
+{
+    int all = ok ? 1 : 0;
+    if (MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_LAND, comm->world)
+        != MPI_SUCCESS)
+        return 0;
+    return all;
+}
+
+bs_status bs_comm_bcast(bs_comm *comm, void *buf, size_t n_bytes,
+                        char *err, size_t err_len)
+{
+    if (n_bytes > (size_t)INT32_MAX)
+        return BS_ERR_LIMIT;
+    MPI_CHECK(MPI_Bcast(buf, (int)n_bytes, MPI_BYTE, 0, comm->world),
+              err, err_len);
+    return BS_OK;
+}
+
+bs_status bs_comm_barrier(bs_comm *comm, char *err, size_t err_len)
+{
+    MPI_CHECK(MPI_Barrier(comm->world), err, err_len);
+    return BS_OK;
+}
+
+bs_status bs_comm_world(int *rank, int *size)
+{
+    int initialized = 0;
+    *rank = 0;
+    *size = 1;
+    if (MPI_Initialized(&initialized) != MPI_SUCCESS)
+        return BS_ERR_MPI;
+    if (!initialized) {
+        int provided;
+        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided)
+            != MPI_SUCCESS)
+            return BS_ERR_MPI;
+        atexit(finalize_at_exit);
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    MPI_Comm_size(MPI_COMM_WORLD, size);
+    return BS_OK;
+}
+
+void bs_comm_abort(int code)
+{
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (initialized && !finalized)
+        MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code);
+}

@@ -1,0 +1,57 @@
+/*
+ * comm.h - all inter-rank communication (DESIGN section 8: only comm.c
+ * calls MPI, and NCCL when the CUDA backend is built).
+ *
+ * A bs_comm wraps a private duplicate of MPI_COMM_WORLD, so two simulators
+ * in one process never share a communicator.  Every function is collective
+ * unless it says otherwise, returns BS_OK or BS_ERR_MPI, and writes the
+ * failing call and its file:line into err.
+ */
+#ifndef BS_COMM_H
+#define BS_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brainsim.h"
+
+typedef struct bs_comm bs_comm;
+
+/* Initialises MPI if the caller has not (then it is finalised at exit) and
+ * duplicates MPI_COMM_WORLD. */
+bs_status bs_comm_create(bs_comm **out, char *err, size_t err_len);
+void bs_comm_destroy(bs_comm **comm);
+
+/* Rank and size; not collective, can't fail. */
+int bs_comm_rank(const bs_comm *comm);
+int bs_comm_size(const bs_comm *comm);
+/* Rank among the ranks of this host (for choosing a GPU). */
+int bs_comm_local_rank(const bs_comm *comm);
+
+/* Gathers n_bytes from every rank into recv (size * n_bytes, rank order). */
+bs_status bs_comm_allgather(bs_comm *comm, const void *send, void *recv,
+                            size_t n_bytes, char *err, size_t err_len);
+/* Elementwise sum / max over ranks, in place. */
+bs_status bs_comm_sum_u64(bs_comm *comm, uint64_t *vals, size_t n_elems,
+                          char *err, size_t err_len);
+bs_status bs_comm_max_f64(bs_comm *comm, double *vals, size_t n_elems,
+                          char *err, size_t err_len);
+/* Logical AND of `ok` over ranks (agreement on errors).  Returns 1 iff
+ * every rank passed ok != 0; on an MPI failure returns 0. */
+int bs_comm_all_ok(bs_comm *comm, int ok);
+/* Broadcast n_bytes from rank 0. */
+bs_status bs_comm_bcast(bs_comm *comm, void *buf, size_t n_bytes,
+                        char *err, size_t err_len);
+bs_status bs_comm_barrier(bs_comm *comm, char *err, size_t err_len);
+
+/* Rank and size in MPI_COMM_WORLD, initialising MPI if needed (for a
+ * caller that has no simulator, such as the CLI after a failed create). */
+bs_status bs_comm_world(int *rank, int *size);
+
+/* Aborts the whole job (MPI_Abort) with `code`; for the top level only. */
+void bs_comm_abort(int code);
+
+/* The MPI communicator as an opaque pointer (MPI_Comm *), for io.c. */
+void *bs_comm_mpi(bs_comm *comm);
+
+#endif /* BS_COMM_H */

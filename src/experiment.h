@@ -1,0 +1,137 @@
+/*
+ * experiment.h - an experiment: areas, stimuli, fibers and a schedule,
+ * parsed from YAML with libyaml (DESIGN section 6).
+ *
+ * File format (every key below; anything else is an error):
+ *
+ *   seed: 42                      # uint64, default 1
+ *   defaults: {p: 0.01, beta: 0.05}   # p in (0, 1], beta >= 0
+ *   areas:                        # at least one
+ *     - {name: A, n: 100000, k: 317, beta: 0.05}   # 1 <= k <= n; beta optional
+ *   stimuli:                      # optional
+ *     - {name: s, k: 317}
+ *   fibers:                       # source -> target; source: area or stimulus
+ *     - {from: s, to: A, p: 0.01, beta: 0.05, cap: 8.0, name: sA}
+ *       # p, beta, cap and name optional; name defaults to "s->A";
+ *       # cap (max weight, >= 1) defaults to none
+ *   schedule:                     # a list of operations, each a one-key map
+ *     - project: {fibers: [s->A, A->A], rounds: 10}  # fibers default: all
+ *     - fix: A                    # winners of A stop changing
+ *     - unfix: A
+ *     - set_assembly: {area: A, neurons: [0, 5, 9]}   # exactly k ids < n
+ *     - set_assembly: {area: A, random: true, fix: true}
+ *     - inhibit: A                # an area or a fiber name
+ *     - disinhibit: s->A
+ *
+ * Names are unique across areas, stimuli and fibers.  Every error message
+ * names the file, line and column, the key, the bad value and what is
+ * allowed:  "exp.yaml:7:8: areas[0].k: value '0' is invalid: must be an
+ * integer in 1..n (n = 1000)".
+ */
+#ifndef BS_EXPERIMENT_H
+#define BS_EXPERIMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brainsim.h"
+
+#define BS_NAME_MAX 64          /* bytes of a name, including the NUL */
+#define BS_MAX_NEURONS (UINT64_C(1) << 40) /* area size limit (ids < 2^40) */
+#define BS_MAX_K (UINT64_C(1) << 24)       /* cap limit per area */
+#define BS_MAX_ENTITIES 4096    /* areas, stimuli, fibers, each */
+
+typedef struct bs_area_spec {
+    char name[BS_NAME_MAX];
+    uint64_t n_neurons;
+    uint64_t k;
+    double beta;                /* default plasticity of fibers into it */
+    int line, col;
+} bs_area_spec;
+
+typedef struct bs_stim_spec {
+    char name[BS_NAME_MAX];
+    uint64_t k;                 /* its neurons 0..k-1 all fire */
+    int line, col;
+} bs_stim_spec;
+
+typedef struct bs_fiber_spec {
+    char name[BS_NAME_MAX];
+    int src_is_stim;            /* 1: src indexes stimuli, 0: areas */
+    int src;
+    int dst;                    /* index into areas */
+    double p;
+    double beta;
+    double cap;                 /* 0: no cap */
+    int line, col;
+} bs_fiber_spec;
+
+typedef enum bs_op_kind {
+    BS_OP_PROJECT = 0,
+    BS_OP_FIX,
+    BS_OP_UNFIX,
+    BS_OP_SET_ASSEMBLY,
+    BS_OP_INHIBIT,
+    BS_OP_DISINHIBIT,
+    BS_OP_N_KINDS
+} bs_op_kind;
+
+typedef struct bs_op {
+    bs_op_kind kind;
+    int line, col;
+    /* project */
+    uint64_t rounds;            /* steps this operation takes (>= 1) */
+    int *fibers;                /* active fiber indices, n_fibers of them */
+    int n_fibers;               /* -1: all fibers */
+    /* fix, unfix, set_assembly */
+    int area;
+    /* set_assembly */
+    uint64_t *neurons;          /* k ascending distinct ids, or NULL */
+    int random;                 /* 1: k ids drawn from the seed */
+    int fix;                    /* 1: also fix the area */
+    /* inhibit, disinhibit */
+    int target_is_fiber;        /* 1: target indexes fibers, 0: areas */
+    int target;
+} bs_op;
+
+typedef struct bs_experiment {
+    char *source_name;          /* file path or "<text>" (owned) */
+    char *text;                 /* the experiment text, NUL-terminated (owned) */
+    size_t text_len;
+    uint64_t seed;
+    double p, beta;             /* defaults */
+    bs_area_spec *areas;   int n_areas;
+    bs_stim_spec *stims;   int n_stims;
+    bs_fiber_spec *fibers; int n_fibers;
+    bs_op *ops;            int n_ops;
+    uint64_t total_steps;       /* sum of rounds of project operations */
+} bs_experiment;
+
+/*
+ * Parses and validates `text` (len bytes; name used in messages).  Returns
+ * BS_OK and a new experiment in *out, or BS_ERR_PARSE / BS_ERR_LIMIT with a
+ * message in err (file:line:col: key: value: what is allowed) and *out NULL.
+ * Never crashes on any input.
+ */
+bs_status bs_experiment_parse(const char *text, size_t len, const char *name,
+                              bs_experiment **out, char *err, size_t err_len);
+
+/* Reads the file at path and parses it; BS_ERR_IO when it cannot be read. */
+bs_status bs_experiment_load(const char *path, bs_experiment **out,
+                             char *err, size_t err_len);
+
+/* Index of the area / stimulus / fiber named `name`, or -1. */
+int bs_experiment_area(const bs_experiment *e, const char *name);
+int bs_experiment_stim(const bs_experiment *e, const char *name);
+int bs_experiment_fiber(const bs_experiment *e, const char *name);
+
+/* Short description of operation i for /schedule ("project s->A,A->A"). */
+void bs_op_describe(const bs_experiment *e, int i, char *buf, size_t len);
+
+/* Frees everything; accepts NULL and *e == NULL; sets *e to NULL. */
+void bs_experiment_destroy(bs_experiment **e);
+
+/* The built-in default experiment (examples/projection.yaml). */
+extern const char bs_default_experiment[];
+
+#endif /* BS_EXPERIMENT_H */

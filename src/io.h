@@ -1,0 +1,107 @@
+/*
+ * io.h - the output file (run.h5), written collectively with parallel HDF5.
+ * The only module that calls HDF5 (src/io.c).
+ *
+ * Layout (DESIGN section 7):
+ *   /                      attributes: brainsim_version, seed, n_ranks,
+ *                          backend, fallback_reason,
+ *                          steps_total, steps_complete (updated on flush),
+ *                          format ("brainsim-output"), format_version (1)
+ *   /experiment            scalar string dataset: the experiment text (a
+ *                          dataset, since texts may exceed attribute limits)
+ *   /areas/<name>/         attributes: n, k
+ *   /areas/<name>/winners  [steps, k] uint64  ascending ids per row;
+ *                          UINT64_MAX pads rows of an area that has not fired
+ *   /areas/<name>/inputs   [steps, k] uint64  input of each winner, Q16.16
+ *                          fixed point (divide by 65536); attribute units
+ *   /areas/<name>/support  [steps] uint64  distinct neurons ever fired
+ *   /schedule              [steps] compound {step u64, op u32, round u64};
+ *                          attribute operations: one string per schedule op
+ *   /metrics               [steps] compound {accumulate_s, topk_s, merge_s,
+ *                          plasticity_s, record_s: f64 (max over ranks),
+ *                          synaptic_events: u64}
+ * Every dataset is chunked and extendible along steps; rows are appended in
+ * blocks and the file is flushed after each block, so a run that stops
+ * early leaves a readable file whose steps_complete attribute says how many
+ * rows are valid.
+ *
+ * The winners, inputs, support, schedule and metrics rows are identical on
+ * every rank (the caller reduces metrics first); rank 0 writes them inside
+ * collective calls and the other ranks take part with empty selections.
+ */
+#ifndef BS_IO_H
+#define BS_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brainsim.h"
+#include "comm.h"
+
+#define BS_N_PHASES 5
+extern const char *const bs_phase_names[BS_N_PHASES]; /* "accumulate", ... */
+
+typedef struct bs_schedule_row {
+    uint64_t step;              /* 0-based global step */
+    uint32_t op;                /* index of the schedule operation */
+    uint64_t round;             /* 0-based round within that operation */
+} bs_schedule_row;
+
+typedef struct bs_metrics_row {
+    double seconds[BS_N_PHASES];
+    uint64_t synaptic_events;   /* firing sources x targets x p, nominal */
+} bs_metrics_row;
+
+typedef struct bs_io_meta {
+    const char *experiment_text;
+    uint64_t seed;
+    int n_ranks;
+    const char *backend;         /* "cpu" or "cuda" */
+    const char *fallback_reason; /* "" when none */
+    uint64_t steps_total;
+    int n_areas;
+    const char *const *area_names;
+    const uint64_t *area_n;
+    const uint64_t *area_k;
+    int n_ops;
+    const char *const *op_descriptions;
+} bs_io_meta;
+
+/* A block of n_rows consecutive steps starting at first_step.  winners[a]
+ * and inputs[a] point to n_rows * k_a values (row-major), support[a] to
+ * n_rows values. */
+typedef struct bs_io_rows {
+    uint64_t first_step;
+    uint64_t n_rows;
+    const uint64_t *const *winners;
+    const uint64_t *const *inputs;
+    const uint64_t *const *support;
+    const bs_schedule_row *schedule;
+    const bs_metrics_row *metrics;
+} bs_io_rows;
+
+typedef struct bs_io bs_io;
+
+/*
+ * Creates (truncating) the output file at path, collectively, with the
+ * layout above and zero rows.  Returns BS_OK and *out, or BS_ERR_IO with a
+ * message naming the path and the HDF5 failure in err (BS_ERR_ARG for an
+ * invalid area name or k = 0, BS_ERR_NOMEM).  Every rank returns the same
+ * status.  Collective.
+ */
+bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
+                       bs_io **out, char *err, size_t err_len);
+
+/*
+ * Writes rows [first_step, first_step + n_rows) of every dataset, extending
+ * them as needed, then updates steps_complete and flushes the file.
+ * Collective.  BS_ERR_IO with a message on failure.
+ */
+bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
+                      size_t err_len);
+
+/* Closes the file; accepts NULL and *io == NULL; sets *io to NULL.
+ * Collective. */
+void bs_io_close(bs_io **io);
+
+#endif /* BS_IO_H */

@@ -1,0 +1,51 @@
+/*
+ * plastic.h - the store of potentiated synapses of one fiber on one rank
+ * (DESIGN section 4): entries (source id, target id, Q16.16 weight) for
+ * every synapse whose weight is not 1 and whose target is in the rank's
+ * slice, sorted by (source, target).  Only synapses between neurons that
+ * have fired change, so the store stays small relative to n * n * p.
+ *
+ * Storage is structure of arrays in pool views; a fiber owns two stores and
+ * the plasticity phase writes the next one from the current one.
+ */
+#ifndef BS_PLASTIC_H
+#define BS_PLASTIC_H
+
+#include <stdint.h>
+
+#include "brainsim.h"
+#include "connectome.h"
+
+typedef struct bs_store {
+    uint64_t *src;             /* (cap) source ids, ascending */
+    uint64_t *tgt;             /* (cap) target ids, ascending within a source */
+    uint32_t *w;               /* (cap) Q16.16 weights */
+    uint64_t n, cap;           /* entries used, entries reserved */
+} bs_store;
+
+/* Index of the first entry with source >= src (n when none).  Can't fail. */
+uint64_t bs_store_lower(const bs_store *s, uint64_t src);
+
+/* Adds (w - 1) of the stored synapses of every firing source (ascending
+ * list) to input[tgt - id_lo].  Can't fail. */
+void bs_store_accumulate(const bs_store *s, const uint64_t *firing,
+                         uint64_t n_firing, uint64_t id_lo, uint64_t *input);
+
+/*
+ * Hebbian update: writes to `next` the store `cur` in which every synapse
+ * (i, j) with i in firing[] (ascending), j in winners[] (the new winners in
+ * this rank's slice, ascending) and an edge i -> j has weight
+ * potentiate(w, mult, cap) (w = 1 when not stored).  scratch holds n_winners
+ * u64.  Returns BS_OK, or BS_ERR_CAPACITY when next->cap is too small (next
+ * is then incomplete and cur untouched).
+ */
+bs_status bs_store_potentiate(const bs_store *cur, bs_store *next,
+                              const bs_fiber_geom *g, const uint64_t *firing,
+                              uint64_t n_firing, const uint64_t *winners,
+                              uint64_t n_winners, uint32_t mult, uint32_t cap,
+                              uint64_t *scratch);
+
+/* Weight of synapse (src, tgt) in the store, or BS_W_ONE.  Can't fail. */
+uint32_t bs_store_weight(const bs_store *s, uint64_t src, uint64_t tgt);
+
+#endif /* BS_PLASTIC_H */

@@ -1,0 +1,139 @@
+/*
+ * schedule.c - the operations of an experiment's schedule that are not
+ * steps: fix, unfix, set_assembly, inhibit, disinhibit (DESIGN section 1).
+ * Every rank applies them identically, so they need no communication except
+ * the support count of a newly set assembly.
+ */
+#include "sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Uniform in [0, range) from two 32-bit words, integer only. */
+static uint64_t bounded64(uint32_t hi, uint32_t lo, uint64_t range)
+{
+    uint64_t x = ((uint64_t)hi << 32) | lo;
+    return (uint64_t)(((unsigned __int128)x * range) >> 64);
+}
+
+/* Inserts id into the open-addressing set (cap slots, a power of two,
+ * UINT64_MAX empty).  Returns 1 when it was new. */
+static int set_insert(uint64_t *set, uint64_t cap, uint64_t id)
+{
+    uint64_t h = (id * UINT64_C(0x9E3779B97F4A7C15)) & (cap - 1);
+    while (set[h] != UINT64_MAX) {
+        if (set[h] == id)
+            return 0;
+        h = (h + 1) & (cap - 1);
+    }
+    set[h] = id;
+    return 1;
+}
+
+/* k distinct ids of [0, n) drawn from the seed by Floyd's algorithm, keyed
+ * by (seed, area) and counted by (operation, iteration): the same on every
+ * rank and backend.  Writes them ascending to out.  Uses s->scratch. */
+static void random_assembly(bs_sim *s, int a, uint64_t *out)
+{
+    const uint64_t n = s->areas[a].n_neurons, k = s->areas[a].k;
+    uint64_t cap = 1;
+    while (cap < 2 * k)
+        cap <<= 1;
+    uint64_t *set = s->scratch;            /* 2k <= cap < 4k <= 4 max k */
+    for (uint64_t i = 0; i < cap; i++)
+        set[i] = UINT64_MAX;
+    bs_key2 key = bs_stream_key(s->exp->seed, 0x40000000u + (uint32_t)a);
+    uint64_t n_out = 0;
+    for (uint64_t j = n - k; j < n; j++) {
+        bs_ctr4 r = bs_philox4x32(bs_block_ctr((uint64_t)s->op, j - (n - k),
+                                               BS_DOMAIN_ASSEMBLY, 0), key);
+        uint64_t t = bounded64(r.v[0], r.v[1], j + 1);
+        uint64_t pick = set_insert(set, cap, t) ? t : j;
+        if (pick == j)
+            set_insert(set, cap, j);
+        out[n_out++] = pick;
+    }
+    qsort(out, (size_t)k, sizeof *out, cmp_u64);
+}
+
+/* Makes `ids` (k ascending) the winners of area a and counts them into the
+ * support.  Collective (support). */
+static bs_status set_winners(bs_sim *s, int a)
+{
+    bs_area_state *as = &s->areas[a];
+    memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
+    uint64_t counts[BS_MAX_ENTITIES];
+    memset(counts, 0, (size_t)s->exp->n_areas * sizeof counts[0]);
+    bs_sim_commit_area(as, &counts[a]);
+    bs_status st = bs_comm_sum_u64(s->comm, counts, (size_t)s->exp->n_areas,
+                                   s->err, sizeof s->err);
+    if (st == BS_OK)
+        as->support += counts[a];
+    return st;
+}
+
+static bs_status apply_one(bs_sim *s, const bs_op *op)
+{
+    const bs_experiment *e = s->exp;
+    switch (op->kind) {
+    case BS_OP_FIX:
+        if (s->areas[op->area].n_winners == 0)
+            return bs_sim_fail(s, BS_ERR_STATE,
+                               "%s:%d:%d: fix %s: the area has no assembly yet "
+                               "(it has never fired); project into it or "
+                               "set_assembly first", e->source_name, op->line,
+                               op->col, e->areas[op->area].name);
+        s->areas[op->area].fixed = 1;
+        return BS_OK;
+    case BS_OP_UNFIX:
+        s->areas[op->area].fixed = 0;
+        return BS_OK;
+    case BS_OP_SET_ASSEMBLY: {
+        bs_area_state *as = &s->areas[op->area];
+        if (op->random)
+            random_assembly(s, op->area, as->next);
+        else
+            memcpy(as->next, op->neurons, as->k * sizeof *as->next);
+        bs_status st = set_winners(s, op->area);
+        if (st == BS_OK && op->fix)
+            as->fixed = 1;
+        return st;
+    }
+    case BS_OP_INHIBIT:
+    case BS_OP_DISINHIBIT: {
+        int on = op->kind == BS_OP_INHIBIT;
+        if (op->target_is_fiber)
+            s->fibers[op->target].inhibited = on;
+        else
+            s->areas[op->target].inhibited = on;
+        return BS_OK;
+    }
+    default:
+        return bs_sim_fail(s, BS_ERR_STATE, "unknown schedule operation %d",
+                           (int)op->kind);
+    }
+}
+
+bs_status bs_sim_apply_ops(bs_sim *s)
+{
+    while (s->op < s->exp->n_ops) {
+        const bs_op *op = &s->exp->ops[s->op];
+        if (op->kind == BS_OP_PROJECT) {
+            if (s->round < op->rounds)
+                return BS_OK;
+        } else {
+            bs_status st = apply_one(s, op);
+            if (st != BS_OK)
+                return st;
+        }
+        s->op++;
+        s->round = 0;
+    }
+    return BS_OK;
+}

@@ -1,0 +1,157 @@
+/*
+ * sim.h - the simulator's state (struct bs_sim) and the backend interface.
+ * Internal to libbrainsim.
+ *
+ * Manifest of the host pool (per rank; see sim_layout.c):
+ *   areas.<A>.input      (n_local)          u64   input accumulator, Q16.16
+ *   areas.<A>.winners    (k)                u64   firing set, ascending ids
+ *   areas.<A>.win_inputs (k)                u64   inputs of the winners
+ *   areas.<A>.next       (k)                u64   winners being computed
+ *   areas.<A>.next_inputs(k)                u64
+ *   areas.<A>.ever       (n_local/64+1)     u64   bitmap: fired at least once
+ *   areas.<A>.rec_*      (rows, k)/(rows)   u64   output rows not yet written
+ *   stims.<S>.ids        (k)                u64   0..k-1, its firing set
+ *   fibers.<F>.store{0,1}.{src,tgt,w} (cap) u64/u64/u32  plastic stores
+ *   cand                 (sum k)            bs_cand  local candidates
+ *   gathered             (ranks, sum k)     bs_cand  every rank's candidates
+ *   merge                (ranks, max k)     bs_cand  one area's candidates
+ *   scratch              (4 max k)          u64
+ *   rec.schedule / rec.metrics (rows)       records not yet written
+ */
+#ifndef BS_SIM_H
+#define BS_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brainsim.h"
+#include "comm.h"
+#include "connectome.h"
+#include "experiment.h"
+#include "io.h"
+#include "plastic.h"
+#include "pool.h"
+#include "topk.h"
+
+#define BS_ERR_LEN 1024
+
+typedef struct bs_area_state {
+    uint64_t n_neurons, k;
+    uint64_t lo, hi, n_local;   /* this rank's slice [lo, hi) */
+    uint64_t cand_offset;       /* into sim->cand, per rank */
+    uint64_t *input;            /* (n_local) */
+    uint64_t *winners, *win_inputs;   /* (k) */
+    uint64_t *next, *next_inputs;     /* (k) */
+    uint64_t n_winners;         /* 0 before the area first fires, then k */
+    uint64_t n_local_winners;   /* winners in [lo, hi) */
+    uint64_t local_first;       /* index of the first of them in winners */
+    uint64_t *ever;             /* (n_local / 64 + 1) bitmap */
+    uint64_t support;           /* global count of ever-fired neurons */
+    uint64_t *rec_winners, *rec_inputs, *rec_support;
+    int fixed, inhibited;
+    int is_target;              /* target of an active fiber this step */
+} bs_area_state;
+
+typedef struct bs_fiber_state {
+    bs_fiber_geom geom;
+    uint32_t mult, cap;         /* Q16.16 */
+    int inhibited;
+    int active;                 /* in this step */
+    bs_store store[2];
+    int cur;                    /* store[cur] is current */
+} bs_fiber_state;
+
+struct bs_sim;
+
+/* A backend computes phases 1, 2 and 4 of a step on its memory space.  Every
+ * function returns BS_OK or an error with a message in sim->err. */
+typedef struct bs_backend_ops {
+    const char *name;
+    /* phase 1: inputs of target area a from every active fiber into it */
+    bs_status (*accumulate)(struct bs_sim *s, int a);
+    /* phase 2: k local candidates of area a into out[0..k) */
+    bs_status (*local_topk)(struct bs_sim *s, int a, bs_cand *out);
+    /* phase 4: potentiate fiber f (firing = its source's winners, new
+     * winners = its target's next) */
+    bs_status (*plasticity)(struct bs_sim *s, int f);
+    void (*destroy)(struct bs_sim *s);
+} bs_backend_ops;
+
+extern const bs_backend_ops bs_backend_cpu;
+
+struct bs_sim {
+    bs_experiment *exp;
+    bs_comm *comm;              /* NULL in a planning-only sim */
+    int rank, n_ranks;
+    int quiet;
+    const bs_backend_ops *be;
+    void *be_state;
+    char backend_name[16];
+    char fallback[256];
+
+    bs_pool pool;
+    bs_area_state *areas;
+    uint64_t **stim_ids;        /* per stimulus: (k) 0..k-1 */
+    bs_fiber_state *fibers;
+    bs_cand *cand, *gathered, *merge;
+    uint64_t sum_k, max_k;
+    uint64_t *scratch;
+    uint64_t plastic_capacity;  /* entries per fiber per rank; per fiber
+                                   when 0 (planned) */
+    uint64_t *fiber_capacity;   /* (n_fibers) planned entries */
+
+    /* schedule position */
+    uint64_t step;              /* steps done */
+    int op;                     /* current operation */
+    uint64_t round;             /* rounds of it done */
+
+    /* output */
+    bs_io *io;
+    uint64_t rec_rows, rec_cap; /* rows buffered, rows reserved */
+    bs_schedule_row *rec_schedule;
+    bs_metrics_row *rec_metrics;
+    double phase_s[BS_N_PHASES];
+
+    char err[BS_ERR_LEN];
+};
+
+/* Lays out the pool of rank `rank` of n_ranks for s->exp (planning only:
+ * no allocation).  s->exp, rank, n_ranks, plastic_capacity must be set.
+ * Allocates s->areas, s->fibers, s->stim_ids.  BS_ERR_NOMEM/LIMIT. */
+bs_status bs_sim_layout(struct bs_sim *s);
+
+/* Frees what bs_sim_layout allocated (not the pool). */
+void bs_sim_layout_free(struct bs_sim *s);
+
+/* Fills the state that does not come from zeroed memory (stimulus ids,
+ * store capacities) once the pool is allocated.  Can't fail. */
+void bs_sim_init_state(struct bs_sim *s);
+
+/* The firing set of a fiber's source: ids and count (0 when it has not
+ * fired or is inhibited). */
+const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
+
+/* Applies non-step operations from the current position until a project
+ * operation with rounds left (or the end).  BS_ERR_STATE with a message. */
+bs_status bs_sim_apply_ops(struct bs_sim *s);
+
+/* One step of the current project operation (phases 1-5). */
+bs_status bs_sim_step_once(struct bs_sim *s);
+
+/* Makes area's `next` list (k ascending ids, with next_inputs) its
+ * winners by swapping the views, marks them in the ever-fired bitmap and
+ * adds the neurons of this rank's slice that fire for the first time to
+ * *new_local.  Can't fail. */
+void bs_sim_commit_area(bs_area_state *as, uint64_t *new_local);
+
+/* Writes buffered rows to the output file (collective). */
+bs_status bs_sim_flush(struct bs_sim *s);
+
+/* printf-style message into s->err; returns st. */
+bs_status bs_sim_fail(struct bs_sim *s, bs_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Seconds on a monotonic clock. */
+double bs_now(void);
+
+#endif /* BS_SIM_H */

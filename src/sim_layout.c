@@ -1,0 +1,195 @@
+/*
+ * sim_layout.c - sizing and carving the host pool of one rank (the manifest
+ * in sim.h).  `brainsim plan` and bs_create use the same code, so the plan
+ * is what a run allocates.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Rows of output buffered before a write: about 4 MiB of winners+inputs,
+ * between 1 and 64 rows. */
+static uint64_t record_rows(uint64_t sum_k)
+{
+    uint64_t rows = (UINT64_C(4) << 20) / (16 * (sum_k ? sum_k : 1));
+    return rows < 1 ? 1 : rows > 64 ? 64 : rows;
+}
+
+/* Steps in which fiber f may be active (project operations naming it, or
+ * all fibers), at most 64: the plan covers the first 64 potentiating steps,
+ * since runs converge and later steps add few entries. */
+static uint64_t fiber_steps(const bs_experiment *e, int f)
+{
+    uint64_t steps = 0;
+    for (int o = 0; o < e->n_ops && steps < 64; o++) {
+        const bs_op *op = &e->ops[o];
+        if (op->kind != BS_OP_PROJECT)
+            continue;
+        int named = op->n_fibers < 0;
+        for (int i = 0; i < op->n_fibers && !named; i++)
+            named = op->fibers[i] == f;
+        if (named)
+            steps += op->rounds;
+    }
+    return steps > 64 ? 64 : steps;
+}
+
+/* Planned store entries of fiber f on a rank holding n_local targets.  A
+ * potentiating step adds at most the edges from the k_src firing sources
+ * into the local winners, and winners are chosen for having many such
+ * edges: so per winner take a high quantile of Binomial(k_src, p), mean + 6
+ * sigma + 6, times the local winners, over fiber_steps() steps, never more
+ * than every possible pair.  (Measured: the default projection peaks at
+ * 5.7 entries per winner per step for a mean of 1; this plans 13.) */
+static uint64_t fiber_capacity(const bs_experiment *e, int f, uint64_t n_local)
+{
+    const bs_fiber_spec *fs = &e->fibers[f];
+    uint64_t k_src = fs->src_is_stim ? e->stims[fs->src].k : e->areas[fs->src].k;
+    uint64_t n_src = fs->src_is_stim ? k_src : e->areas[fs->src].n_neurons;
+    uint64_t k_dst = e->areas[fs->dst].k;
+    uint64_t k_loc = k_dst < n_local ? k_dst : n_local;
+    double mean = (double)k_src * fs->p;
+    double per_winner = mean + 6.0 * sqrt(mean) + 6.0;
+    if (per_winner > (double)k_src)
+        per_winner = (double)k_src;
+    double total = per_winner * (double)k_loc * (double)fiber_steps(e, f);
+    double pairs = (double)n_src * (double)n_local;
+    if (total > pairs)
+        total = pairs;
+    return total > 9e15 ? (uint64_t)9e15 : (uint64_t)total + 1;
+}
+
+#define ADD(name_fmt, shape, elem, count, view)                                \
+    do {                                                                       \
+        char nm_[160];                                                          \
+        snprintf(nm_, sizeof nm_, name_fmt, label);                            \
+        bs_status st_ = bs_pool_add(&s->pool, nm_, shape, elem, count,         \
+                                    (void **)(view));                          \
+        if (st_ != BS_OK)                                                      \
+            return bs_sim_fail(s, st_, "pool planning failed at %s", nm_);     \
+    } while (0)
+
+static bs_status layout_areas(bs_sim *s, uint64_t rows)
+{
+    const bs_experiment *e = s->exp;
+    uint64_t offset = 0;
+    for (int a = 0; a < e->n_areas; a++) {
+        bs_area_state *as = &s->areas[a];
+        const char *label = e->areas[a].name;
+        as->n_neurons = e->areas[a].n_neurons;
+        as->k = e->areas[a].k;
+        as->lo = as->n_neurons * (uint64_t)s->rank / (uint64_t)s->n_ranks;
+        as->hi = as->n_neurons * (uint64_t)(s->rank + 1) / (uint64_t)s->n_ranks;
+        as->n_local = as->hi - as->lo;
+        as->cand_offset = offset;
+        offset += as->k;
+        ADD("areas.%s.input", "(n_local) u64", 8, as->n_local, &as->input);
+        ADD("areas.%s.winners", "(k) u64", 8, as->k, &as->winners);
+        ADD("areas.%s.win_inputs", "(k) u64", 8, as->k, &as->win_inputs);
+        ADD("areas.%s.next", "(k) u64", 8, as->k, &as->next);
+        ADD("areas.%s.next_inputs", "(k) u64", 8, as->k, &as->next_inputs);
+        ADD("areas.%s.ever", "(n_local/64+1) u64", 8, as->n_local / 64 + 1,
+            &as->ever);
+        ADD("areas.%s.rec_winners", "(rows, k) u64", 8, rows * as->k,
+            &as->rec_winners);
+        ADD("areas.%s.rec_inputs", "(rows, k) u64", 8, rows * as->k,
+            &as->rec_inputs);
+        ADD("areas.%s.rec_support", "(rows) u64", 8, rows, &as->rec_support);
+        if (as->k > s->max_k)
+            s->max_k = as->k;
+    }
+    s->sum_k = offset;
+    return BS_OK;
+}
+
+static bs_status layout_fibers(bs_sim *s)
+{
+    const bs_experiment *e = s->exp;
+    for (int f = 0; f < e->n_fibers; f++) {
+        bs_fiber_state *fs = &s->fibers[f];
+        const char *label = e->fibers[f].name;
+        uint64_t n_local = s->areas[e->fibers[f].dst].n_local;
+        uint64_t cap = s->plastic_capacity ? s->plastic_capacity
+                                           : fiber_capacity(e, f, n_local);
+        s->fiber_capacity[f] = cap;
+        for (int b = 0; b < 2; b++) {
+            bs_store *st = &fs->store[b];
+            st->cap = cap;
+            ADD(b ? "fibers.%s.store1.src" : "fibers.%s.store0.src",
+                "(cap) u64", 8, cap, &st->src);
+            ADD(b ? "fibers.%s.store1.tgt" : "fibers.%s.store0.tgt",
+                "(cap) u64", 8, cap, &st->tgt);
+            ADD(b ? "fibers.%s.store1.w" : "fibers.%s.store0.w",
+                "(cap) u32", 4, cap, &st->w);
+        }
+    }
+    return BS_OK;
+}
+
+bs_status bs_sim_layout(bs_sim *s)
+{
+    const bs_experiment *e = s->exp;
+    bs_pool_init(&s->pool);
+    s->areas = calloc((size_t)e->n_areas, sizeof *s->areas);
+    s->fibers = calloc((size_t)e->n_fibers + 1, sizeof *s->fibers);
+    s->stim_ids = calloc((size_t)e->n_stims + 1, sizeof *s->stim_ids);
+    s->fiber_capacity = calloc((size_t)e->n_fibers + 1, sizeof(uint64_t));
+    if (!s->areas || !s->fibers || !s->stim_ids || !s->fiber_capacity)
+        return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory planning the pool");
+    uint64_t sum_k = 0;
+    for (int a = 0; a < e->n_areas; a++)
+        sum_k += e->areas[a].k;
+    uint64_t rows = record_rows(sum_k);
+    s->rec_cap = rows;
+    bs_status st = layout_areas(s, rows);
+    if (st == BS_OK)
+        st = layout_fibers(s);
+    if (st != BS_OK)
+        return st;
+    for (int i = 0; i < e->n_stims; i++) {
+        const char *label = e->stims[i].name;
+        ADD("stims.%s.ids", "(k) u64", 8, e->stims[i].k, &s->stim_ids[i]);
+    }
+    const char *label = "";
+    ADD("cand%s", "(sum k) cand", sizeof(bs_cand), s->sum_k, &s->cand);
+    ADD("gathered%s", "(ranks, sum k) cand", sizeof(bs_cand),
+        s->sum_k * (uint64_t)s->n_ranks, &s->gathered);
+    uint64_t n_scratch = 4 * s->max_k;
+    if (n_scratch < (uint64_t)e->n_areas + 1)
+        n_scratch = (uint64_t)e->n_areas + 1;
+    ADD("scratch%s", "(max(4 max k, areas+1)) u64", 8, n_scratch, &s->scratch);
+    ADD("merge%s", "(ranks, max k) cand", sizeof(bs_cand),
+        s->max_k * (uint64_t)s->n_ranks, &s->merge);
+    ADD("rec.schedule%s", "(rows) row", sizeof(bs_schedule_row), rows,
+        &s->rec_schedule);
+    ADD("rec.metrics%s", "(rows) row", sizeof(bs_metrics_row), rows,
+        &s->rec_metrics);
+    return BS_OK;
+}
+
+void bs_sim_layout_free(bs_sim *s)
+{
+    free(s->areas);
+    free(s->fibers);
+    free(s->stim_ids);
+    free(s->fiber_capacity);
+    s->areas = NULL;
+    s->fibers = NULL;
+    s->stim_ids = NULL;
+    s->fiber_capacity = NULL;
+}
+
+void bs_sim_init_state(bs_sim *s)
+{
+    const bs_experiment *e = s->exp;
+    for (int i = 0; i < e->n_stims; i++)
+        for (uint64_t j = 0; j < e->stims[i].k; j++)
+            s->stim_ids[i][j] = j;
+    for (int f = 0; f < e->n_fibers; f++) {
+        const bs_fiber_spec *fs = &e->fibers[f];
+        s->fibers[f].mult = bs_beta_mult(fs->beta);
+        s->fibers[f].cap = bs_cap_q16(fs->cap);
+    }
+}

@@ -1,0 +1,99 @@
+/*
+ * sim_plan.c - `brainsim plan`: the pool of every rank, from the same
+ * layout code that bs_create allocates with, without MPI or allocation.
+ */
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_size(FILE *out, size_t n_bytes)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n_bytes;
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    fprintf(out, "%12zu bytes (%.2f %s)", n_bytes, v, unit[u]);
+}
+
+static void print_manifest(FILE *out, const bs_pool *pool)
+{
+    fprintf(out, "  %-44s %-30s %14s\n", "buffer", "shape", "bytes");
+    for (size_t i = 0; i < pool->n_entries; i++) {
+        const bs_pool_entry *e = &pool->entries[i];
+        fprintf(out, "  %-44s %-30s %14zu\n", e->name, e->shape,
+                e->elem_bytes * e->n_elems);
+    }
+}
+
+/* Lays out rank r of n_ranks into s; returns its pool bytes or an error. */
+static bs_status plan_rank(bs_sim *s, int r, int n_ranks, size_t *n_bytes)
+{
+    bs_pool_destroy(&s->pool);
+    bs_sim_layout_free(s);
+    s->rank = r;
+    s->n_ranks = n_ranks;
+    bs_status st = bs_sim_layout(s);
+    *n_bytes = bs_pool_bytes_of(&s->pool);
+    return st;
+}
+
+bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
+                  FILE *out, size_t *max_bytes, char *err, size_t err_len)
+{
+    if (n_ranks < 1 || !out) {
+        snprintf(err, err_len, "plan: --ranks must be at least 1");
+        return BS_ERR_ARG;
+    }
+    bs_experiment *exp;
+    bs_status st = path ? bs_experiment_load(path, &exp, err, err_len)
+                        : bs_experiment_parse(bs_default_experiment,
+                                              strlen(bs_default_experiment),
+                                              "<default: projection.yaml>",
+                                              &exp, err, err_len);
+    if (st != BS_OK)
+        return st;
+    bs_sim s;
+    memset(&s, 0, sizeof s);
+    s.exp = exp;
+    s.plastic_capacity = plastic_capacity;
+    size_t lo = SIZE_MAX, hi = 0;
+    int hi_rank = 0;
+    for (int r = 0; r < n_ranks && st == BS_OK; r++) {
+        size_t n_bytes;
+        st = plan_rank(&s, r, n_ranks, &n_bytes);
+        if (n_bytes < lo)
+            lo = n_bytes;
+        if (n_bytes > hi) {
+            hi = n_bytes;
+            hi_rank = r;
+        }
+    }
+    if (st == BS_OK) {
+        size_t n_bytes;
+        st = plan_rank(&s, hi_rank, n_ranks, &n_bytes);
+    }
+    if (st == BS_OK) {
+        fprintf(out, "experiment: %s\nranks: %d\nsteps: %llu\n",
+                exp->source_name, n_ranks,
+                (unsigned long long)exp->total_steps);
+        fprintf(out, "host pool per rank, largest (rank %d):", hi_rank);
+        print_size(out, hi);
+        fprintf(out, "\nhost pool per rank, smallest:          ");
+        print_size(out, lo);
+        fprintf(out, "\nmanifest of rank %d:\n", hi_rank);
+        print_manifest(out, &s.pool);
+        if (max_bytes)
+            *max_bytes = hi;
+    } else {
+        snprintf(err, err_len, "%s", s.err);
+    }
+    bs_pool_destroy(&s.pool);
+    bs_sim_layout_free(&s);
+    bs_experiment_destroy(&exp);
+    return st;
+}

@@ -1,0 +1,90 @@
+/*
+ * topk.c - CPU reference of the top-k selection; see topk.h.
+ */
+#include "topk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Finds the threshold value t such that fewer than k inputs are > t and at
+ * least k are >= t, by radix select over 8-bit digits from the top.
+ * *n_above receives the count of inputs > t. */
+static uint64_t radix_threshold(const uint64_t *input, uint64_t n, uint64_t k,
+                                uint64_t *n_above)
+{
+    uint64_t max = 0;
+    #pragma omp parallel for reduction(max:max) schedule(static)
+    for (uint64_t i = 0; i < n; i++)
+        if (input[i] > max)
+            max = input[i];
+    int top = 0;
+    while (top < 56 && (max >> (top + 8)) != 0)
+        top += 8;
+    uint64_t prefix = 0, mask = 0, need = k, above = 0;
+    for (int shift = top; shift >= 0; shift -= 8) {
+        uint64_t hist[256];
+        memset(hist, 0, sizeof hist);
+        #pragma omp parallel for reduction(+:hist[:256]) schedule(static)
+        for (uint64_t i = 0; i < n; i++)
+            if ((input[i] & mask) == prefix)
+                hist[(input[i] >> shift) & 0xFF]++;
+        int d = 255;
+        for (; d > 0 && hist[d] < need; d--) {
+            need -= hist[d];
+            above += hist[d];
+        }
+        prefix |= (uint64_t)d << shift;
+        mask |= (uint64_t)0xFF << shift;
+    }
+    *n_above = above;
+    return prefix;
+}
+
+void bs_topk_local(const uint64_t *input, uint64_t n_local, uint64_t id_lo,
+                   uint64_t k, bs_cand *out)
+{
+    uint64_t n_out = 0;
+    if (n_local <= k) {
+        for (uint64_t i = 0; i < n_local; i++)
+            out[n_out++] = (bs_cand){input[i], id_lo + i};
+    } else {
+        uint64_t n_above;
+        uint64_t t = radix_threshold(input, n_local, k, &n_above);
+        uint64_t n_ties = k - n_above;     /* lowest ids among inputs == t */
+        for (uint64_t i = 0; i < n_local && n_out < k; i++) {
+            if (input[i] > t)
+                out[n_out++] = (bs_cand){input[i], id_lo + i};
+            else if (input[i] == t && n_ties > 0) {
+                out[n_out++] = (bs_cand){input[i], id_lo + i};
+                n_ties--;
+            }
+        }
+    }
+    for (; n_out < k; n_out++)
+        out[n_out] = (bs_cand){0, UINT64_MAX};
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const bs_cand *x = a, *y = b;
+    if (bs_cand_before(*x, *y))
+        return -1;
+    return bs_cand_before(*y, *x) ? 1 : 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const bs_cand *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void bs_topk_merge(bs_cand *gathered, size_t n, uint64_t k,
+                   uint64_t *winners, uint64_t *inputs)
+{
+    qsort(gathered, n, sizeof *gathered, by_rank);
+    qsort(gathered, (size_t)k, sizeof *gathered, by_id);
+    for (uint64_t i = 0; i < k; i++) {
+        winners[i] = gathered[i].id;
+        inputs[i] = gathered[i].input;
+    }
+}
