@@ -39,18 +39,63 @@ static void set_err(char *err, size_t err_len, const char *msg)
         snprintf(err, err_len, "%s", msg);
 }
 
-/* Chooses the backend.  Without a CUDA build, auto falls back to the CPU
- * and says why; an explicit cuda request is an error. */
+/* Chooses the backend.  auto takes CUDA when this build has it and a
+ * device is usable, else the CPU, and records why; an explicit cuda request
+ * that cannot be met is an error. */
 static bs_status choose_backend(bs_sim *s, bs_backend_kind kind)
 {
-    if (kind == BS_BACKEND_CUDA)
-        return bs_sim_fail(s, BS_ERR_BACKEND,
-                           "--backend cuda: this brainsim was built without "
-                           "the CUDA backend (configure --with-cuda=yes)");
+    s->backend_requested = (int)kind;
     s->be = &bs_backend_cpu;
     snprintf(s->backend_name, sizeof s->backend_name, "cpu");
-    if (kind == BS_BACKEND_AUTO)
-        snprintf(s->fallback, sizeof s->fallback, "built without CUDA");
+    if (kind == BS_BACKEND_CPU)
+        return BS_OK;
+#ifdef BS_HAVE_CUDA
+    char reason[200] = "";
+    int usable = bs_cuda_usable(bs_comm_local_rank(s->comm), reason,
+                                sizeof reason);
+    /* every rank must take the same backend (the merge is collective) */
+    if (bs_comm_all_ok(s->comm, usable)) {
+        s->be = &bs_backend_cuda;
+        snprintf(s->backend_name, sizeof s->backend_name, "cuda");
+        return BS_OK;
+    }
+    if (usable)
+        snprintf(reason, sizeof reason, "no usable CUDA device on another rank");
+#else
+    const char *reason = "built without CUDA";
+#endif
+    if (kind == BS_BACKEND_CUDA)
+        return bs_sim_fail(s, BS_ERR_BACKEND, "--backend cuda: %s%s", reason,
+#ifdef BS_HAVE_CUDA
+                           ""
+#else
+                           " (configure --with-cuda=yes)"
+#endif
+                           );
+    snprintf(s->fallback, sizeof s->fallback, "%s", reason);
+    return BS_OK;
+}
+
+/* Runs the backend's init; a CUDA backend that fails here under auto gives
+ * way to the CPU (agreed by every rank), recording why. */
+static bs_status init_backend(bs_sim *s)
+{
+    if (!s->be->init)
+        return BS_OK;
+    bs_status st = s->be->init(s);
+    if (bs_comm_all_ok(s->comm, st == BS_OK))
+        return BS_OK;
+    if (st == BS_OK)
+        snprintf(s->err, sizeof s->err, "backend %s failed on another rank",
+                 s->be->name);
+    if (s->backend_requested != BS_BACKEND_AUTO)
+        return st == BS_OK ? BS_ERR_BACKEND : st;
+    if (s->be->destroy)
+        s->be->destroy(s);
+    snprintf(s->fallback, sizeof s->fallback, "%s", s->err);
+    s->err[0] = '\0';
+    s->be = &bs_backend_cpu;
+    snprintf(s->backend_name, sizeof s->backend_name, "cpu");
     return BS_OK;
 }
 
@@ -124,7 +169,7 @@ static bs_status setup(bs_sim *s, const bs_options *opt)
                            "bytes (`brainsim plan` shows the manifest)",
                            s->rank, bs_pool_bytes_of(&s->pool));
     bs_sim_init_state(s);
-    if ((st = build_geometry(s)) != BS_OK)
+    if ((st = build_geometry(s)) != BS_OK || (st = init_backend(s)) != BS_OK)
         return st;
     bs_log(s->rank == 0 && !s->quiet, "backend: %s%s%s%s", s->backend_name,
            s->fallback[0] ? " (fallback: " : "", s->fallback,

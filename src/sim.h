@@ -67,6 +67,10 @@ struct bs_sim;
  * function returns BS_OK or an error with a message in sim->err. */
 typedef struct bs_backend_ops {
     const char *name;
+    /* after the host pool is allocated and initialised: plans and
+     * allocates the backend's own memory (NULL for none).  On failure
+     * returns BS_ERR_NOMEM/BS_ERR_CUDA/BS_ERR_BACKEND with a message. */
+    bs_status (*init)(struct bs_sim *s);
     /* phase 1: inputs of target area a from every active fiber into it */
     bs_status (*accumulate)(struct bs_sim *s, int a);
     /* phase 2: k local candidates of area a into out[0..k) */
@@ -78,6 +82,16 @@ typedef struct bs_backend_ops {
 } bs_backend_ops;
 
 extern const bs_backend_ops bs_backend_cpu;
+#ifdef BS_HAVE_CUDA
+/* kernels/backend_cuda.cu */
+extern const bs_backend_ops bs_backend_cuda;
+/* Whether a CUDA device is usable for local rank `local_rank`: returns 1,
+ * or 0 with the reason ("no CUDA device", "CUDA driver too old ...") in
+ * reason.  Does not allocate. */
+int bs_cuda_usable(int local_rank, char *reason, size_t reason_len);
+/* Bytes of the device pool that `brainsim plan` reports for s's layout. */
+size_t bs_cuda_plan_bytes(const struct bs_sim *s);
+#endif
 
 struct bs_sim {
     bs_experiment *exp;
@@ -87,6 +101,7 @@ struct bs_sim {
     const bs_backend_ops *be;
     void *be_state;
     char backend_name[16];
+    int backend_requested;      /* bs_backend_kind asked for */
     char fallback[256];
 
     bs_pool pool;
