@@ -58,6 +58,8 @@ typedef struct bs_options {
     const char *out_path;        /* output HDF5 file; NULL: no output file */
     uint64_t plastic_capacity;   /* entries per fiber per rank; 0: planned */
     int quiet;                   /* 1: no log lines on stderr */
+    int keep_checkpoints;        /* checkpoints kept by bs_checkpoint
+                                    (path, path.1, ...); 0 means 1 */
 } bs_options;
 
 /* Fills *opt with the defaults.  This function can't fail. */
@@ -91,6 +93,40 @@ bs_status bs_step(bs_sim *sim, uint64_t n_steps, uint64_t *n_done);
 
 /* Runs the schedule to its end.  Collective. */
 bs_status bs_run(bs_sim *sim);
+
+/*
+ * Writes a checkpoint of the current state to path (collective): everything
+ * needed to continue bit-identically on any number of ranks.  Written to
+ * "<path>.tmp", fsync'd and renamed, keeping the previous
+ * keep_checkpoints - 1 checkpoints as path.1, path.2, ...; a crash at any
+ * point leaves the last complete checkpoint.  Buffered output rows are
+ * flushed first, so the output file holds every step the checkpoint has.
+ * BS_ERR_IO with a message on failure (every rank returns it).
+ */
+bs_status bs_checkpoint(bs_sim *sim, const char *path);
+
+/*
+ * Creates a simulator that continues from the checkpoint at ckpt_path
+ * (collective), on any number of ranks.  The experiment is the one stored
+ * in the checkpoint; when experiment_path is not NULL its experiment must
+ * be the same or only extend the schedule (BS_ERR_CHECKPOINT otherwise,
+ * naming the difference).  When opt->out_path exists it is reopened and
+ * continues from the checkpoint's step (later rows are replaced), else it
+ * is created.  Errors as bs_create_from_file, plus BS_ERR_CHECKPOINT for an
+ * invalid checkpoint (the message names the dataset and what is wrong).
+ */
+bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
+                    const bs_options *opt, bs_sim **out, char *err,
+                    size_t err_len);
+
+/*
+ * Asks the run to stop (for signal handlers' callers: call it from the
+ * main loop, not from the handler).  The request is agreed by every rank
+ * during the next step, after which bs_stop_requested() returns 1 on every
+ * rank at the same step.  Can't fail.
+ */
+void bs_request_stop(bs_sim *sim);
+int bs_stop_requested(const bs_sim *sim);
 
 /* Steps taken so far, and steps in the whole schedule.  Can't fail. */
 uint64_t bs_steps_done(const bs_sim *sim);
@@ -131,6 +167,11 @@ size_t bs_pool_bytes(const bs_sim *sim, int device);
 bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
                   FILE *out, size_t *max_bytes, char *err, size_t err_len);
 
+/* Prints a short summary of an output or checkpoint file (format, steps,
+ * areas, sizes, backend, ranks) to out.  Not collective.  BS_ERR_IO naming
+ * the file when it cannot be read or is not a brainsim file. */
+bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len);
+
 /* This process's rank and the number of ranks (MPI_COMM_WORLD),
  * initialising MPI if needed.  BS_ERR_MPI when MPI cannot start. */
 bs_status bs_world(int *rank, int *n_ranks);
@@ -145,6 +186,18 @@ const char *bs_error(const bs_sim *sim);
 /* Flushes and closes the output and frees everything; *sim becomes NULL.
  * Accepts NULL and *sim == NULL.  Collective. */
 void bs_destroy(bs_sim **sim);
+
+/*
+ * Checks the experiment's expectations (its `expect:` list) against the
+ * current state and writes the one-line verdict into buf (len bytes,
+ * truncated but always ending in PASS or FAIL when len >= 6), for example
+ * "association: overlap(cA, cB) = 1 <= 2 ok; ... PASS".  Meaningful once
+ * the schedule has run to its end (bs_steps_done == bs_steps_total).
+ * Returns 1 when every expectation holds, 0 when some fails, -1 when the
+ * experiment has none (or sim is NULL).  buf may be NULL.  Not collective:
+ * every rank computes the same answer.  Can't fail otherwise.
+ */
+int bs_verdict(const bs_sim *sim, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,9 @@
  *
  * main: parse options, create the simulator (collective), step along the
  * schedule with progress on rank 0, print a summary with a checksum of every
- * step's winners, destroy.  Exit status: 0 success, 1 run error, 2 usage.
+ * step's winners and the verdict on the experiment's expectations,
+ * destroy.  Exit status: 0 success, 1 run error, 2 usage, 3 an expectation
+ * was not met.
  * An error that only some ranks saw ends the whole job (bs_abort), so no
  * rank is left waiting in a collective.
  */
@@ -15,15 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "brainsim.h"
 
 #define EXIT_USAGE 2
+#define EXIT_VERDICT 3
 
 static const char usage_text[] =
     "usage: brainsim run [EXPERIMENT] [options]\n"
+    "       brainsim run --resume CHECKPOINT [EXPERIMENT] [options]\n"
     "       brainsim plan [EXPERIMENT] [--ranks N] [--plastic-capacity N]\n"
+    "       brainsim inspect FILE\n"
     "       brainsim --help | --version\n"
     "\n"
     "Simulates an assembly-calculus brain described by the YAML file\n"
@@ -39,11 +45,25 @@ static const char usage_text[] =
     "  -c, --plastic-capacity N potentiated synapses reserved per fiber and\n"
     "                           rank (default: planned from the schedule)\n"
     "  -q, --quiet              no progress or log lines\n"
+    "  -e, --checkpoint-every N write a checkpoint every N steps\n"
+    "  -k, --checkpoint FILE    checkpoint file (default checkpoint.h5)\n"
+    "  -K, --keep M             keep the last M checkpoints: FILE, FILE.1, ...\n"
+    "                           (default 2)\n"
+    "  -R, --resume FILE        continue from checkpoint FILE, on any number\n"
+    "                           of ranks; EXPERIMENT, if given, may only\n"
+    "                           append operations to the schedule; --out\n"
+    "                           continues from the checkpoint's step\n"
     "plan options:\n"
     "  -r, --ranks N            ranks to plan for (default 1)\n"
     "\n"
-    "Progress goes to stderr on rank 0; the summary and checksum to stdout.\n"
-    "Exit status: 0 success, 1 error while running, 2 usage error.\n";
+    "On SIGTERM or SIGINT the run finishes its step, writes a checkpoint and\n"
+    "exits 0, saying how to resume.\n"
+    "inspect prints a summary of an output or checkpoint file.\n"
+    "Progress goes to stderr on rank 0; the summary and checksum to stdout,\n"
+    "and, when the experiment has an expect: list and the schedule ran to\n"
+    "its end, the line 'verdict: ... PASS' (or FAIL).\n"
+    "Exit status: 0 success, 1 error while running, 2 usage error,\n"
+    "3 an expectation of the experiment was not met.\n";
 
 typedef struct cli_args {
     const char *command;
@@ -51,6 +71,9 @@ typedef struct cli_args {
     bs_options opt;
     uint64_t max_steps;
     long n_ranks;
+    uint64_t checkpoint_every;
+    const char *checkpoint;
+    const char *resume;
 } cli_args;
 
 static int usage_error(int rank, const char *fmt, const char *arg)
@@ -87,12 +110,18 @@ static int parse_args(int argc, char **argv, int rank, cli_args *a)
         {"ranks", required_argument, 0, 'r'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
+        {"checkpoint-every", required_argument, 0, 'e'},
+        {"checkpoint", required_argument, 0, 'k'},
+        {"keep", required_argument, 0, 'K'},
+        {"resume", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     a->command = argv[1];
     a->max_steps = UINT64_MAX;
     a->n_ranks = 1;
     a->opt.out_path = "run.h5";
+    a->checkpoint = "checkpoint.h5";
+    a->opt.keep_checkpoints = 2;
     int is_run = strcmp(a->command, "run") == 0;
     if (!is_run && strcmp(a->command, "plan") != 0)
         return usage_error(rank, "unknown command '%s' (run or plan)", a->command);
@@ -100,7 +129,7 @@ static int parse_args(int argc, char **argv, int rank, cli_args *a)
     opterr = 0;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, ":o:n:b:t:c:r:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:n:b:t:c:r:qhe:k:K:R:", longs, NULL)) != -1) {
         const char *arg = optarg;
         if (c == 'h') {
             if (rank == 0)
@@ -112,6 +141,17 @@ static int parse_args(int argc, char **argv, int rank, cli_args *a)
                                argv[optind - 1]);
         switch (c) {
         case 'o': a->opt.out_path = arg; break;
+        case 'k': a->checkpoint = arg; break;
+        case 'R': a->resume = arg; break;
+        case 'e':
+            if (parse_u64(arg, &a->checkpoint_every) || a->checkpoint_every < 1)
+                return usage_error(rank, "--checkpoint-every: '%s' is not a positive whole number", arg);
+            break;
+        case 'K':
+            if (parse_u64(arg, &v) || v < 1 || v > 1000)
+                return usage_error(rank, "--keep: '%s' is not in 1..1000", arg);
+            a->opt.keep_checkpoints = (int)v;
+            break;
         case 'q': a->opt.quiet = 1; break;
         case 'n':
             if (parse_u64(arg, &a->max_steps))
@@ -153,6 +193,25 @@ static int parse_args(int argc, char **argv, int rank, cli_args *a)
     return 0;
 }
 
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* SIGTERM (batch schedulers before the wall-clock limit) and SIGINT ask
+ * the run to stop after the current step with a checkpoint. */
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
 /* FNV-1a over 64-bit words. */
 static uint64_t fnv1a(uint64_t h, const uint64_t *v, size_t n)
 {
@@ -167,6 +226,7 @@ static uint64_t fnv1a(uint64_t h, const uint64_t *v, size_t n)
 typedef struct progress {
     int enabled, tty;
     double start, last;
+    uint64_t first;             /* steps done before this invocation */
 } progress;
 
 static double now_s(void)
@@ -184,7 +244,8 @@ static void show_progress(progress *p, uint64_t done, uint64_t total, int last)
     if (!last && t - p->last < (p->tty ? 0.2 : 5.0))
         return;
     p->last = t;
-    double rate = done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
+    double rate = (double)(done - p->first) /
+                  (t - p->start > 1e-9 ? t - p->start : 1e-9);
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "%sbrainsim: step %" PRIu64 "/%" PRIu64 " (%.0f%%), "
             "%.2f steps/s, ETA %.0f s%s", p->tty ? "\r" : "", done, total,
@@ -194,12 +255,27 @@ static void show_progress(progress *p, uint64_t done, uint64_t total, int last)
 
 /* Steps to the end (or max_steps), folding every step's winners into the
  * checksum.  Returns the status of the first failing step. */
+/* Writes the checkpoint after a stop request and says how to resume. */
+static bs_status stop_with_checkpoint(bs_sim *sim, const cli_args *a, int rank)
+{
+    bs_status st = bs_checkpoint(sim, a->checkpoint);
+    if (st == BS_OK && rank == 0)
+        fprintf(stderr, "brainsim: stopped by a signal after step %" PRIu64
+                "; checkpoint %s written.\nbrainsim: resume with: brainsim "
+                "run --resume %s -o %s\n", bs_steps_done(sim), a->checkpoint,
+                a->checkpoint, a->opt.out_path ? a->opt.out_path : "run.h5");
+    return st;
+}
+
 static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
-                           uint64_t *checksum)
+                           uint64_t *checksum, int *stopped)
 {
     uint64_t total = bs_steps_total(sim);
     if (a->max_steps < total)
         total = a->max_steps;
+    uint64_t done = bs_steps_done(sim);   /* > 0 when resumed */
+    if (done > total)
+        total = done;
     size_t cap = 1;
     for (int i = 0; i < bs_n_areas(sim); i++)
         if (bs_area_k(sim, i) > cap)
@@ -207,11 +283,14 @@ static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
     uint64_t *ids = malloc(cap * sizeof *ids);
     if (!ids)
         return BS_ERR_NOMEM;
-    progress p = {rank == 0 && !a->opt.quiet, isatty(2), now_s(), now_s()};
+    progress p = {rank == 0 && !a->opt.quiet, isatty(2), now_s(), now_s(),
+                  done};
     bs_status st = BS_OK;
-    uint64_t h = UINT64_C(0xcbf29ce484222325), done = 0;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
     while (done < total) {
         uint64_t n_done;
+        if (stop_signal)
+            bs_request_stop(sim);
         if ((st = bs_step(sim, 1, &n_done)) != BS_OK || n_done == 0)
             break;
         done++;
@@ -221,6 +300,14 @@ static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
             h = fnv1a(h, ids, n);
         }
         show_progress(&p, done, total, 0);
+        if (bs_stop_requested(sim)) {
+            st = stop_with_checkpoint(sim, a, rank);
+            *stopped = 1;
+            break;
+        }
+        if (a->checkpoint_every && bs_steps_done(sim) % a->checkpoint_every == 0 &&
+            (st = bs_checkpoint(sim, a->checkpoint)) != BS_OK)
+            break;
     }
     if (st == BS_OK)
         show_progress(&p, done, total, 1);
@@ -229,10 +316,18 @@ static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
     return st;
 }
 
-static void summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
-                    double seconds)
+/* Prints the summary on rank 0 and returns the exit status on every rank:
+ * EXIT_VERDICT when the schedule ran to its end and an expectation failed
+ * (every rank holds the same state, so every rank agrees), else 0. */
+static int summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
+                   double seconds, int rank)
 {
-    uint64_t steps = bs_steps_done(sim);
+    char line[4096];
+    int verdict = bs_verdict(sim, line, sizeof line);
+    uint64_t steps = bs_steps_done(sim), total = bs_steps_total(sim);
+    int complete = steps >= total;
+    if (rank != 0)
+        return complete && verdict == 0 ? EXIT_VERDICT : 0;
     printf("run: %" PRIu64 " steps in %.3f s (%.2f steps/s), backend %s\n",
            steps, seconds, seconds > 0 ? steps / seconds : 0.0,
            bs_backend_name(sim));
@@ -244,6 +339,13 @@ static void summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
     if (a->opt.out_path)
         printf("output: %s\n", a->opt.out_path);
     printf("checksum: %016" PRIx64 "\n", checksum);
+    if (verdict >= 0 && complete)
+        printf("verdict: %s\n", line);
+    else if (verdict >= 0)
+        printf("verdict: not evaluated (run stopped at step %" PRIu64 " of %"
+               PRIu64 ")\n", steps, total);
+    fflush(stdout);
+    return complete && verdict == 0 ? EXIT_VERDICT : 0;
 }
 
 static int cmd_run(cli_args *a, int rank, int n_ranks)
@@ -251,8 +353,10 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
     char err[2048] = "";
     bs_sim *sim = NULL;
     double t0 = now_s();
-    bs_status st = bs_create_from_file(a->experiment, &a->opt, &sim, err,
-                                       sizeof err);
+    install_stop_handlers();
+    bs_status st = a->resume
+        ? bs_resume(a->resume, a->experiment, &a->opt, &sim, err, sizeof err)
+        : bs_create_from_file(a->experiment, &a->opt, &sim, err, sizeof err);
     if (st != BS_OK) {
         if (rank == 0)
             fprintf(stderr, "brainsim: error: %s\n", err);
@@ -263,7 +367,8 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
                 "(rank 0)\n", n_ranks, n_ranks > 1 ? "s" : "",
                 bs_pool_bytes(sim, 0));
     uint64_t checksum = 0;
-    st = run_steps(sim, a, rank, &checksum);
+    int stopped = 0;
+    st = run_steps(sim, a, rank, &checksum, &stopped);
     if (st != BS_OK) {
         fprintf(stderr, "brainsim: error%s: %s\n", n_ranks > 1 ? " on a rank" : "",
                 bs_error(sim));
@@ -273,10 +378,9 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
         return 1;
     }
     double seconds = now_s() - t0;
-    if (rank == 0)
-        summary(sim, a, checksum, seconds);
+    int rc = stopped ? 0 : summary(sim, a, checksum, seconds, rank);
     bs_destroy(&sim);
-    return 0;
+    return rc;
 }
 
 static int cmd_plan(const cli_args *a)
@@ -303,6 +407,16 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         printf("brainsim %s\n", BS_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(argv[1], "inspect")) {
+        if (argc != 3)
+            return usage_error(0, "%s", "inspect takes one file");
+        char err[1024];
+        if (bs_inspect(argv[2], stdout, err, sizeof err) != BS_OK) {
+            fprintf(stderr, "brainsim: error: %s\n", err);
+            return 1;
+        }
         return 0;
     }
     cli_args a;

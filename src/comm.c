@@ -147,6 +147,21 @@ int bs_comm_all_ok(bs_comm *comm, int ok)
     return all;
 }
 
+bs_status bs_comm_exscan_u64(bs_comm *comm, uint64_t value, uint64_t *offset,
+                             uint64_t *total, char *err, size_t err_len)
+{
+    uint64_t off = 0, sum = value;
+    MPI_CHECK(MPI_Exscan(&value, &off, 1, MPI_UINT64_T, MPI_SUM, comm->world),
+              err, err_len);
+    if (comm->rank == 0)
+        off = 0;          /* MPI leaves rank 0's result undefined */
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_UINT64_T, MPI_SUM,
+                            comm->world), err, err_len);
+    *offset = off;
+    *total = sum;
+    return BS_OK;
+}
+
 bs_status bs_comm_bcast(bs_comm *comm, void *buf, size_t n_bytes,
                         char *err, size_t err_len)
 {

@@ -39,6 +39,10 @@ bs_status bs_comm_max_f64(bs_comm *comm, double *vals, size_t n_elems,
 /* Logical AND of `ok` over ranks (agreement on errors).  Returns 1 iff
  * every rank passed ok != 0; on an MPI failure returns 0. */
 int bs_comm_all_ok(bs_comm *comm, int ok);
+/* Exclusive prefix sum over ranks of one u64 (rank 0 gets 0) and the
+ * total, for placing each rank's rows in a shared dataset. */
+bs_status bs_comm_exscan_u64(bs_comm *comm, uint64_t value, uint64_t *offset,
+                             uint64_t *total, char *err, size_t err_len);
 /* Broadcast n_bytes from rank 0. */
 bs_status bs_comm_bcast(bs_comm *comm, void *buf, size_t n_bytes,
                         char *err, size_t err_len);

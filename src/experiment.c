@@ -3,21 +3,26 @@
  * format: experiment.h; DESIGN section 6).
  *
  * Two libyaml passes over the text: an event pass that reports syntax errors
- * and rejects what the document API would hide (aliases, which could make
- * the tree cyclic or exponentially large, and a second document), then
- * yaml_parser_load builds the node tree that the walkers below check against
- * the schema.  Walkers descend only where the schema expects, so the depth of
- * the input never drives recursion.  Everything allocated hangs off the
- * experiment under construction as soon as it exists, so every error path
- * frees it all with bs_experiment_destroy.
+ * and rejects what the document API would hide or choke on (aliases, which
+ * could make the tree cyclic or exponentially large; a second document;
+ * nesting deeper than MAX_DEPTH), then yaml_parser_load builds the node tree
+ * that the walkers below check against the schema.  Walkers descend only
+ * where the schema expects, so the input's depth never drives recursion.
+ * Everything allocated hangs off the experiment under construction as soon
+ * as it exists, so every error path frees it all with bs_experiment_destroy.
  *
- * Decisions beyond the header: numbers and booleans are plain (unquoted)
- * scalars; integers are decimal digits without sign, '_' or leading zeros
- * (YAML 1.1 readers take 010 as octal); reals use strtod in the C locale's
- * syntax; booleans are exactly true/false; anchors may appear but aliases
- * may not; a project operation needs at least one fiber in the experiment.
- * Sizes beyond brainsim's limits fail with BS_ERR_LIMIT, everything else
- * with BS_ERR_PARSE.
+ * Decisions beyond the header:
+ * - the text is UTF-8 (a leading BOM is skipped), at most 64 MiB, no NUL;
+ * - numbers and booleans are plain (unquoted) scalars; integers are decimal
+ *   digits without sign, '_' or leading zero (YAML 1.1 reads 010 as octal);
+ *   reals are strtod syntax from [0-9.eE+-] (C locale), finite, not
+ *   underflowing; booleans are exactly true / false;
+ * - anchors may appear but aliases may not;
+ * - e->p is 0 when defaults.p is absent (then every fiber must give p);
+ * - rounds is 0 for operations other than project; a project needs at
+ *   least one fiber in the experiment;
+ * - sizes beyond brainsim's limits (n, k, entity counts, rounds, total
+ *   steps, file size) fail with BS_ERR_LIMIT, all else with BS_ERR_PARSE.
  */
 #include "experiment.h"
 
@@ -40,8 +45,9 @@
 #define MAX_DEPTH 32            /* the schema needs 5 levels */
 #define LIST_LEN 240
 
-enum { REF_AREA, REF_STIM, REF_FIBER };
-static const char *const REF_WORD[] = {"an area", "a stimulus", "a fiber"};
+enum { REF_AREA, REF_STIM, REF_FIBER, REF_SNAP };
+static const char *const REF_WORD[] = {"an area", "a stimulus", "a fiber",
+                                       "a snapshot"};
 
 typedef struct name_ref {       /* one entry of the sorted name index */
     const char *name;
@@ -113,7 +119,9 @@ static const char *describe(const yaml_node_t *n, char *buf)
 }
 
 /* Writes "areas: A, B; stimuli: s" for the kinds in mask `kinds` (bits
- * 1 << REF_*) into buf (LIST_LEN bytes), each kind's share truncated. */
+ * 1 << REF_*) into buf (LIST_LEN bytes).  Each kind writes at most `share`
+ * bytes (names stop, with " ...", where the next would not fit), so three
+ * kinds fit in LIST_LEN. */
 static const char *list_names(const bs_experiment *e, unsigned kinds,
                               char *buf)
 {
@@ -351,6 +359,7 @@ static int find_name(const bs_experiment *e, const char *s, int *kind)
     if ((i = bs_experiment_area(e, s)) >= 0) { *kind = REF_AREA; return i; }
     if ((i = bs_experiment_stim(e, s)) >= 0) { *kind = REF_STIM; return i; }
     if ((i = bs_experiment_fiber(e, s)) >= 0) { *kind = REF_FIBER; return i; }
+    if ((i = bs_experiment_snapshot(e, s)) >= 0) { *kind = REF_SNAP; return i; }
     return -1;
 }
 
@@ -370,10 +379,15 @@ static bs_status check_name(ctx *c, yaml_node_t *at, const char *path,
                     "to %d characters from A-Z a-z 0-9 _ . -%s",
                     s ? describe(at, b) : "a missing name", BS_NAME_MAX - 1,
                     is_fiber ? " >" : "");
-    if ((i = find_name(c->e, s, &kind)) >= 0)
+    if ((i = find_name(c->e, s, &kind)) >= 0 && kind == REF_SNAP)
         return fail(c, BS_ERR_PARSE, at, path, "name '%s' is already used by "
-                    "%s (names are unique across areas, stimuli and fibers)",
-                    s, REF_WORD[kind]);
+                    "a snapshot (schedule[%d], line %d; names are unique "
+                    "across areas, stimuli, fibers and snapshots)", s,
+                    c->e->snapshots[i].op, c->e->snapshots[i].line);
+    if (i >= 0)
+        return fail(c, BS_ERR_PARSE, at, path, "name '%s' is already used by "
+                    "%s (names are unique across areas, stimuli, fibers and "
+                    "snapshots)", s, REF_WORD[kind]);
     return BS_OK;
 }
 
@@ -718,17 +732,97 @@ static bs_status parse_set_assembly(ctx *c, yaml_node_t *n, const char *path,
     return st;
 }
 
+/* checkpoint: PATH, a non-empty file path of at most 4095 bytes. */
+static bs_status parse_checkpoint(ctx *c, yaml_node_t *v, const char *path,
+                                  bs_op *op)
+{
+    char b[SHOW_LEN];
+    const char *s = text_of(v);
+    if (!s || !s[0] || strlen(s) > 4095)
+        return fail(c, BS_ERR_PARSE, v, path, "value %s is invalid: must be "
+                    "a file path (1 to 4095 bytes)", describe(v, b));
+    size_t len = strlen(s) + 1;
+    op->path = malloc(len);
+    if (op->path)
+        memcpy(op->path, s, len);
+    if (!op->path)
+        return fail(c, BS_ERR_NOMEM, v, path, "out of memory");
+    return BS_OK;
+}
+
+/* snapshot: {area: A, name: x}; the name is new across every kind. */
+static bs_status parse_snapshot(ctx *c, yaml_node_t *n, const char *path,
+                                bs_op *op)
+{
+    static const char *const keys[] = {"area", "name"};
+    char kp[PATH_LEN];
+    yaml_node_t *v[2];
+    int kind;
+    bs_experiment *e = c->e;
+    bs_status st = fields(c, n, path, keys, 2, 2, v);
+    if (st == BS_OK)
+        st = resolve(c, v[0], sub(kp, path, "area"), 1u << REF_AREA, &kind,
+                     &op->area);
+    if (st != BS_OK) return st;
+    if (e->n_snapshots == BS_MAX_ENTITIES)
+        return fail(c, BS_ERR_LIMIT, n, path, "more than %d snapshots "
+                    "exceed brainsim's limit", BS_MAX_ENTITIES);
+    if (e->n_snapshots % 16 == 0) {
+        bs_snapshot_spec *more = realloc(e->snapshots,
+            ((size_t)e->n_snapshots + 16) * sizeof *more);
+        if (!more) return fail(c, BS_ERR_NOMEM, n, path, "out of memory");
+        e->snapshots = more;
+    }
+    bs_snapshot_spec *sp = &e->snapshots[e->n_snapshots];
+    memset(sp, 0, sizeof *sp);
+    st = get_name(c, v[1], sub(kp, path, "name"), sp->name);
+    if (st != BS_OK) return st;
+    sp->area = op->area;
+    sp->op = (int)(op - e->ops);
+    sp->line = (int)v[1]->start_mark.line + 1;
+    sp->col = (int)v[1]->start_mark.column + 1;
+    op->snapshot = e->n_snapshots++;
+    return BS_OK;
+}
+
+/* fire_subset: {area: A, fraction: f}, f in (0, 1] with round(f k) >= 1. */
+static bs_status parse_fire_subset(ctx *c, yaml_node_t *n, const char *path,
+                                   bs_op *op)
+{
+    static const char *const keys[] = {"area", "fraction"};
+    char kp[PATH_LEN];
+    yaml_node_t *v[2];
+    int kind;
+    bs_status st = fields(c, n, path, keys, 2, 2, v);
+    if (st == BS_OK)
+        st = resolve(c, v[0], sub(kp, path, "area"), 1u << REF_AREA, &kind,
+                     &op->area);
+    if (st == BS_OK)
+        st = get_real(c, v[1], sub(kp, path, "fraction"), 0, 1, 1.0,
+                      &op->fraction);
+    if (st != BS_OK) return st;
+    const bs_area_spec *a = &c->e->areas[op->area];
+    op->n_fire = (uint64_t)llround(op->fraction * (double)a->k);
+    if (op->n_fire < 1)
+        return fail(c, BS_ERR_PARSE, v[1], kp, "fraction %g of k = %llu of "
+                    "area '%s' rounds to no neuron: must fire at least one",
+                    op->fraction, (unsigned long long)a->k, a->name);
+    if (op->n_fire > a->k) op->n_fire = a->k;
+    return BS_OK;
+}
+
 static bs_status parse_op(ctx *c, yaml_node_t *n, const char *path,
                           bs_op *op)
 {
     static const char *const ops[BS_OP_N_KINDS] = {"project", "fix", "unfix",
-        "set_assembly", "inhibit", "disinhibit"};
+        "set_assembly", "inhibit", "disinhibit", "checkpoint", "snapshot",
+        "fire_subset", "reset"};
     char b[SHOW_LEN], list[LIST_LEN], kp[PATH_LEN];
     bs_status st = want(c, n, YAML_MAPPING_NODE, path);
     if (st != BS_OK) return st;
     yaml_node_pair_t *p = n->data.mapping.pairs.start;
     long n_keys = n->data.mapping.pairs.top - p;
-    op->n_fibers = -1; op->area = -1; op->target = -1;
+    op->n_fibers = -1; op->area = -1; op->target = -1; op->snapshot = -1;
     op->line = (int)n->start_mark.line + 1;
     op->col = (int)n->start_mark.column + 1;
     if (n_keys != 1)
@@ -749,8 +843,14 @@ static bs_status parse_op(ctx *c, yaml_node_t *n, const char *path,
     switch (op->kind) {
     case BS_OP_PROJECT: return parse_project(c, v, kp, op);
     case BS_OP_SET_ASSEMBLY: return parse_set_assembly(c, v, kp, op);
-    case BS_OP_FIX: case BS_OP_UNFIX:
+    case BS_OP_FIX: case BS_OP_UNFIX: case BS_OP_RESET:
         return resolve(c, v, kp, 1u << REF_AREA, &kind, &op->area);
+    case BS_OP_CHECKPOINT:
+        return parse_checkpoint(c, v, kp, op);
+    case BS_OP_SNAPSHOT:
+        return parse_snapshot(c, v, kp, op);
+    case BS_OP_FIRE_SUBSET:
+        return parse_fire_subset(c, v, kp, op);
     default:
         st = resolve(c, v, kp, 1u << REF_AREA | 1u << REF_FIBER, &kind,
                      &op->target);
@@ -775,6 +875,194 @@ static bs_status parse_schedule(ctx *c, yaml_node_t *n)
     return st;
 }
 
+/* ---- expectations ------------------------------------------------------- */
+
+/* "snapshots: a, b" (names stop, with " ...", before LIST_LEN / 2). */
+static const char *list_snapshots(const bs_experiment *e, char *buf)
+{
+    size_t at = (size_t)sprintf(buf, "snapshots:%s", e->n_snapshots ? ""
+                                : " none");
+    for (int i = 0; i < e->n_snapshots; i++) {
+        if (at + strlen(e->snapshots[i].name) + 6 > LIST_LEN / 2) {
+            at += (size_t)sprintf(buf + at, " ...");
+            break;
+        }
+        at += (size_t)sprintf(buf + at, "%s %s", i ? "," : "",
+                              e->snapshots[i].name);
+    }
+    return buf;
+}
+
+/* One set of an overlap: a snapshot (*set its index) or an area's current
+ * winners (*set -1); *area receives the area. */
+static bs_status expect_set(ctx *c, yaml_node_t *n, const char *path,
+                            int *set, int *area)
+{
+    char b[SHOW_LEN], l1[LIST_LEN], l2[LIST_LEN];
+    bs_status st = want(c, n, YAML_SCALAR_NODE, path);
+    const char *s = text_of(n);
+    int i;
+    if (st != BS_OK) return st;
+    if (s && (i = bs_experiment_snapshot(c->e, s)) >= 0) {
+        *set = i;
+        *area = c->e->snapshots[i].area;
+        return BS_OK;
+    }
+    if (s && (i = bs_experiment_area(c->e, s)) >= 0) {
+        *set = -1;
+        *area = i;
+        return BS_OK;
+    }
+    return fail(c, BS_ERR_PARSE, n, path, "%s is invalid: no snapshot or "
+                "area of that name; must name a snapshot or an area (%s; "
+                "%s)", describe(n, b), list_snapshots(c->e, l1),
+                list_names(c->e, 1u << REF_AREA, l2));
+}
+
+/* overlap: [x, y], two sets of the same area. */
+static bs_status expect_overlap(ctx *c, yaml_node_t *n, const char *path,
+                                bs_expect *x)
+{
+    char ip[PATH_LEN];
+    int area[2];
+    bs_status st = want(c, n, YAML_SEQUENCE_NODE, path);
+    if (st != BS_OK) return st;
+    size_t len = (size_t)(n->data.sequence.items.top
+                          - n->data.sequence.items.start);
+    if (len != 2)
+        return fail(c, BS_ERR_PARSE, n, path, "%zu names given: must be two "
+                    "(snapshots, or areas for their current winners)", len);
+    for (size_t i = 0; i < 2 && st == BS_OK; i++)
+        st = expect_set(c, elem(c, n, i), item(ip, path, i), &x->set[i],
+                        &area[i]);
+    if (st != BS_OK) return st;
+    if (area[0] != area[1])
+        return fail(c, BS_ERR_PARSE, n, path, "'%s' holds winners of area "
+                    "'%s' and '%s' of area '%s': an overlap compares two sets "
+                    "of the same area", text_of(elem(c, n, 0)),
+                    c->e->areas[area[0]].name, text_of(elem(c, n, 1)),
+                    c->e->areas[area[1]].name);
+    x->area = area[0];
+    return BS_OK;
+}
+
+/* The bounds min, max (v[0], v[1]) and by (v[2]) of expectation x. */
+static bs_status expect_bounds(ctx *c, yaml_node_t *n, const char *path,
+                               yaml_node_t **v, bs_expect *x)
+{
+    static const char *const kinds[] = {"overlap", "support",
+                                        "support_stable", "converged"};
+    char kp[PATH_LEN];
+    const char *all = "an integer in 0..18446744073709551615";
+    int bounded = x->kind == BS_EXPECT_OVERLAP || x->kind == BS_EXPECT_SUPPORT;
+    bs_status st = BS_OK;
+    for (int i = 0; i < 2 && st == BS_OK; i++) {
+        const char *key = i ? "max" : "min";
+        if (!v[i]) continue;
+        if (!bounded)
+            return fail(c, BS_ERR_PARSE, v[i], sub(kp, path, key), "'%s' "
+                        "applies to overlap and support, not to %s", key,
+                        kinds[x->kind]);
+        st = get_uint(c, v[i], sub(kp, path, key), 0, UINT64_MAX,
+                      BS_ERR_PARSE, all, i ? &x->max : &x->min);
+        *(i ? &x->has_max : &x->has_min) = 1;
+    }
+    if (st != BS_OK) return st;
+    if (bounded && !x->has_min && !x->has_max)
+        return fail(c, BS_ERR_PARSE, n, path, "%s needs a bound: give 'min', "
+                    "'max' or both", kinds[x->kind]);
+    if (x->has_min && x->has_max && x->min > x->max)
+        return fail(c, BS_ERR_PARSE, v[1], sub(kp, path, "max"), "max %llu "
+                    "is below min %llu", (unsigned long long)x->max,
+                    (unsigned long long)x->min);
+    if (v[2] && x->kind != BS_EXPECT_CONVERGED)
+        return fail(c, BS_ERR_PARSE, v[2], sub(kp, path, "by"), "'by' "
+                    "applies to converged, not to %s", kinds[x->kind]);
+    if (v[2]) {
+        x->has_by = 1;
+        st = get_uint(c, v[2], sub(kp, path, "by"), 0, MAX_TOTAL_STEPS,
+                      BS_ERR_PARSE, "a step number in 0..10^12", &x->by);
+    }
+    return st;
+}
+
+static bs_status parse_expect_item(ctx *c, yaml_node_t *n, const char *path,
+                                   bs_expect *x)
+{
+    static const char *const keys[] = {"overlap", "support", "support_stable",
+                                       "converged", "min", "max", "by"};
+    char kp[PATH_LEN], list[LIST_LEN];
+    yaml_node_t *v[7];
+    int kind, n_kinds = 0;
+    bs_status st = fields(c, n, path, keys, 7, 0, v);
+    if (st != BS_OK) return st;
+    x->line = (int)n->start_mark.line + 1;
+    x->col = (int)n->start_mark.column + 1;
+    x->set[0] = x->set[1] = -1;
+    for (int i = BS_EXPECT_N_KINDS - 1; i >= 0; i--)
+        if (v[i]) { x->kind = (bs_expect_kind)i; n_kinds++; }
+    if (n_kinds != 1)
+        return fail(c, BS_ERR_PARSE, n, path, "an expectation has exactly "
+                    "one of %s (%d given)", join_keys(keys, BS_EXPECT_N_KINDS,
+                    list), n_kinds);
+    sub(kp, path, keys[x->kind]);
+    if (x->kind == BS_EXPECT_OVERLAP)
+        st = expect_overlap(c, v[0], kp, x);
+    else
+        st = resolve(c, v[x->kind], kp, 1u << REF_AREA, &kind, &x->area);
+    if (st == BS_OK)
+        st = expect_bounds(c, n, path, v + 4, x);
+    return st;
+}
+
+static bs_status parse_expects(ctx *c, yaml_node_t *n)
+{
+    char path[PATH_LEN];
+    size_t len;
+    bs_status st = list_len(c, n, "expect", 1, BS_MAX_ENTITIES, &len);
+    if (st != BS_OK) return st;
+    c->e->expects = calloc(len, sizeof *c->e->expects);
+    if (!c->e->expects) return fail(c, BS_ERR_NOMEM, n, "expect", "out of "
+                                    "memory");
+    for (size_t i = 0; i < len && st == BS_OK; i++) {
+        st = parse_expect_item(c, elem(c, n, i), item(path, "expect", i),
+                               &c->e->expects[i]);
+        if (st == BS_OK) c->e->n_expects++;
+    }
+    return st;
+}
+
+/* name: the verdict's prefix; by default the base name of the source
+ * without its extension. */
+static bs_status parse_exp_name(ctx *c, yaml_node_t *n)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
+                             "UVWXYZ0123456789_.-";
+    char b[SHOW_LEN];
+    bs_experiment *e = c->e;
+    if (!n) {
+        const char *base = strrchr(c->src, '/');
+        base = base ? base + 1 : c->src;
+        size_t len = strlen(base);
+        const char *dot = strrchr(base, '.');
+        if (dot && dot > base) len = (size_t)(dot - base);
+        if (len >= BS_NAME_MAX) len = BS_NAME_MAX - 1;
+        memcpy(e->name, base, len);
+        e->name[len] = '\0';
+        return BS_OK;
+    }
+    bs_status st = want(c, n, YAML_SCALAR_NODE, "name");
+    const char *s = text_of(n);
+    size_t len = s ? strlen(s) : 0;
+    if (st != BS_OK) return st;
+    if (!s || len == 0 || len >= BS_NAME_MAX || strspn(s, ok) != len)
+        return fail(c, BS_ERR_PARSE, n, "name", "%s is invalid: a name is 1 "
+                    "to %d characters from A-Z a-z 0-9 _ . -", describe(n, b),
+                    BS_NAME_MAX - 1);
+    memcpy(e->name, s, len + 1);
+    return BS_OK;
+}
+
 /* ---- top level ---------------------------------------------------------- */
 
 static bs_status parse_defaults(ctx *c, yaml_node_t *n)
@@ -792,15 +1080,16 @@ static bs_status parse_defaults(ctx *c, yaml_node_t *n)
 static bs_status parse_root(ctx *c)
 {
     static const char *const keys[] = {"areas", "schedule", "seed",
-                                       "defaults", "stimuli", "fibers"};
+                                       "defaults", "stimuli", "fibers",
+                                       "name", "expect"};
     char list[LIST_LEN];
     bs_experiment *e = c->e;
-    yaml_node_t *v[6], *root = yaml_document_get_root_node(c->doc);
+    yaml_node_t *v[8], *root = yaml_document_get_root_node(c->doc);
     if (!root)
         return fail_pos(c, BS_ERR_PARSE, 1, 1, "top level", "the experiment "
                         "is empty: expected a map with keys %s",
-                        join_keys(keys, 6, list));
-    bs_status st = fields(c, root, "top level", keys, 6, 2, v);
+                        join_keys(keys, 8, list));
+    bs_status st = fields(c, root, "top level", keys, 8, 2, v);
     e->seed = 1;
     e->beta = DEFAULT_BETA;
     if (st == BS_OK && v[2])
@@ -812,6 +1101,8 @@ static bs_status parse_root(ctx *c)
     if (st == BS_OK) st = parse_list(c, v[5], REF_FIBER, 0);
     if (st == BS_OK) st = index_names(c);
     if (st == BS_OK) st = parse_schedule(c, v[1]);
+    if (st == BS_OK) st = parse_exp_name(c, v[6]);
+    if (st == BS_OK && v[7]) st = parse_expects(c, v[7]);
     return st;
 }
 
@@ -1065,10 +1356,18 @@ int bs_experiment_fiber(const bs_experiment *e, const char *name)
     return -1;
 }
 
+int bs_experiment_snapshot(const bs_experiment *e, const char *name)
+{
+    for (int i = 0; e && name && i < e->n_snapshots; i++)
+        if (strcmp(e->snapshots[i].name, name) == 0) return i;
+    return -1;
+}
+
 void bs_op_describe(const bs_experiment *e, int i, char *buf, size_t len)
 {
     static const char *const verb[BS_OP_N_KINDS] = {"project", "fix",
-        "unfix", "set_assembly", "inhibit", "disinhibit"};
+        "unfix", "set_assembly", "inhibit", "disinhibit", "checkpoint",
+        "snapshot", "fire_subset", "reset"};
     if (!buf || len == 0) return;
     buf[0] = '\0';
     if (!e || i < 0 || i >= e->n_ops) return;
@@ -1081,6 +1380,18 @@ void bs_op_describe(const bs_experiment *e, int i, char *buf, size_t len)
         if (at < len)
             snprintf(buf + at, len - at, "%s x%llu", op->n_fibers < 0
                      ? "all" : "", (unsigned long long)op->rounds);
+    } else if (op->kind == BS_OP_CHECKPOINT) {
+        if (at < len)
+            snprintf(buf + at, len - at, "%s", op->path);
+    } else if (op->kind == BS_OP_SNAPSHOT) {
+        if (at < len)
+            snprintf(buf + at, len - at, "%s as %s", e->areas[op->area].name,
+                     e->snapshots[op->snapshot].name);
+    } else if (op->kind == BS_OP_FIRE_SUBSET) {
+        if (at < len)
+            snprintf(buf + at, len - at, "%s %g (%llu)",
+                     e->areas[op->area].name, op->fraction,
+                     (unsigned long long)op->n_fire);
     } else if (op->kind == BS_OP_INHIBIT || op->kind == BS_OP_DISINHIBIT) {
         if (at < len)
             snprintf(buf + at, len - at, "%s", op->target_is_fiber
@@ -1099,8 +1410,11 @@ void bs_experiment_destroy(bs_experiment **e)
     for (int i = 0; x->ops && i < x->n_ops; i++) {
         free(x->ops[i].fibers);
         free(x->ops[i].neurons);
+        free(x->ops[i].path);
     }
     free(x->ops);
+    free(x->snapshots);
+    free(x->expects);
     free(x->fibers);
     free(x->stims);
     free(x->areas);

@@ -22,6 +22,43 @@
  *     - set_assembly: {area: A, random: true, fix: true}
  *     - inhibit: A                # an area or a fiber name
  *     - disinhibit: s->A
+ *     - checkpoint: ckpt.h5      # write a checkpoint to this file
+ *     - snapshot: {area: C, name: cA}   # save C's winners under a name
+ *     - fire_subset: {area: A, fraction: 0.5}  # A fires a random part
+ *     - reset: A                  # A has no winners, as before it first fired
+ *   name: association             # optional: the verdict's prefix (default:
+ *                                 # the file's name without directory and
+ *                                 # extension); 1..63 of A-Z a-z 0-9 _ . -
+ *   expect:                       # optional: checked when the run ends
+ *     - {overlap: [cA, cB], max: 2}         # |cA & cB|; min, max or both
+ *     - {overlap: [A, trained], min: 300}   # an area: its current winners
+ *     - {support: A, max: 3200}             # neurons of A that ever fired
+ *     - {support_stable: A}       # the last step added none to the support
+ *                                 # (the verdict names the step after which
+ *                                 # it last grew)
+ *     - {converged: A, by: 22}    # A's winners unchanged since step <= 22
+ *                                 # (by optional), and not changed by the
+ *                                 # last step
+ *
+ * The assembly-calculus operations are compositions of these primitives
+ * (README, "Assembly-calculus operations and the classic experiments"):
+ *   - snapshot copies an area's current winners (ascending, as many as it
+ *     has) into storage planned in the pool; names are unique across
+ *     snapshots, areas, stimuli and fibers.
+ *   - fire_subset replaces an area's winners (its firing set) by
+ *     round(fraction * k) of them, fraction in (0, 1], drawn from the seed
+ *     (Philox keyed by the seed and the area, counted by the operation's
+ *     index and the draw: the same on every rank and backend).  The next
+ *     step that targets the area selects k winners again.  The area must
+ *     have at least that many winners when the operation runs.
+ *   - reset leaves the area without winners and unfixes it; it fires
+ *     nothing until a step or set_assembly gives it winners again.
+ *   - Steps are numbered from 1; "converged at step t" means the winners
+ *     have not changed since the t-th step (0: since before the first).
+ *     Operations between steps t and t+1 that change winners (set_assembly,
+ *     fire_subset, reset) count as a change at step t.
+ *   - expect items are checked only when the schedule has run to its end;
+ *     overlap compares two sets of the same area.
  *
  * Names are unique across areas, stimuli and fibers.  Every error message
  * names the file, line and column, the key, the bad value and what is
@@ -73,6 +110,10 @@ typedef enum bs_op_kind {
     BS_OP_SET_ASSEMBLY,
     BS_OP_INHIBIT,
     BS_OP_DISINHIBIT,
+    BS_OP_CHECKPOINT,
+    BS_OP_SNAPSHOT,
+    BS_OP_FIRE_SUBSET,
+    BS_OP_RESET,
     BS_OP_N_KINDS
 } bs_op_kind;
 
@@ -83,7 +124,7 @@ typedef struct bs_op {
     uint64_t rounds;            /* steps this operation takes (>= 1) */
     int *fibers;                /* active fiber indices, n_fibers of them */
     int n_fibers;               /* -1: all fibers */
-    /* fix, unfix, set_assembly */
+    /* fix, unfix, set_assembly, snapshot, fire_subset, reset */
     int area;
     /* set_assembly */
     uint64_t *neurons;          /* k ascending distinct ids, or NULL */
@@ -92,7 +133,41 @@ typedef struct bs_op {
     /* inhibit, disinhibit */
     int target_is_fiber;        /* 1: target indexes fibers, 0: areas */
     int target;
+    /* checkpoint */
+    char *path;                 /* file to write (owned) */
+    /* snapshot */
+    int snapshot;               /* index into e->snapshots */
+    /* fire_subset */
+    double fraction;            /* in (0, 1] */
+    uint64_t n_fire;            /* round(fraction * k), 1..k */
 } bs_op;
+
+typedef struct bs_snapshot_spec {
+    char name[BS_NAME_MAX];
+    int area;                   /* whose winners it saves */
+    int op;                     /* the snapshot operation */
+    int line, col;
+} bs_snapshot_spec;
+
+typedef enum bs_expect_kind {
+    BS_EXPECT_OVERLAP = 0,      /* |set[0] & set[1]| in [min, max] */
+    BS_EXPECT_SUPPORT,          /* the area's support in [min, max] */
+    BS_EXPECT_SUPPORT_STABLE,   /* the last step added nothing to it */
+    BS_EXPECT_CONVERGED,        /* winners unchanged since step <= by */
+    BS_EXPECT_N_KINDS
+} bs_expect_kind;
+
+typedef struct bs_expect {
+    bs_expect_kind kind;
+    int area;                   /* the area (of both sets, for overlap) */
+    int set[2];                 /* overlap: snapshot indices; -1 means the
+                                   area's current winners */
+    int has_min, has_max;       /* overlap, support: at least one */
+    uint64_t min, max;          /* inclusive bounds */
+    int has_by;                 /* converged: 1 when `by` was given */
+    uint64_t by;
+    int line, col;
+} bs_expect;
 
 typedef struct bs_experiment {
     char *source_name;          /* file path or "<text>" (owned) */
@@ -105,6 +180,9 @@ typedef struct bs_experiment {
     bs_fiber_spec *fibers; int n_fibers;
     bs_op *ops;            int n_ops;
     uint64_t total_steps;       /* sum of rounds of project operations */
+    char name[BS_NAME_MAX];     /* `name`, or the file's base name */
+    bs_snapshot_spec *snapshots; int n_snapshots;
+    bs_expect *expects;    int n_expects;
 } bs_experiment;
 
 /*
@@ -124,6 +202,7 @@ bs_status bs_experiment_load(const char *path, bs_experiment **out,
 int bs_experiment_area(const bs_experiment *e, const char *name);
 int bs_experiment_stim(const bs_experiment *e, const char *name);
 int bs_experiment_fiber(const bs_experiment *e, const char *name);
+int bs_experiment_snapshot(const bs_experiment *e, const char *name);
 
 /* Short description of operation i for /schedule ("project s->A,A->A"). */
 void bs_op_describe(const bs_experiment *e, int i, char *buf, size_t len);

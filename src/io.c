@@ -11,10 +11,11 @@
  *                 in the writer's byte order; rows never written read as
  *                 the fill value (UINT64_MAX in winners, 0 elsewhere)
  *   format        HDF5 1.8 objects (H5F_LIBVER_V18): large attributes ok
- * Every HDF5 call goes through H5CK, which puts the object, the call,
- * file:line and the innermost HDF5 error in the caller's message.  Ranks
- * agree (bs_comm_all_ok) after each collective unit of work, so a failure
- * on one rank does not leave the others waiting in the next collective.
+ * Every HDF5 call goes through H5CK (io_common.h), which puts the object,
+ * the call, file:line and the innermost HDF5 error in the caller's
+ * message.  Ranks agree (bs_h5_agree) after each collective unit of work,
+ * so a failure on one rank does not leave the others waiting in the next
+ * collective.
  */
 #include "io.h"
 
@@ -26,6 +27,8 @@
 
 #include <hdf5.h>
 #include <mpi.h>
+
+#include "io_common.h"
 
 const char *const bs_phase_names[BS_N_PHASES] = {
     "accumulate", "topk", "merge", "plasticity", "record"};
@@ -57,150 +60,12 @@ struct bs_io {
     uint64_t steps_complete;
 };
 
-/* Where a failure is reported (the first failure wins) and the HDF5 object
- * being worked on, for messages. */
-typedef struct io_ctx {
-    const char *path;
-    char *err;
-    size_t err_len;
-    int failed;
-    const char *where;       /* path of the current group or dataset */
-} io_ctx;
-
-static void ctx_msg(io_ctx *c, const char *fmt, ...)
-{
-    va_list ap;
-    if (c->failed)
-        return;
-    c->failed = 1;
-    if (c->err == NULL || c->err_len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(c->err, c->err_len, fmt, ap);
-    va_end(ap);
-}
-
-/* H5Ewalk2 callback: "<function>: <description>" of the innermost error
- * into data (char[256]). */
-static herr_t walk_first(unsigned n, const H5E_error2_t *e, void *data)
-{
-    if (n == 0)
-        snprintf(data, 256, ": %s: %s", e->func_name ? e->func_name : "?",
-                 e->desc ? e->desc : "?");
-    return 0;
-}
-
-/*
- * Returns 1 when value >= 0.  Otherwise records "<path>: <obj>: <call>
- * failed (file:line): <innermost HDF5 error>" and returns 0.  Must run right
- * after the failing call, before any other HDF5 call clears the stack.
- */
-static int h5_check(io_ctx *c, const char *obj, int64_t value,
-                    const char *expr, const char *file, int line)
-{
-    char inner[256] = "";
-    const char *call = strstr(expr, "H5"); /* the call's name ends at '(' */
-    if (value >= 0)
-        return 1;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, inner);
-    if (call == NULL)
-        call = expr;
-    ctx_msg(c, "%s: %s: %.*s failed (%s:%d)%s", c->path, obj,
-            (int)strcspn(call, "("), call, file, line, inner);
-    return 0;
-}
-
-#define H5CK(ctx, obj, expr) \
-    h5_check((ctx), (obj), (int64_t)(expr), #expr, __FILE__, __LINE__)
-
-/* Closes any HDF5 id by its type and sets it invalid; accepts invalid ids.
- * Errors are ignored (cleanup path). */
-static void h5_close(hid_t *id)
-{
-    if (*id < 0)
-        return;
-    switch (H5Iget_type(*id)) {
-    case H5I_FILE: H5Fclose(*id); break;
-    case H5I_GROUP: H5Gclose(*id); break;
-    case H5I_DATATYPE: H5Tclose(*id); break;
-    case H5I_DATASPACE: H5Sclose(*id); break;
-    case H5I_DATASET: H5Dclose(*id); break;
-    case H5I_ATTR: H5Aclose(*id); break;
-    case H5I_GENPROP_LST: H5Pclose(*id); break;
-    default: break;
-    }
-    *id = H5I_INVALID_HID;
-}
-
-/* Collective: 1 iff every rank has ok; a rank that was fine gets a message
- * saying another rank failed. */
-static int agree(bs_comm *comm, io_ctx *c, int ok)
-{
-    if (bs_comm_all_ok(comm, ok))
-        return 1;
-    ctx_msg(c, "%s: failed on another rank (see its message)", c->path);
-    return 0;
-}
-
-/* ---- attributes -------------------------------------------------------- */
-
-/* Writes attribute `name` of `loc` (named c->where): file type ftype,
- * memory type mtype, n values (n < 0: scalar) from buf.  Returns 1, or 0
- * with the failure in c. */
-static int attr_put(io_ctx *c, hid_t loc, const char *name, hid_t ftype,
-                    hid_t mtype, int n, const void *buf)
-{
-    hid_t a = H5I_INVALID_HID, s = H5I_INVALID_HID;
-    hsize_t dim = n < 0 ? 1 : (hsize_t)n;
-    char obj[160];
-    int ok;
-    snprintf(obj, sizeof obj, "attribute '%s' of %s", name, c->where);
-    ok = H5CK(c, obj, s = n < 0 ? H5Screate(H5S_SCALAR)
-                                : H5Screate_simple(1, &dim, NULL)) &&
-         H5CK(c, obj, a = H5Acreate2(loc, name, ftype, s, H5P_DEFAULT,
-                                     H5P_DEFAULT)) &&
-         H5CK(c, obj, H5Awrite(a, mtype, buf));
-    h5_close(&a);
-    h5_close(&s);
-    return ok;
-}
-
-static int attr_u64(io_ctx *c, hid_t loc, const char *name, uint64_t v)
-{
-    return attr_put(c, loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, -1, &v);
-}
-
-static int attr_i32(io_ctx *c, hid_t loc, const char *name, int32_t v)
-{
-    return attr_put(c, loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, -1, &v);
-}
-
-/* n variable-length UTF-8 strings (n < 0: the scalar string strs[0]). */
-static int attr_strings(io_ctx *c, hid_t loc, const char *name, int n,
-                        const char *const *strs)
-{
-    static const char *const none[1] = {""}; /* H5Awrite wants a buffer */
-    hid_t t = H5I_INVALID_HID;
-    int ok = H5CK(c, name, t = H5Tcopy(H5T_C_S1)) &&
-             H5CK(c, name, H5Tset_size(t, H5T_VARIABLE)) &&
-             H5CK(c, name, H5Tset_cset(t, H5T_CSET_UTF8)) &&
-             attr_put(c, loc, name, t, t, n, n == 0 ? none : strs);
-    h5_close(&t);
-    return ok;
-}
-
-static int attr_str(io_ctx *c, hid_t loc, const char *name, const char *v)
-{
-    const char *strs[1] = {v ? v : ""};
-    return attr_strings(c, loc, name, -1, strs);
-}
-
 /* ---- types ------------------------------------------------------------ */
 
 /* Creates the memory compound type *mem (size bytes, n native fields) and
  * its packed copy *file for dataset obj.  Returns 1, or 0 with the failure
  * in c and both invalid. */
-static int compound(io_ctx *c, const char *obj, size_t size, int n,
+static int compound(bs_h5_ctx *c, const char *obj, size_t size, int n,
                     const char *const *names, const size_t *offs,
                     const hid_t *types, hid_t *mem, hid_t *file)
 {
@@ -210,14 +75,14 @@ static int compound(io_ctx *c, const char *obj, size_t size, int n,
     ok = ok && H5CK(c, obj, *file = H5Tcopy(*mem)) &&
          H5CK(c, obj, H5Tpack(*file));
     if (!ok) {
-        h5_close(mem);
-        h5_close(file);
+        bs_h5_close(mem);
+        bs_h5_close(file);
     }
     return ok;
 }
 
 /* bs_schedule_row {step u64, op u32, round u64}. */
-static int sched_types(io_ctx *c, hid_t *mem, hid_t *file)
+static int sched_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
 {
     const char *const names[3] = {"step", "op", "round"};
     const size_t offs[3] = {offsetof(bs_schedule_row, step),
@@ -230,7 +95,7 @@ static int sched_types(io_ctx *c, hid_t *mem, hid_t *file)
 }
 
 /* bs_metrics_row: "<phase>_s" f64 fields, then synaptic_events u64. */
-static int metrics_types(io_ctx *c, hid_t *mem, hid_t *file)
+static int metrics_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
 {
     enum { N = BS_N_PHASES + 1 };
     char text[N][32];
@@ -259,8 +124,8 @@ static int metrics_types(io_ctx *c, hid_t *mem, hid_t *file)
  * (NULL: 0).  Returns the dataset id, or H5I_INVALID_HID with the failure
  * in c.
  */
-static hid_t dset_create(io_ctx *c, hid_t loc, const char *name, hid_t ftype,
-                         uint64_t cols, uint64_t chunk_rows,
+static hid_t dset_create(bs_h5_ctx *c, hid_t loc, const char *name,
+                         hid_t ftype, uint64_t cols, uint64_t chunk_rows,
                          const uint64_t *fill)
 {
     hsize_t dims[2] = {0, cols}, maxd[2] = {H5S_UNLIMITED, cols};
@@ -278,13 +143,13 @@ static hid_t dset_create(io_ctx *c, hid_t loc, const char *name, hid_t ftype,
         !H5CK(c, obj, d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, p,
                                       H5P_DEFAULT)))
         d = H5I_INVALID_HID;
-    h5_close(&p);
-    h5_close(&s);
+    bs_h5_close(&p);
+    bs_h5_close(&s);
     return d;
 }
 
 /* Creates /areas/<name> with its attributes and three datasets. */
-static int area_create(io_ctx *c, bs_io *io, hid_t areas, int a,
+static int area_create(bs_h5_ctx *c, bs_io *io, hid_t areas, int a,
                        const bs_io_meta *meta)
 {
     const char *name = meta->area_names[a];
@@ -301,22 +166,23 @@ static int area_create(io_ctx *c, bs_io *io, hid_t areas, int a,
     c->where = gpath;
     ok = H5CK(c, gpath, g = H5Gcreate2(areas, name, H5P_DEFAULT, H5P_DEFAULT,
                                        H5P_DEFAULT)) &&
-         attr_u64(c, g, "n", meta->area_n[a]) && attr_u64(c, g, "k", k);
+         bs_h5_attr_u64(c, g, "n", meta->area_n[a]) &&
+         bs_h5_attr_u64(c, g, "k", k);
     for (i = 0; ok && i < DS_PER_AREA; i++)
         ok = (ds[i] = dset_create(c, g, ds_names[i], H5T_STD_U64LE,
                                   i == DS_SUPPORT ? 0 : k,
                                   i == DS_SUPPORT ? CHUNK_ROWS_MAX : rows,
                                   i == DS_WINNERS ? &pad : NULL)) >= 0;
     c->where = ipath;
-    ok = ok && attr_str(c, ds[DS_INPUTS], "units", units);
+    ok = ok && bs_h5_attr_str(c, ds[DS_INPUTS], "units", units);
     c->where = "/";
-    h5_close(&g);
+    bs_h5_close(&g);
     return ok;
 }
 
 /* Writes the experiment text as the scalar dataset /experiment (rank 0
  * writes, the others select nothing). */
-static int experiment_create(io_ctx *c, bs_io *io, const char *text)
+static int experiment_create(bs_h5_ctx *c, bs_io *io, const char *text)
 {
     const char *obj = "/experiment";
     size_t len = text ? strlen(text) : 0;
@@ -331,26 +197,26 @@ static int experiment_create(io_ctx *c, bs_io *io, const char *text)
                                          H5P_DEFAULT, H5P_DEFAULT,
                                          H5P_DEFAULT)) &&
              H5CK(c, obj, H5Dwrite(d, t, s, s, io->dxpl, len ? text : ""));
-    h5_close(&d);
-    h5_close(&s);
-    h5_close(&t);
+    bs_h5_close(&d);
+    bs_h5_close(&s);
+    bs_h5_close(&t);
     return ok;
 }
 
 /* Root attributes, /areas, /schedule and /metrics (no rows). */
-static int layout_create(io_ctx *c, bs_io *io, const bs_io_meta *meta)
+static int layout_create(bs_h5_ctx *c, bs_io *io, const bs_io_meta *meta)
 {
     hid_t root = io->file, areas = H5I_INVALID_HID, ft = H5I_INVALID_HID;
     int a, ok;
-    ok = attr_str(c, root, "brainsim_version", BS_VERSION_STRING) &&
-         attr_u64(c, root, "seed", meta->seed) &&
-         attr_i32(c, root, "n_ranks", meta->n_ranks) &&
-         attr_str(c, root, "backend", meta->backend) &&
-         attr_str(c, root, "fallback_reason", meta->fallback_reason) &&
-         attr_u64(c, root, "steps_total", meta->steps_total) &&
-         attr_u64(c, root, "steps_complete", 0) &&
-         attr_str(c, root, "format", "brainsim-output") &&
-         attr_i32(c, root, "format_version", 1) &&
+    ok = bs_h5_attr_str(c, root, "brainsim_version", BS_VERSION_STRING) &&
+         bs_h5_attr_u64(c, root, "seed", meta->seed) &&
+         bs_h5_attr_i32(c, root, "n_ranks", meta->n_ranks) &&
+         bs_h5_attr_str(c, root, "backend", meta->backend) &&
+         bs_h5_attr_str(c, root, "fallback_reason", meta->fallback_reason) &&
+         bs_h5_attr_u64(c, root, "steps_total", meta->steps_total) &&
+         bs_h5_attr_u64(c, root, "steps_complete", 0) &&
+         bs_h5_attr_str(c, root, "format", "brainsim-output") &&
+         bs_h5_attr_i32(c, root, "format_version", 1) &&
          H5CK(c, "/areas", areas = H5Gcreate2(root, "areas", H5P_DEFAULT,
                                                H5P_DEFAULT, H5P_DEFAULT));
     for (a = 0; ok && a < meta->n_areas; a++)
@@ -358,23 +224,23 @@ static int layout_create(io_ctx *c, bs_io *io, const bs_io_meta *meta)
     ok = ok && sched_types(c, &io->sched_mem, &ft) &&
          (io->schedule = dset_create(c, root, "schedule", ft, 0,
                                      CHUNK_ROWS_MAX, NULL)) >= 0;
-    h5_close(&ft);
+    bs_h5_close(&ft);
     c->where = "/schedule";
-    ok = ok && attr_strings(c, io->schedule, "operations", meta->n_ops,
+    ok = ok && bs_h5_attr_strings(c, io->schedule, "operations", meta->n_ops,
                             meta->op_descriptions);
     c->where = "/";
     ok = ok && metrics_types(c, &io->metrics_mem, &ft) &&
          (io->metrics = dset_create(c, root, "metrics", ft, 0,
                                     CHUNK_ROWS_MAX, NULL)) >= 0;
-    h5_close(&ft);
-    h5_close(&areas);
+    bs_h5_close(&ft);
+    bs_h5_close(&areas);
     return ok;
 }
 
 /* ---- create / close ---------------------------------------------------- */
 
 /* Checks what HDF5 would choke on; returns BS_OK or BS_ERR_ARG with c. */
-static bs_status meta_check(io_ctx *c, const bs_io_meta *m)
+static bs_status meta_check(bs_h5_ctx *c, const bs_io_meta *m)
 {
     int a, ok = m->n_areas >= 0 && m->n_ops >= 0 &&
                 (m->n_areas == 0 || (m->area_names && m->area_n &&
@@ -387,11 +253,11 @@ static bs_status meta_check(io_ctx *c, const bs_io_meta *m)
         ok = name && name[0] && !strchr(name, '/') && strcmp(name, ".") &&
              m->area_k[a] > 0;
         if (!ok)
-            ctx_msg(c, "%s: area %d ('%s'): the name must be non-empty "
+            bs_h5_msg(c, "%s: area %d ('%s'): the name must be non-empty "
                     "without '/' and k >= 1", c->path, a, name ? name : "");
     }
     if (!ok)
-        ctx_msg(c, "%s: invalid output metadata (NULL areas or operations)",
+        bs_h5_msg(c, "%s: invalid output metadata (NULL areas or operations)",
                 c->path);
     return ok ? BS_OK : BS_ERR_ARG;
 }
@@ -444,7 +310,7 @@ static bs_io *io_alloc(const char *path, bs_comm *comm, const bs_io_meta *m)
 }
 
 /* Opens (truncating) the file with the MPI-IO driver and makes io->dxpl. */
-static int file_create(io_ctx *c, bs_io *io)
+static int file_create(bs_h5_ctx *c, bs_io *io)
 {
     MPI_Comm *mc = bs_comm_mpi(io->comm);
     hid_t fapl = H5I_INVALID_HID;
@@ -457,7 +323,7 @@ static int file_create(io_ctx *c, bs_io *io)
              H5CK(c, "file", io->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
              H5CK(c, "file", H5Pset_dxpl_mpio(io->dxpl,
                                               H5FD_MPIO_COLLECTIVE));
-    h5_close(&fapl);
+    bs_h5_close(&fapl);
     return ok;
 }
 
@@ -469,13 +335,13 @@ void bs_io_close(bs_io **iop)
         return;
     for (a = 0; a < io->n_areas; a++)
         for (i = 0; i < DS_PER_AREA; i++)
-            h5_close(&io->areas[a].ds[i]);
-    h5_close(&io->schedule);
-    h5_close(&io->metrics);
-    h5_close(&io->sched_mem);
-    h5_close(&io->metrics_mem);
-    h5_close(&io->dxpl);
-    h5_close(&io->file);
+            bs_h5_close(&io->areas[a].ds[i]);
+    bs_h5_close(&io->schedule);
+    bs_h5_close(&io->metrics);
+    bs_h5_close(&io->sched_mem);
+    bs_h5_close(&io->metrics_mem);
+    bs_h5_close(&io->dxpl);
+    bs_h5_close(&io->file);
     io_free(io);
     *iop = NULL;
 }
@@ -483,37 +349,140 @@ void bs_io_close(bs_io **iop)
 bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
                        bs_io **out, char *err, size_t err_len)
 {
-    io_ctx c = {path ? path : "(null)", err, err_len, 0, "/"};
+    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", ""};
     bs_io *io = NULL;
     bs_status st;
     if (out)
         *out = NULL;
     if (!comm) {
-        ctx_msg(&c, "%s: bs_io_create: NULL communicator", c.path);
+        bs_h5_msg(&c, "%s: bs_io_create: NULL communicator", c.path);
         return BS_ERR_ARG;
     }
     if (!path || !meta || !out)
-        ctx_msg(&c, "%s: bs_io_create: NULL argument", c.path);
+        bs_h5_msg(&c, "%s: bs_io_create: NULL argument", c.path);
     st = (!path || !meta || !out) ? BS_ERR_ARG : meta_check(&c, meta);
-    if (!agree(comm, &c, st == BS_OK))
+    if (!bs_h5_agree(comm, &c, st == BS_OK))
         return BS_ERR_ARG;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     io = io_alloc(path, comm, meta);
     if (!io)
-        ctx_msg(&c, "%s: out of memory", path);
-    if (!agree(comm, &c, io != NULL)) {
+        bs_h5_msg(&c, "%s: out of memory", path);
+    if (!bs_h5_agree(comm, &c, io != NULL)) {
         st = io ? BS_ERR_IO : BS_ERR_NOMEM;
         io_free(io);
         return st;
     }
-    if (!agree(comm, &c, file_create(&c, io)) ||
-        !agree(comm, &c, layout_create(&c, io, meta)) ||
-        !agree(comm, &c, experiment_create(&c, io, meta->experiment_text)) ||
-        !agree(comm, &c, H5CK(&c, "file", H5Fflush(io->file,
+    if (!bs_h5_agree(comm, &c, file_create(&c, io)) ||
+        !bs_h5_agree(comm, &c, layout_create(&c, io, meta)) ||
+        !bs_h5_agree(comm, &c,
+                     experiment_create(&c, io, meta->experiment_text)) ||
+        !bs_h5_agree(comm, &c, H5CK(&c, "file", H5Fflush(io->file,
                                                     H5F_SCOPE_GLOBAL)))) {
         bs_io_close(&io);
         return BS_ERR_IO;
     }
+    *out = io;
+    return BS_OK;
+}
+
+/* ---- reopening for a resumed run ---------------------------------------- */
+
+static int steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps);
+
+/* Opens the existing file read-write with the MPI-IO driver. */
+static int file_open(bs_h5_ctx *c, bs_io *io)
+{
+    MPI_Comm *mc = bs_comm_mpi(io->comm);
+    hid_t fapl = H5I_INVALID_HID;
+    int ok = H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
+             H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
+             H5CK(c, "file", io->file = H5Fopen(io->path, H5F_ACC_RDWR,
+                                                fapl)) &&
+             H5CK(c, "file", io->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
+             H5CK(c, "file", H5Pset_dxpl_mpio(io->dxpl,
+                                              H5FD_MPIO_COLLECTIVE));
+    bs_h5_close(&fapl);
+    return ok;
+}
+
+/* Opens dataset `name` under loc, checks its row width (cols, 0 for 1-D)
+ * and cuts or extends it to `rows` rows. */
+static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
+                         const char *name, uint64_t cols, uint64_t rows)
+{
+    hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    hsize_t dims[2] = {0, 0}, ext[2] = {rows, cols};
+    int want = cols ? 2 : 1;
+    int ok = H5CK(c, obj, d = H5Dopen2(loc, name, H5P_DEFAULT)) &&
+             H5CK(c, obj, sp = H5Dget_space(d));
+    if (ok && (H5Sget_simple_extent_ndims(sp) != want ||
+               H5Sget_simple_extent_dims(sp, dims, NULL) != want ||
+               (cols && dims[1] != cols))) {
+        bs_h5_msg(c, "%s: %s: shape does not match the experiment (k = %llu)",
+                c->path, obj, (unsigned long long)cols);
+        ok = 0;
+    }
+    ok = ok && H5CK(c, obj, H5Dset_extent(d, ext));
+    bs_h5_close(&sp);
+    if (!ok)
+        bs_h5_close(&d);
+    return d;
+}
+
+/* Opens every dataset of an existing output and sets them to `rows` rows. */
+static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
+                         uint64_t rows)
+{
+    char obj[128], grp[96];
+    int ok = 1;
+    for (int a = 0; ok && a < m->n_areas; a++) {
+        hid_t g = H5I_INVALID_HID;
+        snprintf(grp, sizeof grp, "/areas/%s", m->area_names[a]);
+        ok = H5CK(c, grp, g = H5Gopen2(io->file, grp, H5P_DEFAULT));
+        for (int i = 0; ok && i < DS_PER_AREA; i++) {
+            snprintf(obj, sizeof obj, "%s/%s", grp, ds_names[i]);
+            io->areas[a].ds[i] = dset_reopen(c, g, obj, ds_names[i],
+                                             i == DS_SUPPORT ? 0 : m->area_k[a],
+                                             rows);
+            ok = io->areas[a].ds[i] >= 0;
+        }
+        bs_h5_close(&g);
+    }
+    hid_t ft = H5I_INVALID_HID;
+    ok = ok && sched_types(c, &io->sched_mem, &ft);
+    bs_h5_close(&ft);
+    ok = ok && metrics_types(c, &io->metrics_mem, &ft);
+    bs_h5_close(&ft);
+    ok = ok && (io->schedule = dset_reopen(c, io->file, "/schedule", "schedule",
+                                           0, rows)) >= 0 &&
+         (io->metrics = dset_reopen(c, io->file, "/metrics", "metrics", 0,
+                                    rows)) >= 0;
+    return ok;
+}
+
+bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
+                       uint64_t rows, bs_io **out, char *err, size_t err_len)
+{
+    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", ""};
+    if (!path || !meta || !out || !comm)
+        return BS_ERR_ARG;
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bs_status st = meta_check(&c, meta);
+    if (!bs_h5_agree(comm, &c, st == BS_OK))
+        return BS_ERR_ARG;
+    bs_io *io = io_alloc(path, comm, meta);
+    if (!bs_h5_agree(comm, &c, io != NULL)) {
+        io_free(io);
+        return BS_ERR_NOMEM;
+    }
+    if (!bs_h5_agree(comm, &c, file_open(&c, io)) ||
+        !bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows)) ||
+        !bs_h5_agree(comm, &c, steps_put(&c, io, rows))) {
+        bs_io_close(&io);
+        return BS_ERR_IO;
+    }
+    io->n_rows = io->steps_complete = rows;
     *out = io;
     return BS_OK;
 }
@@ -526,7 +495,7 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
  * rows.  Rank 0 selects the rows, the others nothing.  Collective,
  * including the agreement: returns 1 iff every rank succeeded.
  */
-static int rows_put(io_ctx *c, bs_io *io, hid_t d, const char *obj,
+static int rows_put(bs_h5_ctx *c, bs_io *io, hid_t d, const char *obj,
                     hid_t mtype, uint64_t cols, const bs_io_rows *r,
                     uint64_t extent, const void *buf)
 {
@@ -544,20 +513,20 @@ static int rows_put(io_ctx *c, bs_io *io, hid_t d, const char *obj,
         ok = H5CK(c, obj, H5Sselect_none(fs)) &&
              H5CK(c, obj, H5Sselect_none(ms));
     ok = ok && H5CK(c, obj, H5Dwrite(d, mtype, ms, fs, io->dxpl, buf));
-    h5_close(&ms);
-    h5_close(&fs);
-    return agree(io->comm, c, ok);
+    bs_h5_close(&ms);
+    bs_h5_close(&fs);
+    return bs_h5_agree(io->comm, c, ok);
 }
 
 /* Updates the root attribute steps_complete and flushes the file. */
-static int steps_put(io_ctx *c, bs_io *io, uint64_t steps)
+static int steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps)
 {
     hid_t a = H5I_INVALID_HID;
     const char *obj = "attribute 'steps_complete' of /";
     int ok = H5CK(c, obj, a = H5Aopen(io->file, "steps_complete",
                                       H5P_DEFAULT)) &&
              H5CK(c, obj, H5Awrite(a, H5T_NATIVE_UINT64, &steps));
-    h5_close(&a);
+    bs_h5_close(&a);
     return ok && H5CK(c, "file", H5Fflush(io->file, H5F_SCOPE_GLOBAL));
 }
 
@@ -578,17 +547,17 @@ static int rows_valid(const bs_io *io, const bs_io_rows *r)
 bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
                       size_t err_len)
 {
-    io_ctx c = {io ? io->path : "(null)", err, err_len, 0, "/"};
+    bs_h5_ctx c = {io ? io->path : "(null)", err, err_len, 0, "/", ""};
     uint64_t end, extent;
     char obj[128];
     int a, i, ok = 1;
     if (!io) {
-        ctx_msg(&c, "%s: bs_io_write: NULL output", c.path);
+        bs_h5_msg(&c, "%s: bs_io_write: NULL output", c.path);
         return BS_ERR_ARG;
     }
     if (!rows || !rows_valid(io, rows))
-        ctx_msg(&c, "%s: bs_io_write: NULL or invalid rows", c.path);
-    if (!agree(io->comm, &c, rows && rows_valid(io, rows)))
+        bs_h5_msg(&c, "%s: bs_io_write: NULL or invalid rows", c.path);
+    if (!bs_h5_agree(io->comm, &c, rows && rows_valid(io, rows)))
         return BS_ERR_ARG;
     if (rows->n_rows == 0)
         return BS_OK;
@@ -613,6 +582,7 @@ bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
         io->steps_complete = end > io->steps_complete ? end
                                                       : io->steps_complete;
     }
-    ok = ok && agree(io->comm, &c, steps_put(&c, io, io->steps_complete));
+    ok = ok &&
+         bs_h5_agree(io->comm, &c, steps_put(&c, io, io->steps_complete));
     return ok ? BS_OK : BS_ERR_IO;
 }

@@ -93,6 +93,17 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
                        bs_io **out, char *err, size_t err_len);
 
 /*
+ * Reopens an existing output file to continue a resumed run: checks that
+ * every dataset of meta's areas exists with the right row width, cuts or
+ * extends every dataset to `rows` rows (rows past them, from a run that
+ * died after its checkpoint, are dropped and rewritten, never duplicated)
+ * and sets steps_complete to rows.  BS_ERR_IO naming the path and object
+ * when the file is missing or does not match.  Collective.
+ */
+bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
+                       uint64_t rows, bs_io **out, char *err, size_t err_len);
+
+/*
  * Writes rows [first_step, first_step + n_rows) of every dataset, extending
  * them as needed, then updates steps_complete and flushes the file.
  * Collective.  BS_ERR_IO with a message on failure.

@@ -1,8 +1,10 @@
 /*
  * schedule.c - the operations of an experiment's schedule that are not
- * steps: fix, unfix, set_assembly, inhibit, disinhibit (DESIGN section 1).
- * Every rank applies them identically, so they need no communication except
- * the support count of a newly set assembly.
+ * steps: fix, unfix, set_assembly, inhibit, disinhibit (DESIGN section 1),
+ * and the state operations the assembly-calculus experiments compose with
+ * them: snapshot, fire_subset, reset (experiment.h).  Every rank applies
+ * them identically, so they need no communication except the support count
+ * of a newly set assembly.  None allocates: snapshots live in the pool.
  */
 #include "sim.h"
 
@@ -62,6 +64,73 @@ static void random_assembly(bs_sim *s, int a, uint64_t *out)
     qsort(out, (size_t)k, sizeof *out, cmp_u64);
 }
 
+/* round(fraction k) = op->n_fire of area a's current winners, drawn by
+ * Floyd's algorithm over their indices, keyed by (seed, area) as
+ * random_assembly but in the subset domain, counted by (operation, draw):
+ * the same on every rank and backend.  They become the winners (still
+ * ascending; their inputs kept); the support does not change, since they
+ * have all fired.  BS_ERR_STATE when the area has fewer winners.  Uses
+ * s->scratch. */
+static bs_status fire_subset(bs_sim *s, const bs_op *op)
+{
+    bs_area_state *as = &s->areas[op->area];
+    const uint64_t m = op->n_fire, n = as->n_winners;
+    if (n < m)
+        return bs_sim_fail(s, BS_ERR_STATE, "%s:%d:%d: fire_subset %s: the "
+                           "area has %llu winners, fewer than the %llu to fire "
+                           "(round(%g k)); project into it or set_assembly "
+                           "first", s->exp->source_name, op->line, op->col,
+                           s->exp->areas[op->area].name,
+                           (unsigned long long)n, (unsigned long long)m,
+                           op->fraction);
+    uint64_t cap = 1;
+    while (cap < 2 * m)
+        cap <<= 1;
+    uint64_t *set = s->scratch;            /* 2m <= cap < 4m <= 4 max k */
+    for (uint64_t i = 0; i < cap; i++)
+        set[i] = UINT64_MAX;
+    bs_key2 key = bs_stream_key(s->exp->seed, 0x40000000u + (uint32_t)op->area);
+    uint64_t *idx = as->next, n_out = 0;
+    for (uint64_t j = n - m; j < n; j++) {
+        bs_ctr4 r = bs_philox4x32(bs_block_ctr((uint64_t)s->op, j - (n - m),
+                                               BS_DOMAIN_SUBSET, 0), key);
+        uint64_t t = bounded64(r.v[0], r.v[1], j + 1);
+        uint64_t pick = set_insert(set, cap, t) ? t : j;
+        if (pick == j)
+            set_insert(set, cap, j);
+        idx[n_out++] = pick;
+    }
+    qsort(idx, (size_t)m, sizeof *idx, cmp_u64);
+    for (uint64_t i = 0; i < m; i++) {     /* idx[i] >= i: in place */
+        as->next_inputs[i] = as->win_inputs[idx[i]];
+        idx[i] = as->winners[idx[i]];
+    }
+    for (uint64_t i = m; i < as->k; i++)
+        as->next[i] = UINT64_MAX;
+    uint64_t no_new = 0;
+    bs_sim_commit_area(as, s->step, &no_new);
+    return BS_OK;
+}
+
+/* Saves area a's current winners as snapshot op->snapshot.  Can't fail. */
+static void snapshot(bs_sim *s, const bs_op *op)
+{
+    const bs_area_state *as = &s->areas[op->area];
+    memcpy(s->snapshot_ids[op->snapshot], as->winners,
+           as->n_winners * sizeof *as->winners);
+    s->snapshot_n[op->snapshot] = as->n_winners;
+}
+
+/* Area a has no winners and is not fixed.  Can't fail. */
+static void reset(bs_sim *s, int a)
+{
+    bs_area_state *as = &s->areas[a];
+    if (as->n_winners)
+        as->last_change = s->step;
+    as->n_winners = 0;
+    as->fixed = 0;
+}
+
 /* Makes `ids` (k ascending) the winners of area a and counts them into the
  * support.  Collective (support). */
 static bs_status set_winners(bs_sim *s, int a)
@@ -70,11 +139,13 @@ static bs_status set_winners(bs_sim *s, int a)
     memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
     uint64_t counts[BS_MAX_ENTITIES];
     memset(counts, 0, (size_t)s->exp->n_areas * sizeof counts[0]);
-    bs_sim_commit_area(as, &counts[a]);
+    bs_sim_commit_area(as, s->step, &counts[a]);
     bs_status st = bs_comm_sum_u64(s->comm, counts, (size_t)s->exp->n_areas,
                                    s->err, sizeof s->err);
-    if (st == BS_OK)
+    if (st == BS_OK && counts[a]) {
         as->support += counts[a];
+        as->last_growth = s->step;
+    }
     return st;
 }
 
@@ -105,6 +176,14 @@ static bs_status apply_one(bs_sim *s, const bs_op *op)
             as->fixed = 1;
         return st;
     }
+    case BS_OP_SNAPSHOT:
+        snapshot(s, op);
+        return BS_OK;
+    case BS_OP_FIRE_SUBSET:
+        return fire_subset(s, op);
+    case BS_OP_RESET:
+        reset(s, op->area);
+        return BS_OK;
     case BS_OP_INHIBIT:
     case BS_OP_DISINHIBIT: {
         int on = op->kind == BS_OP_INHIBIT;
@@ -127,6 +206,15 @@ bs_status bs_sim_apply_ops(bs_sim *s)
         if (op->kind == BS_OP_PROJECT) {
             if (s->round < op->rounds)
                 return BS_OK;
+        } else if (op->kind == BS_OP_CHECKPOINT) {
+            /* the checkpoint records the position after itself, so a run
+             * resumed from it does not write it again */
+            s->op++;
+            s->round = 0;
+            bs_status st = bs_checkpoint(s, op->path);
+            if (st != BS_OK)
+                return st;
+            continue;
         } else {
             bs_status st = apply_one(s, op);
             if (st != BS_OK)

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /*
  * sim.c - the public API (include/brainsim.h): creating a simulator from an
  * experiment, stepping it along its schedule, queries, destruction.
@@ -7,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "checkpoint.h"
 #include "log.h"
 
 void bs_options_init(bs_options *opt)
@@ -92,7 +95,7 @@ static bs_status init_backend(bs_sim *s)
         return st == BS_OK ? BS_ERR_BACKEND : st;
     if (s->be->destroy)
         s->be->destroy(s);
-    snprintf(s->fallback, sizeof s->fallback, "%s", s->err);
+    snprintf(s->fallback, sizeof s->fallback, "%.255s", s->err);
     s->err[0] = '\0';
     s->be = &bs_backend_cpu;
     snprintf(s->backend_name, sizeof s->backend_name, "cpu");
@@ -120,7 +123,9 @@ static bs_status build_geometry(bs_sim *s)
     return BS_OK;
 }
 
-static bs_status open_output(bs_sim *s, const char *path)
+/* Creates the output file, or with `resume`, reopens an existing one at
+ * the current step (a missing one is created). */
+static bs_status open_output(bs_sim *s, const char *path, int resume)
 {
     const bs_experiment *e = s->exp;
     const char *names[BS_MAX_ENTITIES];
@@ -148,14 +153,24 @@ static bs_status open_output(bs_sim *s, const char *path)
         .area_names = names, .area_n = n, .area_k = k, .n_ops = e->n_ops,
         .op_descriptions = op_ptrs,
     };
-    bs_status st = bs_io_create(path, s->comm, &meta, &s->io, s->err,
-                                sizeof s->err);
+    bs_status st;
+    if (resume && access(path, F_OK) == 0) {
+        st = bs_io_reopen(path, s->comm, &meta, s->step, &s->io, s->err,
+                          sizeof s->err);
+        bs_log(st == BS_OK && s->rank == 0 && !s->quiet,
+               "output %s continues at step %llu", path,
+               (unsigned long long)s->step);
+    } else {
+        st = bs_io_create(path, s->comm, &meta, &s->io, s->err, sizeof s->err);
+    }
     free(ops);
     free(op_ptrs);
     return st;
 }
 
-static bs_status setup(bs_sim *s, const bs_options *opt)
+/* Sets up a simulator for s->exp: backend, pool, state (fresh, or from the
+ * checkpoint reader rd), output.  */
+static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
 {
     bs_status st = choose_backend(s, opt->backend);
     if (st == BS_OK)
@@ -169,20 +184,22 @@ static bs_status setup(bs_sim *s, const bs_options *opt)
                            "bytes (`brainsim plan` shows the manifest)",
                            s->rank, bs_pool_bytes_of(&s->pool));
     bs_sim_init_state(s);
-    if ((st = build_geometry(s)) != BS_OK || (st = init_backend(s)) != BS_OK)
+    st = rd ? bs_sim_restore(s, rd) : build_geometry(s);
+    if (st != BS_OK || (st = init_backend(s)) != BS_OK)
         return st;
     bs_log(s->rank == 0 && !s->quiet, "backend: %s%s%s%s", s->backend_name,
            s->fallback[0] ? " (fallback: " : "", s->fallback,
            s->fallback[0] ? ")" : "");
-    if (opt->out_path && (st = open_output(s, opt->out_path)) != BS_OK)
+    if (opt->out_path && (st = open_output(s, opt->out_path, rd != NULL))
+        != BS_OK)
         return st;
     return bs_sim_apply_ops(s);
 }
 
-/* Takes ownership of exp and comm. */
-static bs_status create(bs_experiment *exp, bs_comm *comm,
-                        const bs_options *opt, bs_sim **out, char *err,
-                        size_t err_len)
+/* Takes ownership of exp and comm (and not of rd). */
+bs_status bs_sim_create(bs_experiment *exp, bs_comm *comm,
+                        const bs_options *opt, bs_ckpt_reader *rd,
+                        bs_sim **out, char *err, size_t err_len)
 {
     bs_sim *s = calloc(1, sizeof *s);
     if (!s) {
@@ -197,11 +214,12 @@ static bs_status create(bs_experiment *exp, bs_comm *comm,
     s->n_ranks = bs_comm_size(comm);
     s->quiet = opt->quiet;
     s->plastic_capacity = opt->plastic_capacity;
+    s->keep_checkpoints = opt->keep_checkpoints > 0 ? opt->keep_checkpoints : 1;
 #ifdef _OPENMP
     if (opt->n_threads > 0)
         omp_set_num_threads(opt->n_threads);
 #endif
-    bs_status st = setup(s, opt);
+    bs_status st = setup(s, opt, rd);
     if (st != BS_OK) {
         set_err(err, err_len, s->err);
         bs_destroy(&s);
@@ -235,7 +253,53 @@ bs_status bs_create_from_text(const char *text, const char *name,
         bs_comm_destroy(&comm);
         return st;
     }
-    return create(exp, comm, opt, out, err, err_len);
+    return bs_sim_create(exp, comm, opt, NULL, out, err, err_len);
+}
+
+/* Rank 0 reads the experiment file; every rank parses the same text.
+ * Returns the same status on every rank, with *exp or a message. */
+bs_status bs_sim_load_experiment(bs_comm *comm, const char *path,
+                                 bs_experiment **exp, char *err,
+                                 size_t err_len)
+{
+    char msg[BS_ERR_LEN] = "", tmp[BS_ERR_LEN];
+    uint64_t hdr[2] = {0, 0};   /* status, text length */
+    bs_status st = BS_OK;
+    *exp = NULL;
+    if (bs_comm_rank(comm) == 0) {
+        st = bs_experiment_load(path, exp, msg, sizeof msg);
+        hdr[0] = (uint64_t)st;
+        hdr[1] = *exp ? (*exp)->text_len : 0;
+    }
+    if (bs_comm_bcast(comm, hdr, sizeof hdr, tmp, sizeof tmp) != BS_OK ||
+        bs_comm_bcast(comm, msg, sizeof msg, tmp, sizeof tmp) != BS_OK) {
+        set_err(err, err_len, tmp);
+        bs_experiment_destroy(exp);
+        return BS_ERR_MPI;
+    }
+    if (hdr[0] != BS_OK) {
+        set_err(err, err_len, msg);
+        return (bs_status)hdr[0];
+    }
+    if (bs_comm_rank(comm) != 0) {
+        char *text = malloc(hdr[1] + 1);
+        st = text ? bs_comm_bcast(comm, text, hdr[1], tmp, sizeof tmp)
+                  : BS_ERR_NOMEM;
+        if (st == BS_OK) {
+            text[hdr[1]] = '\0';
+            st = bs_experiment_parse(text, hdr[1], path, exp, err, err_len);
+        }
+        free(text);
+    } else {
+        st = bs_comm_bcast(comm, (*exp)->text, hdr[1], tmp, sizeof tmp);
+    }
+    if (!bs_comm_all_ok(comm, st == BS_OK)) {
+        if (st == BS_OK)
+            set_err(err, err_len, "another rank failed to read the experiment");
+        bs_experiment_destroy(exp);
+        return st == BS_OK ? BS_ERR_MPI : st;
+    }
+    return BS_OK;
 }
 
 bs_status bs_create_from_file(const char *path, const bs_options *opt,
@@ -254,53 +318,17 @@ bs_status bs_create_from_file(const char *path, const bs_options *opt,
     bs_status st = bs_comm_create(&comm, err, err_len);
     if (st != BS_OK)
         return st;
-    /* Rank 0 reads the file; every rank parses the same text. */
-    char msg[BS_ERR_LEN] = "";
-    bs_experiment *exp = NULL;
-    uint64_t hdr[2] = {0, 0};   /* status, text length */
-    if (bs_comm_rank(comm) == 0) {
-        st = bs_experiment_load(path, &exp, msg, sizeof msg);
-        hdr[0] = (uint64_t)st;
-        hdr[1] = exp ? exp->text_len : 0;
-    }
-    char tmp[BS_ERR_LEN];
-    if (bs_comm_bcast(comm, hdr, sizeof hdr, tmp, sizeof tmp) != BS_OK ||
-        bs_comm_bcast(comm, msg, sizeof msg, tmp, sizeof tmp) != BS_OK) {
-        set_err(err, err_len, tmp);
-        bs_experiment_destroy(&exp);
+    bs_experiment *exp;
+    if ((st = bs_sim_load_experiment(comm, path, &exp, err, err_len)) != BS_OK) {
         bs_comm_destroy(&comm);
-        return BS_ERR_MPI;
-    }
-    if (hdr[0] != BS_OK) {
-        set_err(err, err_len, msg);
-        bs_comm_destroy(&comm);
-        return (bs_status)hdr[0];
-    }
-    if (bs_comm_rank(comm) != 0) {
-        char *text = malloc(hdr[1] + 1);
-        st = text ? bs_comm_bcast(comm, text, hdr[1], tmp, sizeof tmp)
-                  : BS_ERR_NOMEM;
-        if (st == BS_OK) {
-            text[hdr[1]] = '\0';
-            st = bs_experiment_parse(text, hdr[1], path, &exp, err, err_len);
-        }
-        free(text);
-    } else {
-        st = bs_comm_bcast(comm, exp->text, hdr[1], tmp, sizeof tmp);
-    }
-    if (!bs_comm_all_ok(comm, st == BS_OK)) {
-        if (st == BS_OK)
-            set_err(err, err_len, "another rank failed to read the experiment");
-        bs_experiment_destroy(&exp);
-        bs_comm_destroy(&comm);
-        return st == BS_OK ? BS_ERR_MPI : st;
+        return st;
     }
     bs_options defaults;
     if (!opt) {
         bs_options_init(&defaults);
         opt = &defaults;
     }
-    return create(exp, comm, opt, out, err, err_len);
+    return bs_sim_create(exp, comm, opt, NULL, out, err, err_len);
 }
 
 bs_status bs_step(bs_sim *sim, uint64_t n_steps, uint64_t *n_done)

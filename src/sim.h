@@ -11,6 +11,8 @@
  *   areas.<A>.ever       (n_local/64+1)     u64   bitmap: fired at least once
  *   areas.<A>.rec_*      (rows, k)/(rows)   u64   output rows not yet written
  *   stims.<S>.ids        (k)                u64   0..k-1, its firing set
+ *   snapshots.<name>     (k of its area)    u64   saved winners, ascending
+ *   snapshots.count      (snapshots)        u64   ids held by each
  *   fibers.<F>.store{0,1}.{src,tgt,w} (cap) u64/u64/u32  plastic stores
  *   cand                 (sum k)            bs_cand  local candidates
  *   gathered             (ranks, sum k)     bs_cand  every rank's candidates
@@ -20,6 +22,10 @@
  */
 #ifndef BS_SIM_H
 #define BS_SIM_H
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"             /* BS_HAVE_CUDA, BS_HAVE_NCCL */
+#endif
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,12 +47,20 @@ typedef struct bs_area_state {
     uint64_t cand_offset;       /* into sim->cand, per rank */
     uint64_t *input;            /* (n_local) */
     uint64_t *winners, *win_inputs;   /* (k) */
-    uint64_t *next, *next_inputs;     /* (k) */
-    uint64_t n_winners;         /* 0 before the area first fires, then k */
+    uint64_t *next, *next_inputs;     /* (k); ids past the count of new
+                                         winners are UINT64_MAX */
+    uint64_t n_winners;         /* 0 before the area first fires (or after
+                                   reset), fewer than k after fire_subset,
+                                   else k */
     uint64_t n_local_winners;   /* winners in [lo, hi) */
     uint64_t local_first;       /* index of the first of them in winners */
     uint64_t *ever;             /* (n_local / 64 + 1) bitmap */
     uint64_t support;           /* global count of ever-fired neurons */
+    uint64_t prev_support;      /* support before the last step */
+    uint64_t last_growth;       /* the step after which the support last
+                                   grew; 0: none yet */
+    uint64_t last_change;       /* the step (1-based) after which the
+                                   winners last changed; 0: none yet */
     uint64_t *rec_winners, *rec_inputs, *rec_support;
     int fixed, inhibited;
     int is_target;              /* target of an active fiber this step */
@@ -78,6 +92,9 @@ typedef struct bs_backend_ops {
     /* phase 4: potentiate fiber f (firing = its source's winners, new
      * winners = its target's next) */
     bs_status (*plasticity)(struct bs_sim *s, int f);
+    /* copies state the host views lack (the plastic stores on a device)
+     * into them, before a checkpoint; NULL when the host is current */
+    bs_status (*download)(struct bs_sim *s);
     void (*destroy)(struct bs_sim *s);
 } bs_backend_ops;
 
@@ -107,6 +124,8 @@ struct bs_sim {
     bs_pool pool;
     bs_area_state *areas;
     uint64_t **stim_ids;        /* per stimulus: (k) 0..k-1 */
+    uint64_t **snapshot_ids;    /* per snapshot: (k of its area) */
+    uint64_t *snapshot_n;       /* (n_snapshots) ids each holds */
     bs_fiber_state *fibers;
     bs_cand *cand, *gathered, *merge;
     uint64_t sum_k, max_k;
@@ -127,8 +146,34 @@ struct bs_sim {
     bs_metrics_row *rec_metrics;
     double phase_s[BS_N_PHASES];
 
+    /* stopping (SIGTERM): requested here, agreed over ranks in a step */
+    int stop_local, stop_agreed;
+    int keep_checkpoints;
+    char *out_path;             /* owned copy, for reopening */
+
     char err[BS_ERR_LEN];
 };
+
+struct bs_ckpt_reader;
+
+/* Creates a simulator for exp (owned) over comm (owned): backend, pools,
+ * state fresh or restored from rd (not owned; NULL: fresh), output.  On
+ * error *out is NULL and err holds the message. */
+bs_status bs_sim_create(bs_experiment *exp, bs_comm *comm,
+                        const bs_options *opt, struct bs_ckpt_reader *rd,
+                        struct bs_sim **out, char *err, size_t err_len);
+
+/* Reads an experiment file on rank 0 and parses it on every rank; the same
+ * status everywhere.  Collective. */
+bs_status bs_sim_load_experiment(bs_comm *comm, const char *path,
+                                 bs_experiment **exp, char *err,
+                                 size_t err_len);
+
+/* Restores the state of s (pool allocated, not yet the backend) from a
+ * checkpoint: schedule position, winners, flags, support, ever-fired
+ * bitmaps, geometry and plastic stores.  BS_ERR_CHECKPOINT/CAPACITY with a
+ * message.  Collective. */
+bs_status bs_sim_restore(struct bs_sim *s, struct bs_ckpt_reader *rd);
 
 /* Lays out the pool of rank `rank` of n_ranks for s->exp (planning only:
  * no allocation).  s->exp, rank, n_ranks, plastic_capacity must be set.
@@ -153,11 +198,13 @@ bs_status bs_sim_apply_ops(struct bs_sim *s);
 /* One step of the current project operation (phases 1-5). */
 bs_status bs_sim_step_once(struct bs_sim *s);
 
-/* Makes area's `next` list (k ascending ids, with next_inputs) its
- * winners by swapping the views, marks them in the ever-fired bitmap and
- * adds the neurons of this rank's slice that fire for the first time to
- * *new_local.  Can't fail. */
-void bs_sim_commit_area(bs_area_state *as, uint64_t *new_local);
+/* Makes area's `next` list (ascending ids, with next_inputs; UINT64_MAX
+ * past the last) its winners by swapping the views, marks them in the
+ * ever-fired bitmap and adds the neurons of this rank's slice that fire for
+ * the first time to *new_local.  When they differ from the previous
+ * winners, records `step` as the area's last change.  Can't fail. */
+void bs_sim_commit_area(bs_area_state *as, uint64_t step,
+                        uint64_t *new_local);
 
 /* Writes buffered rows to the output file (collective). */
 bs_status bs_sim_flush(struct bs_sim *s);

@@ -135,8 +135,11 @@ bs_status bs_sim_layout(bs_sim *s)
     s->areas = calloc((size_t)e->n_areas, sizeof *s->areas);
     s->fibers = calloc((size_t)e->n_fibers + 1, sizeof *s->fibers);
     s->stim_ids = calloc((size_t)e->n_stims + 1, sizeof *s->stim_ids);
+    s->snapshot_ids = calloc((size_t)e->n_snapshots + 1,
+                             sizeof *s->snapshot_ids);
     s->fiber_capacity = calloc((size_t)e->n_fibers + 1, sizeof(uint64_t));
-    if (!s->areas || !s->fibers || !s->stim_ids || !s->fiber_capacity)
+    if (!s->areas || !s->fibers || !s->stim_ids || !s->snapshot_ids ||
+        !s->fiber_capacity)
         return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory planning the pool");
     uint64_t sum_k = 0;
     for (int a = 0; a < e->n_areas; a++)
@@ -152,14 +155,22 @@ bs_status bs_sim_layout(bs_sim *s)
         const char *label = e->stims[i].name;
         ADD("stims.%s.ids", "(k) u64", 8, e->stims[i].k, &s->stim_ids[i]);
     }
+    for (int i = 0; i < e->n_snapshots; i++) {
+        const char *label = e->snapshots[i].name;
+        ADD("snapshots.%s", "(k of its area) u64", 8,
+            e->areas[e->snapshots[i].area].k, &s->snapshot_ids[i]);
+    }
     const char *label = "";
+    if (e->n_snapshots > 0)
+        ADD("snapshots.count%s", "(snapshots) u64", 8,
+            (uint64_t)e->n_snapshots, &s->snapshot_n);
     ADD("cand%s", "(sum k) cand", sizeof(bs_cand), s->sum_k, &s->cand);
     ADD("gathered%s", "(ranks, sum k) cand", sizeof(bs_cand),
         s->sum_k * (uint64_t)s->n_ranks, &s->gathered);
     uint64_t n_scratch = 4 * s->max_k;
-    if (n_scratch < (uint64_t)e->n_areas + 1)
-        n_scratch = (uint64_t)e->n_areas + 1;
-    ADD("scratch%s", "(max(4 max k, areas+1)) u64", 8, n_scratch, &s->scratch);
+    if (n_scratch < (uint64_t)e->n_areas + 2)
+        n_scratch = (uint64_t)e->n_areas + 2;
+    ADD("scratch%s", "(max(4 max k, areas+2)) u64", 8, n_scratch, &s->scratch);
     ADD("merge%s", "(ranks, max k) cand", sizeof(bs_cand),
         s->max_k * (uint64_t)s->n_ranks, &s->merge);
     ADD("rec.schedule%s", "(rows) row", sizeof(bs_schedule_row), rows,
@@ -174,10 +185,13 @@ void bs_sim_layout_free(bs_sim *s)
     free(s->areas);
     free(s->fibers);
     free(s->stim_ids);
+    free(s->snapshot_ids);
     free(s->fiber_capacity);
     s->areas = NULL;
     s->fibers = NULL;
     s->stim_ids = NULL;
+    s->snapshot_ids = NULL;
+    s->snapshot_n = NULL;
     s->fiber_capacity = NULL;
 }
 

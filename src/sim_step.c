@@ -99,16 +99,22 @@ static bs_status merge_all(bs_sim *s)
 
 /* Sets winners of area a to its `next` list (swapping the views) and
  * counts the newly fired neurons of this rank's slice into new_local[a]. */
-void bs_sim_commit_area(bs_area_state *as, uint64_t *new_local)
+void bs_sim_commit_area(bs_area_state *as, uint64_t step, uint64_t *new_local)
 {
+    uint64_t n = 0;
+    while (n < as->k && as->next[n] != UINT64_MAX)
+        n++;
+    if (n != as->n_winners ||
+        memcmp(as->next, as->winners, n * sizeof *as->next) != 0)
+        as->last_change = step;
     uint64_t *t = as->winners;
     as->winners = as->next;
     as->next = t;
     t = as->win_inputs;
     as->win_inputs = as->next_inputs;
     as->next_inputs = t;
-    as->n_winners = as->k;
-    for (uint64_t i = 0; i < as->k; i++) {
+    as->n_winners = n;
+    for (uint64_t i = 0; i < n; i++) {
         uint64_t id = as->winners[i];
         if (id < as->lo || id >= as->hi)
             continue;
@@ -122,25 +128,32 @@ void bs_sim_commit_area(bs_area_state *as, uint64_t *new_local)
 }
 
 /* Adds the global count of newly fired neurons to each area's support.
- * new_counts has n_areas + 1 elements; the last carries this rank's failure
- * (0 or 1), so a failure on one rank (a full plastic store) stops every
- * rank at the same step instead of leaving the others in a collective. */
+ * new_counts has n_areas + 2 elements: then this rank's failure (0 or 1),
+ * so a failure on one rank (a full plastic store) stops every rank at the
+ * same step instead of leaving the others in a collective; then whether a
+ * stop was requested here (SIGTERM reaches ranks at different times). */
 static bs_status update_support(bs_sim *s, uint64_t *new_counts, bs_status local)
 {
     const int n = s->exp->n_areas;
     new_counts[n] = local != BS_OK;
-    bs_status st = bs_comm_sum_u64(s->comm, new_counts, (size_t)n + 1, s->err,
+    new_counts[n + 1] = s->stop_local != 0;
+    bs_status st = bs_comm_sum_u64(s->comm, new_counts, (size_t)n + 2, s->err,
                                    sizeof s->err);
     if (st != BS_OK)
         return st;
+    s->stop_agreed = new_counts[n + 1] != 0;
     if (local != BS_OK)
         return local;
     if (new_counts[n])
         return bs_sim_fail(s, BS_ERR_STATE, "step %llu failed on another rank "
                            "(its message is above)",
                            (unsigned long long)s->step);
-    for (int a = 0; a < n; a++)
+    for (int a = 0; a < n; a++) {
+        s->areas[a].prev_support = s->areas[a].support;
         s->areas[a].support += new_counts[a];
+        if (new_counts[a])
+            s->areas[a].last_growth = s->step + 1;
+    }
     return BS_OK;
 }
 
@@ -152,8 +165,8 @@ static void record_row(bs_sim *s, uint64_t events)
         uint64_t *w = as->rec_winners + r * as->k;
         uint64_t *in = as->rec_inputs + r * as->k;
         for (uint64_t i = 0; i < as->k; i++) {
-            w[i] = as->n_winners ? as->winners[i] : UINT64_MAX;
-            in[i] = as->n_winners ? as->win_inputs[i] : 0;
+            w[i] = i < as->n_winners ? as->winners[i] : UINT64_MAX;
+            in[i] = i < as->n_winners ? as->win_inputs[i] : 0;
         }
         as->rec_support[r] = as->support;
     }
@@ -211,7 +224,9 @@ bs_status bs_sim_step_once(bs_sim *s)
     for (int a = 0; a < s->exp->n_areas; a++) {
         bs_area_state *as = &s->areas[a];
         if (as->is_target && as->fixed) {   /* fixed: same winners again */
-            memcpy(as->next, as->winners, as->k * sizeof *as->next);
+            memcpy(as->next, as->winners, as->n_winners * sizeof *as->next);
+            for (uint64_t i = as->n_winners; i < as->k; i++)
+                as->next[i] = UINT64_MAX;
             memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
         }
     }
@@ -223,11 +238,11 @@ bs_status bs_sim_step_once(bs_sim *s)
         if (s->fibers[f].active)
             st = s->be->plasticity(s, f);
     double t4 = bs_now();
-    uint64_t *new_counts = s->scratch;   /* n_areas + 1 fit */
-    memset(new_counts, 0, ((size_t)s->exp->n_areas + 1) * sizeof *new_counts);
+    uint64_t *new_counts = s->scratch;   /* n_areas + 2 fit */
+    memset(new_counts, 0, ((size_t)s->exp->n_areas + 2) * sizeof *new_counts);
     for (int a = 0; a < s->exp->n_areas && st == BS_OK; a++)
         if (s->areas[a].is_target)
-            bs_sim_commit_area(&s->areas[a], &new_counts[a]);
+            bs_sim_commit_area(&s->areas[a], s->step + 1, &new_counts[a]);
     if ((st = update_support(s, new_counts, st)) != BS_OK)
         return st;
     s->phase_s[PH_PLASTICITY] = t4 - t3;
@@ -235,9 +250,11 @@ bs_status bs_sim_step_once(bs_sim *s)
     record_row(s, events);
     s->step++;
     s->round++;
-    if (s->rec_rows == s->rec_cap)
-        return bs_sim_flush(s);
-    return BS_OK;
+    if (s->rec_rows == s->rec_cap && (st = bs_sim_flush(s)) != BS_OK)
+        return st;
+    /* the operations up to the next step belong to this one's state, so a
+     * run stopped here (--steps, the schedule's end) has applied them */
+    return bs_sim_apply_ops(s);
 }
 
 bs_status bs_sim_flush(bs_sim *s)

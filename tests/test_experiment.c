@@ -311,6 +311,123 @@ START_TEST(test_nul_byte)
 }
 END_TEST
 
+/* The assembly-calculus operations and expectations. */
+static const char ACALC[] =
+    "name: demo-1.x\n"                                        /* 1 */
+    "areas: [{name: A, n: 1000, k: 10}, {name: C, n: 500, k: 7}]\n"
+    "stimuli: [{name: s, k: 10}]\n"
+    "fibers: [{from: s, to: A, p: 0.1}, {from: A, to: C, p: 0.1}]\n"
+    "schedule:\n"                                             /* 5 */
+    "  - project: {rounds: 3}\n"
+    "  - snapshot: {area: A, name: a0}\n"
+    "  - fire_subset: {area: A, fraction: 0.25}\n"
+    "  - reset: C\n"
+    "  - snapshot: {area: C, name: c.1}\n"                    /* 10 */
+    "expect:\n"
+    "  - {overlap: [a0, A], min: 2, max: 10}\n"
+    "  - {support: C, max: 100}\n"
+    "  - {support_stable: A}\n"
+    "  - {converged: C, by: 2}\n"                             /* 15 */
+    "  - {overlap: [C, c.1], min: 0}\n"
+    "  - {converged: A}\n";
+
+START_TEST(test_acalc_ops)
+{
+    bs_experiment *e = NULL;
+    char err[512] = "";
+    ck_assert_msg(parse(ACALC, &e, err, sizeof err) == BS_OK, "%s", err);
+    ck_assert_str_eq(e->name, "demo-1.x");
+    ck_assert_int_eq(e->n_ops, 5);
+    ck_assert_uint_eq(e->total_steps, 3);
+    ck_assert_int_eq(e->n_snapshots, 2);
+    ck_assert_str_eq(e->snapshots[0].name, "a0");
+    ck_assert_int_eq(e->snapshots[0].area, 0);
+    ck_assert_int_eq(e->snapshots[0].op, 1);
+    ck_assert_int_eq(e->snapshots[0].line, 7);
+    ck_assert_str_eq(e->snapshots[1].name, "c.1");
+    ck_assert_int_eq(e->snapshots[1].area, 1);
+    ck_assert_int_eq(e->snapshots[1].op, 4);
+    const bs_op *o = e->ops;
+    ck_assert_int_eq(o[1].kind, BS_OP_SNAPSHOT);
+    ck_assert_int_eq(o[1].area, 0);
+    ck_assert_int_eq(o[1].snapshot, 0);
+    ck_assert_uint_eq(o[1].rounds, 0);
+    ck_assert_int_eq(o[2].kind, BS_OP_FIRE_SUBSET);
+    ck_assert_int_eq(o[2].area, 0);
+    ck_assert_double_eq(o[2].fraction, 0.25);
+    ck_assert_uint_eq(o[2].n_fire, 3);                  /* round(2.5) */
+    ck_assert_int_eq(o[3].kind, BS_OP_RESET);
+    ck_assert_int_eq(o[3].area, 1);
+    ck_assert_int_eq(o[4].snapshot, 1);
+    static const char *const want[] = {"project all x3", "snapshot A as a0",
+        "fire_subset A 0.25 (3)", "reset C", "snapshot C as c.1"};
+    char buf[64];
+    for (int i = 0; i < e->n_ops; i++) {
+        bs_op_describe(e, i, buf, sizeof buf);
+        ck_assert_str_eq(buf, want[i]);
+    }
+    ck_assert_int_eq(bs_experiment_snapshot(e, "c.1"), 1);
+    ck_assert_int_eq(bs_experiment_snapshot(e, "A"), -1);
+    bs_experiment_destroy(&e);
+}
+END_TEST
+
+START_TEST(test_acalc_expect)
+{
+    bs_experiment *e = NULL;
+    char err[512] = "";
+    ck_assert_msg(parse(ACALC, &e, err, sizeof err) == BS_OK, "%s", err);
+    ck_assert_int_eq(e->n_expects, 6);
+    const bs_expect *x = e->expects;
+    ck_assert_int_eq(x[0].kind, BS_EXPECT_OVERLAP);
+    ck_assert_int_eq(x[0].area, 0);
+    ck_assert_int_eq(x[0].set[0], 0);
+    ck_assert_int_eq(x[0].set[1], -1);                  /* A's winners */
+    ck_assert(x[0].has_min && x[0].has_max);
+    ck_assert_uint_eq(x[0].min, 2);
+    ck_assert_uint_eq(x[0].max, 10);
+    ck_assert_int_eq(x[0].line, 12);
+    ck_assert_int_eq(x[1].kind, BS_EXPECT_SUPPORT);
+    ck_assert_int_eq(x[1].area, 1);
+    ck_assert(!x[1].has_min && x[1].has_max);
+    ck_assert_uint_eq(x[1].max, 100);
+    ck_assert_int_eq(x[2].kind, BS_EXPECT_SUPPORT_STABLE);
+    ck_assert_int_eq(x[2].area, 0);
+    ck_assert_int_eq(x[3].kind, BS_EXPECT_CONVERGED);
+    ck_assert_int_eq(x[3].area, 1);
+    ck_assert(x[3].has_by);
+    ck_assert_uint_eq(x[3].by, 2);
+    ck_assert_int_eq(x[4].set[0], -1);
+    ck_assert_int_eq(x[4].set[1], 1);
+    ck_assert_int_eq(x[4].area, 1);
+    ck_assert(x[4].has_min && !x[4].has_max);
+    ck_assert(!x[5].has_by);
+    bs_experiment_destroy(&e);
+}
+END_TEST
+
+/* Without `name:` the verdict's prefix is the source's base name less its
+ * extension. */
+START_TEST(test_default_name)
+{
+    static const char text[] = "areas: [{name: A, n: 10, k: 1}]\n"
+                               "schedule: [fix: A]\n";
+    static const char *const src[][2] = {{"dir/sub/my.exp.yaml", "my.exp"},
+        {"merge.yaml", "merge"}, {"noext", "noext"}, {".hidden", ".hidden"},
+        {"<text>", "<text>"}};
+    char err[256];
+    for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
+        bs_experiment *e = NULL;
+        ck_assert_int_eq(bs_experiment_parse(text, strlen(text), src[i][0],
+                                             &e, err, sizeof err), BS_OK);
+        ck_assert_str_eq(e->name, src[i][1]);
+        ck_assert_int_eq(e->n_expects, 0);
+        ck_assert_int_eq(e->n_snapshots, 0);
+        bs_experiment_destroy(&e);
+    }
+}
+END_TEST
+
 /* ---- bad experiments ---------------------------------------------------- */
 
 typedef struct bad_case {
@@ -430,7 +547,7 @@ static const bad_case BAD[] = {
      "expected a map, found value 'fix'"},
     {HDR "schedule:\n  - step: 1\n", BS_ERR_PARSE, ":3:5:", "schedule[0]: "
      "unknown operation 'step' (allowed: project, fix, unfix, set_assembly, "
-     "inhibit, disinhibit)"},
+     "inhibit, disinhibit, checkpoint, snapshot, fire_subset, reset)"},
     {HDR "schedule:\n  - set_assembly: {area: A, neurons: [1, 2]}\n",
      BS_ERR_PARSE, ":3:38:", "schedule[0].set_assembly.neurons: 2 ids given:"
      " must be exactly k = 10"},
@@ -489,6 +606,72 @@ static const bad_case BAD[] = {
      "(byte 0xFF at offset 3)"},
     {"\xff\xfe" "a: 1\n", BS_ERR_PARSE, ":1:1:", "YAML: invalid leading UTF-8"},
     {"\xef\xbb\xbf" HDR "schedule: [fix: A]\n", BS_OK, "", ""}, /* BOM */
+    /* snapshot, fire_subset, reset */
+    {HDR "schedule:\n  - snapshot: {area: A}\n", BS_ERR_PARSE, ":3:15:",
+     "schedule[0].snapshot: missing key 'name' (required keys: area, name)"},
+    {HDR "schedule:\n  - snapshot: {area: X, name: x}\n", BS_ERR_PARSE,
+     ":3:22:", "schedule[0].snapshot.area: value 'X' is invalid: no such "
+     "name; must name an area (areas: A)"},
+    {HDR "stimuli: [{name: s, k: 1}]\n"
+     "schedule:\n  - snapshot: {area: A, name: s}\n", BS_ERR_PARSE,
+     ":4:31:", "schedule[0].snapshot.name: name 's' is already used by a "
+     "stimulus"},
+    {HDR "schedule:\n  - snapshot: {area: A, name: 'a b'}\n", BS_ERR_PARSE,
+     ":3:31:", "schedule[0].snapshot.name: value 'a b' is invalid"},
+    {HDR "schedule:\n  - snapshot: A\n", BS_ERR_PARSE, ":3:15:",
+     "schedule[0].snapshot: expected a map, found value 'A'"},
+    {HDR "schedule:\n  - fire_subset: {area: A, fraction: 0}\n",
+     BS_ERR_PARSE, ":3:38:", "schedule[0].fire_subset.fraction: value '0' "
+     "is invalid: must be a number in (0, 1]"},
+    {HDR "schedule:\n  - fire_subset: {area: A, fraction: 1.0001}\n",
+     BS_ERR_PARSE, ":3:38:", "(0, 1]"},
+    {HDR "schedule:\n  - fire_subset: {area: A}\n", BS_ERR_PARSE, ":3:18:",
+     "schedule[0].fire_subset: missing key 'fraction'"},
+    {HDR "schedule:\n  - fire_subset: {area: A, fraction: 0.04}\n",
+     BS_ERR_PARSE, ":3:38:", "fraction 0.04 of k = 10 of area 'A' rounds "
+     "to no neuron"},
+    {HDR "schedule:\n  - fire_subset: {area: A, fraction: 0.05}\n", BS_OK,
+     "", ""},                                  /* round(0.5) = 1 */
+    {HDR "schedule:\n  - reset: [A]\n", BS_ERR_PARSE, ":3:12:",
+     "schedule[0].reset: expected a single value, found a list"},
+    /* name and expect */
+    {"name: ''\n" HDR "schedule: [fix: A]\n", BS_ERR_PARSE, ":1:7:",
+     "name: value '' is invalid"},
+    {"name: [a]\n" HDR "schedule: [fix: A]\n", BS_ERR_PARSE, ":1:7:",
+     "name: expected a single value, found a list"},
+    {HDR "schedule: [fix: A]\nexpect: []\n", BS_ERR_PARSE, ":3:9:",
+     "expect: the list is empty"},
+    {HDR "schedule: [fix: A]\nexpect: {support: A}\n", BS_ERR_PARSE,
+     ":3:9:", "expect: expected a list, found a map"},
+    {HDR "schedule: [fix: A]\nexpect: [support]\n", BS_ERR_PARSE, ":3:10:",
+     "expect[0]: expected a map, found value 'support'"},
+    {HDR "schedule: [fix: A]\nexpect: [{max: 3}]\n", BS_ERR_PARSE,
+     ":3:10:", "expect[0]: an expectation has exactly one of overlap, "
+     "support, support_stable, converged (0 given)"},
+    {HDR "schedule: [fix: A]\nexpect: [{overlap: [A, A, A], max: 3}]\n",
+     BS_ERR_PARSE, ":3:20:", "expect[0].overlap: 3 names given: must be two"},
+    {HDR "schedule: [fix: A]\nexpect: [{overlap: A, max: 3}]\n",
+     BS_ERR_PARSE, ":3:20:", "expect[0].overlap: expected a list"},
+    {HDR "schedule: [fix: A]\nexpect: [{overlap: [A, A], min: 3}]\n",
+     BS_OK, "", ""},
+    {HDR "schedule: [fix: A]\nexpect: [{support: Z, max: 3}]\n",
+     BS_ERR_PARSE, ":3:20:", "expect[0].support: value 'Z' is invalid: no "
+     "such name; must name an area (areas: A)"},
+    {HDR "schedule: [fix: A]\nexpect: [{support_stable: A, min: 3}]\n",
+     BS_ERR_PARSE, ":3:35:", "expect[0].min: 'min' applies to overlap and "
+     "support, not to support_stable"},
+    {HDR "schedule: [fix: A]\nexpect: [{converged: A, max: 3}]\n",
+     BS_ERR_PARSE, ":3:30:", "expect[0].max: 'max' applies to overlap and "
+     "support, not to converged"},
+    {HDR "schedule: [fix: A]\nexpect: [{support: A, max: -3}]\n",
+     BS_ERR_PARSE, ":3:28:", "expect[0].max: value '-3' is invalid"},
+    {HDR "schedule: [fix: A]\nexpect: [{converged: A, by: x}]\n",
+     BS_ERR_PARSE, ":3:29:", "expect[0].by: value 'x' is invalid: must be a "
+     "step number"},
+    {HDR "schedule: [fix: A]\nexpect: [{overlap: [A, x], max: 1}]\n",
+     BS_ERR_PARSE, ":3:24:", "expect[0].overlap[1]: value 'x' is invalid: "
+     "no snapshot or area of that name; must name a snapshot or an area "
+     "(snapshots: none; areas: A)"},
 };
 
 START_TEST(test_bad_case)
@@ -630,6 +813,9 @@ static Suite *experiment_suite(void)
     tcase_add_test(good, test_defaults);
     tcase_add_test(good, test_limits_accepted);
     tcase_add_test(good, test_load_good_file);
+    tcase_add_test(good, test_acalc_ops);
+    tcase_add_test(good, test_acalc_expect);
+    tcase_add_test(good, test_default_name);
     suite_add_tcase(s, good);
     TCase *bad = tcase_create("bad");
     tcase_set_timeout(bad, 60);

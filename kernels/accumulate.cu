@@ -1,0 +1,468 @@
+/*
+ * accumulate.cu - kernels that regenerate procedural edges (DESIGN section
+ * 3): the tile kernel of phase 1 and the edge finder of phase 4.  Both walk
+ * (source, connectivity block) pairs with one staged generator, so both
+ * see exactly the positions bs_block_edges() gives.
+ *
+ * The staged generator.  bs_block_edges() draws a count m from word 0 of
+ * Philox draw 0 and then positions from words 1, 2, 3, 4, ... (4 per
+ * draw), skipping repeats.  With T*p about 4 most pairs need one or two
+ * draws, but a warp running one pair per lane would run every lane to the
+ * warp's largest m (about 10) and its third draw.  So a warp runs
+ *   stage 1: one pair per lane: draw 0, the count, words 1..3;
+ *   stage 2: pairs still short (m > positions so far), compacted from a
+ *            per-warp queue into full warps: draw 1, words 4..7;
+ *   stage 3: the rare rest (m > 7, or repeats): bs_block_edges() itself,
+ *            emitting the positions after those already emitted.
+ * A word is a repeat iff it equals an earlier word of the same pair (the
+ * accepted positions are exactly the distinct earlier words), so stages 1
+ * and 2 need no position list.  Queues live in shared memory, one per
+ * warp, drained 32 entries at a time; the counts are warp-uniform.
+ */
+#include <cuda_runtime.h>
+
+extern "C" {
+#include "kernels.h"
+}
+
+#define ACC_THREADS 512
+#define ACC_WARPS (ACC_THREADS / 32)
+#define WQ_CAP 64
+#define FULL 0xFFFFFFFFu
+
+/* A fiber's geometry in shared memory: the full struct (stage 3) and its
+ * thresholds padded to 128 with UINT32_MAX (branchless search). */
+struct gen_geom {
+    bs_fiber_geom g;
+    uint32_t th[128];
+};
+
+/* One warp's queues (stage 2: pair, m | n << 8, words 1..3; stage 3:
+ * pair, positions emitted). */
+struct warp_q {
+    uint32_t q2_pair[WQ_CAP], q2_mn[WQ_CAP], q2_x0[WQ_CAP], q2_x1[WQ_CAP],
+        q2_x2[WQ_CAP];
+    uint32_t q3_pair[WQ_CAP], q3_n[WQ_CAP];
+};
+
+/* Copies geometry g into shared gs (all threads of the block take part;
+ * the caller synchronizes after). */
+__device__ static void load_geom(gen_geom *gs, const bs_fiber_geom *g)
+{
+    const uint32_t *from = (const uint32_t *)g;
+    uint32_t *to = (uint32_t *)&gs->g;
+    for (unsigned i = threadIdx.x; i < sizeof(bs_fiber_geom) / 4; i += blockDim.x)
+        to[i] = from[i];
+    for (unsigned i = threadIdx.x; i < 128; i += blockDim.x)
+        gs->th[i] = i < g->n_thresh && i < BS_MAX_BLOCK_EDGES ? g->thresh[i]
+                                                             : 0xFFFFFFFFu;
+}
+
+/* The count m of bs_block_edges: the least m with u < thresh[m], else
+ * n_thresh (thresholds are non-decreasing: the backend checks at init). */
+__device__ __forceinline__ uint32_t edge_count(const gen_geom *gs, uint32_t u)
+{
+    uint32_t m = 0;
+#pragma unroll
+    for (uint32_t s = 64; s >= 1; s >>= 1)
+        if (u >= gs->th[m + s - 1])
+            m += s;
+    return m < gs->g.n_thresh ? m : gs->g.n_thresh;
+}
+
+__device__ __forceinline__ uint32_t lanes_below(void)
+{
+    return (1u << (threadIdx.x & 31)) - 1u;
+}
+
+/* Stage 3 for the lanes with `have`: positions [n_done, m) of the pair. */
+template <class Sink>
+__device__ static void stage3(Sink &sk, const gen_geom *gs, bool have,
+                              uint32_t q, uint32_t n_done)
+{
+    if (!have)
+        return;
+    typename Sink::ctx c;
+    uint64_t src, blk;
+    sk.decode(q, src, blk, c);
+    uint32_t pos[BS_MAX_BLOCK_EDGES];
+    uint32_t m = bs_block_edges(&gs->g, src, blk, pos);
+    for (uint32_t t = n_done; t < m; t++)
+        sk.emit(c, pos[t]);
+}
+
+/* Drains `take` (1..32) entries from the top of the stage-3 queue. */
+template <class Sink>
+__device__ static void drain3(Sink &sk, const gen_geom *gs, warp_q *wq,
+                              int &n3, int take)
+{
+    const int lane = threadIdx.x & 31;
+    const bool have = lane < take;
+    const int e = n3 - take + lane;
+    uint32_t q = have ? wq->q3_pair[e] : 0, nd = have ? wq->q3_n[e] : 0;
+    __syncwarp();
+    n3 -= take;
+    stage3(sk, gs, have, q, nd);
+}
+
+/* Drains `take` entries from the top of the stage-2 queue: draw 1, words
+ * 4..7; pairs still short go to the stage-3 queue. */
+template <class Sink>
+__device__ static void drain2(Sink &sk, const gen_geom *gs, warp_q *wq,
+                              int &n2, int &n3, int take)
+{
+    const int lane = threadIdx.x & 31;
+    const bool have = lane < take;
+    const int e = n2 - take + lane;
+    uint32_t q = 0, mn = 0, x0 = 0, x1 = 0, x2 = 0;
+    if (have) {
+        q = wq->q2_pair[e];
+        mn = wq->q2_mn[e];
+        x0 = wq->q2_x0[e];
+        x1 = wq->q2_x1[e];
+        x2 = wq->q2_x2[e];
+    }
+    __syncwarp();
+    n2 -= take;
+    uint32_t m = mn & 0xFFu, n = mn >> 8;
+    if (have) {
+        typename Sink::ctx c;
+        uint64_t src, blk;
+        sk.decode(q, src, blk, c);
+        const uint32_t sh = 32u - gs->g.log2_block;
+        bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, blk, BS_DOMAIN_EDGES, 1),
+                                  gs->g.key);
+        uint32_t y0 = (uint32_t)((uint64_t)r.v[0] >> sh);
+        uint32_t y1 = (uint32_t)((uint64_t)r.v[1] >> sh);
+        uint32_t y2 = (uint32_t)((uint64_t)r.v[2] >> sh);
+        uint32_t y3 = (uint32_t)((uint64_t)r.v[3] >> sh);
+        bool d0 = y0 == x0 || y0 == x1 || y0 == x2;
+        if (n < m && !d0) { sk.emit(c, y0); n++; }
+        bool d1 = y1 == x0 || y1 == x1 || y1 == x2 || y1 == y0;
+        if (n < m && !d1) { sk.emit(c, y1); n++; }
+        bool d2 = y2 == x0 || y2 == x1 || y2 == x2 || y2 == y0 || y2 == y1;
+        if (n < m && !d2) { sk.emit(c, y2); n++; }
+        bool d3 = y3 == x0 || y3 == x1 || y3 == x2 || y3 == y0 || y3 == y1 ||
+                  y3 == y2;
+        if (n < m && !d3) { sk.emit(c, y3); n++; }
+    }
+    bool more = have && n < m;
+    uint32_t ball = __ballot_sync(FULL, more);
+    if (more) {
+        int at = n3 + __popc(ball & lanes_below());
+        wq->q3_pair[at] = q;
+        wq->q3_n[at] = n;
+    }
+    n3 += __popc(ball);
+    __syncwarp();
+    if (n3 >= 32)
+        drain3(sk, gs, wq, n3, 32);
+}
+
+/*
+ * Emits every edge position of the pairs q in [0, n_pairs) that this warp
+ * owns (q = warp_first + lane + i * q_stride) through sk.emit().  Sink:
+ *   ctx; bool decode(q, &src, &block, &ctx): false for a pair to skip
+ *   (only in stage 1); emit(ctx, position).
+ * Warp-uniform control flow; gs must not change during the call.
+ */
+template <class Sink>
+__device__ static void gen_warp(Sink &sk, const gen_geom *gs, warp_q *wq,
+                                uint32_t warp_first, uint32_t n_pairs,
+                                uint32_t q_stride)
+{
+    const int lane = threadIdx.x & 31;
+    const uint32_t sh = 32u - gs->g.log2_block;
+    int n2 = 0, n3 = 0;
+    for (uint32_t base = warp_first; base < n_pairs; base += q_stride) {
+        uint32_t q = base + lane;
+        typename Sink::ctx c;
+        uint64_t src = 0, blk = 0;
+        bool ok = q < n_pairs && sk.decode(q, src, blk, c);
+        uint32_t m = 0, n = 0, x0 = 0, x1 = 0, x2 = 0;
+        if (ok) {
+            bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, blk, BS_DOMAIN_EDGES, 0),
+                                      gs->g.key);
+            m = edge_count(gs, r.v[0]);
+            x0 = (uint32_t)((uint64_t)r.v[1] >> sh);
+            x1 = (uint32_t)((uint64_t)r.v[2] >> sh);
+            x2 = (uint32_t)((uint64_t)r.v[3] >> sh);
+            if (n < m) { sk.emit(c, x0); n++; }
+            if (n < m && x1 != x0) { sk.emit(c, x1); n++; }
+            if (n < m && x2 != x0 && x2 != x1) { sk.emit(c, x2); n++; }
+        }
+        bool more = ok && n < m;
+        uint32_t ball = __ballot_sync(FULL, more);
+        if (more) {
+            int at = n2 + __popc(ball & lanes_below());
+            wq->q2_pair[at] = q;
+            wq->q2_mn[at] = m | n << 8;
+            wq->q2_x0[at] = x0;
+            wq->q2_x1[at] = x1;
+            wq->q2_x2[at] = x2;
+        }
+        n2 += __popc(ball);
+        __syncwarp();
+        if (n2 >= 32)
+            drain2(sk, gs, wq, n2, n3, 32);
+    }
+    while (n2 > 0)
+        drain2(sk, gs, wq, n2, n3, n2 < 32 ? n2 : 32);
+    while (n3 > 0)
+        drain3(sk, gs, wq, n3, n3 < 32 ? n3 : 32);
+}
+
+/* ---- phase 1: the tile kernel ---- */
+
+/* Pairs (firing source s, block bi of the tile), q = s << lnb | bi; emits
+ * shared-memory counts of the targets in [idx_lo, idx_lo + idx_span) of
+ * the tile. */
+struct acc_sink {
+    const uint64_t *firing;
+    uint32_t lnb, nb, b;
+    uint64_t blk_first;
+    long long off0;             /* (blk_first << b) - tile base */
+    long long idx_lo;
+    unsigned long long idx_span;
+    uint32_t *cnt;
+    struct ctx { long long off; };
+    __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
+                                           uint64_t &blk, ctx &c) const
+    {
+        uint32_t bi = q & ((1u << lnb) - 1u);
+        if (bi >= nb)
+            return false;
+        src = __ldg(&firing[q >> lnb]);
+        blk = blk_first + bi;
+        c.off = off0 + ((long long)bi << b);
+        return true;
+    }
+    __device__ __forceinline__ void emit(const ctx &c, uint32_t x) const
+    {
+        long long i = c.off + (long long)x;
+        if ((unsigned long long)(i - idx_lo) < idx_span)
+            atomicAdd(&cnt[i], 1u);
+    }
+};
+
+__device__ static unsigned long long warp_max_u64(unsigned long long v)
+{
+    for (int o = 16; o > 0; o >>= 1) {
+        unsigned long long w = __shfl_xor_sync(FULL, v, o);
+        v = w > v ? w : v;
+    }
+    return v;
+}
+
+/* Writes the tile's counts as inputs, their histogram and maximum. */
+__device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
+                                     uint64_t base, uint32_t idx_lo,
+                                     uint32_t idx_hi, const uint32_t *cnt,
+                                     uint32_t *h)
+{
+    __shared__ unsigned long long warp_max[ACC_WARPS];
+    for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
+        h[b] = 0;
+    __syncthreads();
+    unsigned long long vmax = 0;
+    const int lane = threadIdx.x & 31;
+    for (uint32_t i = threadIdx.x; i < tile; i += blockDim.x) {
+        bool valid = i >= idx_lo && i < idx_hi;
+        uint64_t v = (uint64_t)cnt[i] << 16;
+        uint32_t key = valid ? bs_k_hist_key(v) : BS_K_HIST_BINS;
+        if (valid) {
+            a.input[base + i - a.lo] = v;
+            vmax = v > vmax ? v : vmax;
+        }
+        uint32_t peers = __match_any_sync(FULL, key);
+        if (valid && lane == __ffs(peers) - 1)
+            atomicAdd(&h[key], (uint32_t)__popc(peers));
+    }
+    vmax = warp_max_u64(vmax);
+    if (lane == 0)
+        warp_max[threadIdx.x >> 5] = vmax;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 1; w < ACC_WARPS; w++)
+            vmax = warp_max[w] > vmax ? warp_max[w] : vmax;
+        atomicMax((unsigned long long *)&a.sel->max, vmax);
+    }
+    for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
+        if (h[b])
+            atomicAdd((unsigned long long *)&a.hist[b], (unsigned long long)h[b]);
+}
+
+/* One CTA per tile [base, base + 2^log2_tile) of global ids, clipped to
+ * [lo, hi).  Dynamic shared memory: counts (tile u32), warp queues (the
+ * histogram reuses them), geometry. */
+__global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args a)
+{
+    extern __shared__ uint4 smem[];
+    const uint32_t tile = 1u << a.log2_tile;
+    uint32_t *cnt = (uint32_t *)smem;
+    warp_q *wqs = (warp_q *)(cnt + tile);
+    gen_geom *gs = (gen_geom *)(wqs + ACC_WARPS);
+    const uint64_t base = ((a.lo >> a.log2_tile) + blockIdx.x) << a.log2_tile;
+    const uint32_t idx_lo = (uint32_t)((a.lo > base ? a.lo : base) - base);
+    const uint64_t end = base + tile < a.hi ? base + tile : a.hi;
+    const uint32_t idx_hi = (uint32_t)(end - base);
+    for (uint32_t i = threadIdx.x; i < tile / 4; i += blockDim.x)
+        smem[i] = make_uint4(0, 0, 0, 0);
+    const uint32_t warp = threadIdx.x >> 5;
+    for (int f = 0; f < a.n_fibers; f++) {
+        __syncthreads();        /* gs free; counts zeroed */
+        load_geom(gs, &a.fibers[f].geom);
+        __syncthreads();
+        const uint64_t n_firing = a.fibers[f].n_firing;
+        const uint32_t b = gs->g.log2_block;
+        acc_sink sk;
+        sk.blk_first = (base + idx_lo) >> b;
+        uint64_t nb = ((base + idx_hi - 1) >> b) - sk.blk_first + 1;
+        sk.nb = (uint32_t)nb;
+        sk.lnb = 0;
+        while ((1ull << sk.lnb) < nb)
+            sk.lnb++;
+        sk.b = b;
+        sk.off0 = (long long)(sk.blk_first << b) - (long long)base;
+        sk.idx_lo = idx_lo;
+        sk.idx_span = idx_hi - idx_lo;
+        sk.cnt = cnt;
+        /* sources in chunks whose pair ids fit in 32 bits */
+        const uint64_t chunk = 1ull << (31 - sk.lnb);
+        for (uint64_t s0 = 0; s0 < n_firing; s0 += chunk) {
+            uint64_t ns = n_firing - s0 < chunk ? n_firing - s0 : chunk;
+            sk.firing = a.fibers[f].firing + s0;
+            gen_warp(sk, gs, &wqs[warp], warp * 32, (uint32_t)(ns << sk.lnb),
+                     ACC_THREADS);
+        }
+    }
+    __syncthreads();
+    acc_write_out(a, tile, base, idx_lo, idx_hi, cnt, (uint32_t *)wqs);
+}
+
+static size_t acc_smem_bytes(uint32_t log2_tile)
+{
+    return ((size_t)4 << log2_tile) + ACC_WARPS * sizeof(warp_q) +
+           sizeof(gen_geom);
+}
+
+extern "C" uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm)
+{
+    uint32_t l = 14;
+    while (l > 10 && ((hi - 1) >> l) - (lo >> l) + 1 < (uint64_t)(4 * n_sm))
+        l--;
+    return l;
+}
+
+extern "C" int bs_k_acc_setup(void)
+{
+    return (int)cudaFuncSetAttribute(acc_tile_kernel,
+                                     cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     (int)acc_smem_bytes(14));
+}
+
+extern "C" int bs_k_accumulate(const bs_k_acc_args *a, void *stream,
+                               const char **what)
+{
+    *what = "acc_tile_kernel";
+    if (a->hi <= a->lo)
+        return 0;
+    uint64_t n_tiles = ((a->hi - 1) >> a->log2_tile) - (a->lo >> a->log2_tile) + 1;
+    acc_tile_kernel<<<(unsigned)n_tiles, ACC_THREADS, acc_smem_bytes(a->log2_tile),
+                      (cudaStream_t)stream>>>(*a);
+    return (int)cudaGetLastError();
+}
+
+/* ---- phase 4, step 1: the edge finder ---- */
+
+/* Pairs (firing index fi, winner group g), q = (fi - fi0) * n_groups + g:
+ * emits the keys of edges into the group's winners. */
+struct find_sink {
+    const uint64_t *firing, *win;
+    const uint32_t *gstart;
+    uint32_t n_groups, fi0, b;
+    uint64_t *keys, *fcount;
+    uint64_t cap;
+    bs_k_plastic_state *st;
+    struct ctx { uint32_t fi, w0, w1; uint64_t base; };
+    __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
+                                           uint64_t &blk, ctx &c) const
+    {
+        uint32_t g = q % n_groups;
+        c.fi = fi0 + q / n_groups;
+        c.w0 = __ldg(&gstart[g]);
+        c.w1 = __ldg(&gstart[g + 1]);
+        src = __ldg(&firing[c.fi]);
+        blk = __ldg(&win[c.w0]) >> b;
+        c.base = blk << b;
+        return true;
+    }
+    __device__ __forceinline__ void emit(const ctx &c, uint32_t x) const
+    {
+        uint64_t tgt = c.base + x;
+        uint32_t lo = c.w0, hi = c.w1;     /* lower bound of tgt in win */
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) >> 1;
+            if (__ldg(&win[mid]) < tgt)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < c.w1 && __ldg(&win[lo]) == tgt) {
+            unsigned long long slot =
+                atomicAdd((unsigned long long *)&st->n_u, 1ull);
+            if (slot < cap) {
+                keys[slot] = (uint64_t)c.fi << 32 | lo;
+                atomicAdd((unsigned long long *)&fcount[c.fi], 1ull);
+            }
+        }
+    }
+};
+
+#define FIND_THREADS 256
+#define FIND_PAIRS_PER_CTA 65536u
+
+/* One CTA per `rows` consecutive firing sources (all groups of each). */
+__global__ void __launch_bounds__(FIND_THREADS) find_edges_kernel(bs_k_find_args a,
+                                                                 uint32_t rows)
+{
+    __shared__ gen_geom gs;
+    __shared__ warp_q wqs[FIND_THREADS / 32];
+    load_geom(&gs, &a.geom);
+    __syncthreads();
+    find_sink sk;
+    sk.firing = a.firing;
+    sk.win = a.win;
+    sk.gstart = a.gstart;
+    sk.n_groups = (uint32_t)a.n_groups;
+    sk.fi0 = blockIdx.x * rows;
+    sk.b = gs.g.log2_block;
+    sk.keys = a.keys;
+    sk.fcount = a.fcount;
+    sk.cap = a.cap;
+    sk.st = a.st;
+    uint64_t n_rows = a.n_firing - sk.fi0 < rows ? a.n_firing - sk.fi0 : rows;
+    const uint32_t warp = threadIdx.x >> 5;
+    gen_warp(sk, &gs, &wqs[warp], warp * 32, (uint32_t)(n_rows * a.n_groups),
+             FIND_THREADS);
+}
+
+extern "C" int bs_k_find_edges(const bs_k_find_args *a, void *stream,
+                               const char **what)
+{
+    *what = "find_edges_kernel";
+    if (a->n_firing == 0 || a->n_groups == 0)
+        return 0;
+    uint64_t rows = FIND_PAIRS_PER_CTA / a->n_groups;
+    if (rows < 1)
+        rows = 1;
+    if (rows > a->n_firing)
+        rows = a->n_firing;
+    /* pair ids of one CTA must fit in 32 bits */
+    while (rows > 1 && rows * a->n_groups >= (1ull << 32))
+        rows /= 2;
+    uint64_t n_ctas = (a->n_firing + rows - 1) / rows;
+    find_edges_kernel<<<(unsigned)n_ctas, FIND_THREADS, 0,
+                        (cudaStream_t)stream>>>(*a, (uint32_t)rows);
+    return (int)cudaGetLastError();
+}

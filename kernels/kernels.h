@@ -1,0 +1,241 @@
+/*
+ * kernels.h - the CUDA backend's kernels: plain-data arguments and the
+ * extern "C" launchers that kernels/backend_cuda.cu calls.  Plain C: no
+ * CUDA types (a stream is a void *, an error is a cudaError_t as int, 0 on
+ * success), so the contracts read the same from C and CUDA.
+ *
+ * Every launcher enqueues work on `stream` and returns the first launch
+ * error (cudaGetLastError after each launch); *what then names the kernel.
+ * Nothing here allocates: every buffer is a view of the backend's device
+ * pool, sized by the *_temp_bytes/plan functions below.
+ *
+ * Device layout of one computing area a (rank slice [lo, hi), n_local):
+ *   input  (n_local)            u64  Q16.16 sums, written by accumulate
+ *   hist   (BS_K_HIST_BINS)     u64  histogram of bs_k_hist_key(input),
+ *                                    exact after accumulate + corrections
+ *   sel    (1)                  bs_k_select  top-k state; zeroed with hist
+ *                                    before every accumulate
+ */
+#ifndef BS_KERNELS_H
+#define BS_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "connectome.h"
+#include "topk.h"
+
+/* Bins of the input histogram that accumulate fuses into its write-out. */
+#define BS_K_HIST_BINS 2304
+/* CTAs of the top-k digit and collecting passes (fixed: tie ranks depend
+ * on chunk boundaries only through an exact scan, never on timing). */
+#define BS_K_SELECT_CTAS 264
+
+/* Monotone (non-decreasing) key of an input for the fused histogram: the
+ * integer part c = v >> 16 below 1024, then 32 sub-bins per octave of c.
+ * Range [0, 2240).  Can't fail. */
+BS_HD uint32_t bs_k_hist_key(uint64_t v)
+{
+    uint64_t c = v >> 16;
+    if (c < 1024)
+        return (uint32_t)c;
+#ifdef __CUDA_ARCH__
+    uint32_t e = 63u - (uint32_t)__clzll((long long)c);
+#else
+    uint32_t e = 63u - (uint32_t)__builtin_clzll(c);
+#endif
+    return 1024u + (e - 10u) * 32u + (uint32_t)((c >> (e - 5u)) & 31u);
+}
+
+/* One active fiber into an area with a non-empty firing set, as uploaded
+ * (once per step, with every firing list) for the accumulate kernel. */
+typedef struct bs_k_fiber {
+    bs_fiber_geom geom;
+    const uint64_t *firing;     /* device (n_firing) ascending source ids */
+    uint64_t n_firing;
+} bs_k_fiber;
+
+/* Per-area top-k state on the device, zeroed before every accumulate.
+ * accumulate/corrections fill max and the candidate list; the top-k
+ * launcher the rest.  error != 0 after a top-k means an internal
+ * inconsistency (1: the count above the threshold, 2: the ties taken, 4: a
+ * candidate slot overflowed, 8: too few ties). */
+typedef struct bs_k_select {
+    uint32_t error, mode, done, pad;      /* mode: BS_K_VIEW_* */
+    uint64_t max;               /* largest input of the slice */
+    uint64_t n_list;            /* candidates appended (may exceed lcap) */
+    uint64_t bin, bin_above, bin_count;   /* threshold bin of hist */
+    uint64_t prefix, mask, need, above;   /* radix select over inputs */
+    uint64_t n_ties, want;      /* inputs == threshold; how many to take */
+    uint64_t iprefix, imask, ineed;       /* radix select over tie ids */
+    uint64_t out_fill, tie_fill;          /* candidate slots written */
+    uint64_t dhist[256];        /* digit histogram of the current pass */
+} bs_k_select;
+
+/* What the radix passes scan: the list (from accumulate, or refilled by
+ * one pass over the slice), or the whole slice. */
+enum { BS_K_VIEW_LIST = 0, BS_K_VIEW_COMPACT = 1, BS_K_VIEW_FULL = 2 };
+
+/* A list threshold meaning "no list" (the first step, or after one whose
+ * threshold bin was below 3). */
+#define BS_K_NO_GUESS UINT64_MAX
+
+/* Per-area list of candidate ids for the next top-k: accumulate and
+ * corrections append every index whose input has hist key >= *guess (the
+ * previous step's threshold bin less 2), unordered; the top-k uses it when
+ * this step's threshold bin is still >= *guess and it did not overflow. */
+typedef struct bs_k_list {
+    uint64_t *idx;              /* (lcap) indices into the slice */
+    uint64_t lcap;
+    uint64_t *guess;            /* (1) persistent across steps */
+} bs_k_list;
+
+/* ---- kernels/accumulate.cu ---- */
+
+/* Fibers per accumulate launch (their Philox keys are kernel parameters,
+ * so the key schedule runs on the uniform datapath). */
+#define BS_K_ACC_FIBERS 8
+
+/* Phase 1, procedural part, for one area: input[j - lo] (= if first, +=
+ * otherwise) 65536 * (number of edges from the firing sources of
+ * fibers[0..n_fibers) into j), for j in [lo, hi), every target written
+ * once per launch (tiles of 2^log2_tile targets in shared memory, aligned
+ * in global id space).  With last, also hist, sel->max and the candidate
+ * list of the final values (hist and sel zeroed by the caller). */
+typedef struct bs_k_acc_args {
+    const bs_k_fiber *fibers;   /* device (n_fibers) */
+    int n_fibers;               /* <= BS_K_ACC_FIBERS */
+    int first, last;
+    bs_key2 keys[BS_K_ACC_FIBERS];        /* fibers[f].geom.key */
+    uint64_t lo, hi;
+    uint32_t log2_tile;         /* 10..13; see bs_k_acc_tile */
+    uint64_t *input;            /* device (hi - lo) */
+    uint64_t *hist;             /* device (BS_K_HIST_BINS) */
+    bs_k_select *sel;           /* device */
+    bs_k_list list;
+} bs_k_acc_args;
+
+int bs_k_accumulate(const bs_k_acc_args *a, void *stream, const char **what);
+
+/* log2 of the tile for a slice [lo, hi) on a device of n_sm
+ * multiprocessors: the largest tile (<= 2^13 targets) that still gives at
+ * least 4 CTAs per multiprocessor, and at least 2^10.  Can't fail. */
+uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm);
+
+/* Raises the dynamic shared-memory limit of the tile kernel on the current
+ * device; once per init. */
+int bs_k_acc_setup(void);
+
+/* Plasticity, step 1: every edge (F[fi], W[wi]) of the fiber with F the
+ * firing sources and W the local new winners (both ascending; groups
+ * gstart[0..n_groups] split W into runs sharing a connectivity block)
+ * appended as key (fi << 32 | wi) to keys[] (unordered) with per-source
+ * counts in fcount[fi]; st->n_u counts every edge found, also beyond cap
+ * (then keys holds the first cap).  Groups: see bs_k_group. */
+typedef struct bs_k_plastic_state {
+    uint64_t n_u;               /* edges (firing source, local winner) */
+    uint64_t new_n;             /* entries of the next store */
+    uint32_t overflow;          /* 1: the next store would exceed cap */
+    uint32_t pad;
+} bs_k_plastic_state;
+
+/* A run of local winners sharing a connectivity block, as uploaded per
+ * step: x = block | n_winners << 40, y = first winner index | (offset of
+ * that winner in the block) << 32. */
+typedef struct bs_k_group {
+    uint64_t x, y;
+} bs_k_group;
+
+typedef struct bs_k_find_args {
+    bs_fiber_geom geom;
+    const uint64_t *firing;     /* device (n_firing) */
+    uint64_t n_firing;
+    const uint64_t *win;        /* device (n_win) */
+    uint64_t n_win;
+    const bs_k_group *groups;   /* device (n_groups) */
+    uint64_t n_groups;
+    uint64_t *keys;             /* device (cap) */
+    uint64_t *fcount;           /* device (n_firing + 1), zeroed */
+    uint64_t cap;
+    bs_k_plastic_state *st;     /* device, zeroed */
+} bs_k_find_args;
+
+int bs_k_find_edges(const bs_k_find_args *a, void *stream, const char **what);
+
+/* ---- kernels/plasticity.cu ---- */
+
+/* The store of one fiber on the device (one of its two buffers). */
+typedef struct bs_k_store {
+    uint64_t *src, *tgt;        /* (cap) sorted by (src, tgt) */
+    uint32_t *w;                /* (cap) Q16.16 */
+} bs_k_store;
+
+/* Phase 1, stored part: input[tgt - lo] += w - 65536 for every entry of
+ * the store (n entries) whose source is in firing[] (ascending), updating
+ * hist, sel->max and the candidate list to match.  Integer atomics: the
+ * sums are exact. */
+typedef struct bs_k_corr_args {
+    const uint64_t *firing;
+    uint64_t n_firing;
+    bs_k_store store;
+    uint64_t n, lo;
+    uint64_t *input, *hist;
+    bs_k_select *sel;
+    bs_k_list list;             /* appends targets crossing *guess */
+} bs_k_corr_args;
+
+int bs_k_corrections(const bs_k_corr_args *a, void *stream, const char **what);
+
+/* Plasticity, steps 2-5, after bs_k_find_edges: orders the edges by
+ * (source, target), looks each up in the current store `cur` (n_cur
+ * entries), and writes the merged store to `next` when it fits in cap:
+ * entries of cur potentiated where an edge exists, new entries with
+ * potentiate(1) (never 1: the caller skips fibers where potentiate(1) is
+ * 1).  st->new_n receives the merged count and st->overflow 1 when it (or
+ * n_u) exceeds cap, in which case `next` is left unwritten. */
+typedef struct bs_k_merge_args {
+    const uint64_t *firing;     /* device (n_firing) */
+    uint64_t n_firing;
+    const uint64_t *win;        /* device */
+    uint32_t mult, cap_w;       /* Q16.16 potentiation */
+    bs_k_store cur, next;
+    uint64_t n_cur, cap;
+    uint64_t *keys_raw, *keys, *lb;       /* (cap) scratch */
+    uint64_t *ins, *ins_scan;             /* (cap + 2) scratch */
+    uint8_t *hit;                         /* (cap) scratch */
+    uint64_t *fcount, *foff, *ffill;      /* (n_firing + 1) scratch */
+    bs_k_plastic_state *st;
+    void *temp;                           /* CUB scratch */
+    size_t temp_bytes;
+} bs_k_merge_args;
+
+int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
+                       const char **what);
+
+/* CUB scratch bytes for bs_k_plastic_merge with stores of cap entries and
+ * firing sets of at most max_firing: an upper bound that does not need a
+ * device (the exact CUB size where one is present).  Can't fail. */
+size_t bs_k_plastic_temp_bytes(uint64_t cap, uint64_t max_firing);
+
+/* ---- kernels/topk.cu ---- */
+
+/* Phase 2 on the device: the k best (input desc, id asc) of the slice as
+ * candidates cand[0..k) (any order; padding (0, UINT64_MAX) when n_local <
+ * k), exactly the set bs_topk_local selects.  Needs hist, sel and the list
+ * as left by accumulate + corrections; updates *list.guess for the next
+ * step. */
+typedef struct bs_k_topk_args {
+    const uint64_t *input;      /* device (n_local) */
+    uint64_t n_local, lo, k;
+    const uint64_t *hist;       /* device (BS_K_HIST_BINS) */
+    bs_k_select *sel;           /* device */
+    bs_k_list list;
+    bs_cand *cand;              /* device (k) */
+} bs_k_topk_args;
+
+int bs_k_topk(const bs_k_topk_args *a, void *stream, const char **what);
+
+/* Candidate-list entries for a slice of n_local and cap k. */
+uint64_t bs_k_topk_lcap(uint64_t n_local, uint64_t k);
+
+#endif /* BS_KERNELS_H */

@@ -1,0 +1,274 @@
+/*
+ * plasticity.cu - the plastic store on the device (DESIGN section 4): the
+ * corrections of phase 1 (w - 1 of stored synapses of firing sources) and
+ * steps 2-5 of the Hebbian update of phase 4, after kernels/accumulate.cu
+ * found the edges (firing source, local new winner) as unordered keys.
+ *
+ * The update, with S the current store (sorted by (src, tgt), n_cur) and U
+ * the edges:
+ *   2. order U by (fi, wi): bucket by source (counts -> exclusive scan ->
+ *      scatter), then sort each (short) bucket; F and W are ascending, so
+ *      this is (src, tgt) order;
+ *   3. look up every u in S: lb(u) = lower bound of (src, tgt); a hit marks
+ *      hit[lb]; a miss counts an insertion before S[lb] in ins[lb];
+ *   4. ins_scan = exclusive scan of ins: entry S[e] moves to
+ *      e + ins_scan[e + 1]; a new entry u with L = lb(u) goes to
+ *      L + ins_scan[L] + (u - first u with lb = L) (only the last u of a
+ *      run of equal L can be a hit, so the ones before are all new);
+ *   5. the merged count n_cur + ins_scan[n_cur + 1] is checked against cap
+ *      before anything is written; then both scatters fill the other store.
+ * Every step is integer and order-independent, so the result equals
+ * bs_store_potentiate() entry for entry.
+ */
+#include <cuda_runtime.h>
+#include <cub/device/device_scan.cuh>
+
+extern "C" {
+#include "kernels.h"
+}
+
+#define FULL 0xFFFFFFFFu
+#define HIT_BIT (1ull << 63)
+
+/* Index of the first entry of store s (n entries) with source >= src. */
+__device__ static uint64_t lower_src(const uint64_t *src_col, uint64_t n,
+                                     uint64_t src)
+{
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (src_col[mid] < src)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ---- phase 1: corrections, one warp per firing source ---- */
+
+__global__ void corrections_kernel(bs_k_corr_args a)
+{
+    const uint64_t warp = ((uint64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
+    if (warp >= a.n_firing)
+        return;
+    const uint64_t src = a.firing[warp];
+    const uint64_t first = lower_src(a.store.src, a.n, src);
+    const uint64_t end = lower_src(a.store.src, a.n, src + 1);
+    for (uint64_t e0 = first; e0 < end; e0 += 32) {
+        uint64_t e = e0 + lane;
+        unsigned long long nv = 0;
+        if (e < end) {
+            uint64_t d = (uint64_t)a.store.w[e] - BS_W_ONE;
+            unsigned long long old = atomicAdd(
+                (unsigned long long *)&a.input[a.store.tgt[e] - a.lo],
+                (unsigned long long)d);
+            nv = old + d;
+            uint32_t k0 = bs_k_hist_key(old), k1 = bs_k_hist_key(nv);
+            if (k0 != k1) {
+                atomicAdd((unsigned long long *)&a.hist[k0], ~0ull);
+                atomicAdd((unsigned long long *)&a.hist[k1], 1ull);
+            }
+        }
+        for (int o = 16; o > 0; o >>= 1) {
+            unsigned long long w = __shfl_xor_sync(FULL, nv, o);
+            nv = w > nv ? w : nv;
+        }
+        if (lane == 0 && nv > *(volatile uint64_t *)&a.sel->max)
+            atomicMax((unsigned long long *)&a.sel->max, nv);
+    }
+}
+
+extern "C" int bs_k_corrections(const bs_k_corr_args *a, void *stream,
+                                const char **what)
+{
+    *what = "corrections_kernel";
+    if (a->n_firing == 0 || a->n == 0)
+        return 0;
+    const unsigned threads = 256;
+    uint64_t blocks = (a->n_firing * 32 + threads - 1) / threads;
+    corrections_kernel<<<(unsigned)blocks, threads, 0, (cudaStream_t)stream>>>(*a);
+    return (int)cudaGetLastError();
+}
+
+/* ---- phase 4: ordering, lookup, merge ---- */
+
+#define GRID_THREADS 256
+#define GRID_CTAS 528
+
+/* Edges found, clamped to cap (overflow is reported by check_kernel). */
+__device__ __forceinline__ uint64_t n_edges(const bs_k_merge_args &a)
+{
+    uint64_t n = a.st->n_u;
+    return n < a.cap ? n : a.cap;
+}
+
+__global__ void bucket_kernel(bs_k_merge_args a)
+{
+    const uint64_t n = n_edges(a);
+    for (uint64_t u = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; u < n;
+         u += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t key = a.keys_raw[u];
+        uint64_t fi = key >> 32;
+        unsigned long long at =
+            atomicAdd((unsigned long long *)&a.ffill[fi], 1ull);
+        a.keys[a.foff[fi] + at] = key;
+    }
+}
+
+/* One thread per firing source: insertion sort of its (short) bucket. */
+__global__ void bucket_sort_kernel(bs_k_merge_args a)
+{
+    const uint64_t fi = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+    if (fi >= a.n_firing)
+        return;
+    uint64_t *k = a.keys + a.foff[fi];
+    const uint64_t len = a.foff[fi + 1] - a.foff[fi];
+    for (uint64_t i = 1; i < len; i++) {
+        uint64_t x = k[i], j = i;
+        for (; j > 0 && k[j - 1] > x; j--)
+            k[j] = k[j - 1];
+        k[j] = x;
+    }
+}
+
+/* Lexicographic lower bound of (src, tgt) in the current store. */
+__device__ static uint64_t lower_pair(const bs_k_store &s, uint64_t n,
+                                      uint64_t src, uint64_t tgt)
+{
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        uint64_t ms = s.src[mid];
+        if (ms < src || (ms == src && s.tgt[mid] < tgt))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+__global__ void lookup_kernel(bs_k_merge_args a)
+{
+    const uint64_t n = n_edges(a);
+    for (uint64_t u = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; u < n;
+         u += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t key = a.keys[u];
+        uint64_t src = a.firing[key >> 32], tgt = a.win[key & 0xFFFFFFFFu];
+        uint64_t lb = lower_pair(a.cur, a.n_cur, src, tgt);
+        bool hit = lb < a.n_cur && a.cur.src[lb] == src && a.cur.tgt[lb] == tgt;
+        if (hit)
+            a.hit[lb] = 1;
+        else
+            atomicAdd((unsigned long long *)&a.ins[lb], 1ull);
+        a.lb[u] = lb | (hit ? HIT_BIT : 0);
+    }
+}
+
+__global__ void check_kernel(bs_k_merge_args a)
+{
+    uint64_t new_n = a.n_cur + a.ins_scan[a.n_cur + 1];
+    a.st->new_n = new_n;
+    a.st->overflow = a.st->n_u > a.cap || new_n > a.cap;
+}
+
+__global__ void scatter_cur_kernel(bs_k_merge_args a)
+{
+    if (a.st->overflow)
+        return;
+    for (uint64_t e = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+         e < a.n_cur; e += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t pos = e + a.ins_scan[e + 1];
+        uint32_t w = a.cur.w[e];
+        a.next.src[pos] = a.cur.src[e];
+        a.next.tgt[pos] = a.cur.tgt[e];
+        a.next.w[pos] = a.hit[e] ? bs_potentiate(w, a.mult, a.cap_w) : w;
+    }
+}
+
+__global__ void scatter_new_kernel(bs_k_merge_args a)
+{
+    if (a.st->overflow)
+        return;
+    const uint64_t n = n_edges(a);
+    const uint32_t w_new = bs_potentiate(BS_W_ONE, a.mult, a.cap_w);
+    for (uint64_t u = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; u < n;
+         u += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t l = a.lb[u];
+        if (l & HIT_BIT)
+            continue;
+        uint64_t lo = 0, hi = u;         /* first index with lb == l */
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            if ((a.lb[mid] & ~HIT_BIT) < l)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        uint64_t pos = l + a.ins_scan[l] + (u - lo);
+        uint64_t key = a.keys[u];
+        a.next.src[pos] = a.firing[key >> 32];
+        a.next.tgt[pos] = a.win[key & 0xFFFFFFFFu];
+        a.next.w[pos] = w_new;
+    }
+}
+
+#define LAUNCH(name, grid, block, ...)                                         \
+    do {                                                                       \
+        *what = #name;                                                         \
+        name<<<(grid), (block), 0, st>>>(__VA_ARGS__);                         \
+        cudaError_t e_ = cudaGetLastError();                                   \
+        if (e_ != cudaSuccess)                                                 \
+            return (int)e_;                                                    \
+    } while (0)
+
+extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
+                                  const char **what)
+{
+    cudaStream_t st = (cudaStream_t)stream;
+    const bs_k_merge_args A = *a;
+    size_t temp = a->temp_bytes;
+    *what = "cub::DeviceScan::ExclusiveSum (sources)";
+    cudaError_t e = cub::DeviceScan::ExclusiveSum(
+        a->temp, temp, a->fcount, a->foff, (int64_t)(a->n_firing + 1), st);
+    if (e != cudaSuccess)
+        return (int)e;
+    LAUNCH(bucket_kernel, GRID_CTAS, GRID_THREADS, A);
+    LAUNCH(bucket_sort_kernel,
+           (unsigned)((a->n_firing + GRID_THREADS - 1) / GRID_THREADS),
+           GRID_THREADS, A);
+    LAUNCH(lookup_kernel, GRID_CTAS, GRID_THREADS, A);
+    temp = a->temp_bytes;
+    *what = "cub::DeviceScan::ExclusiveSum (insertions)";
+    e = cub::DeviceScan::ExclusiveSum(a->temp, temp, a->ins, a->ins_scan,
+                                      (int64_t)(a->n_cur + 2), st);
+    if (e != cudaSuccess)
+        return (int)e;
+    LAUNCH(check_kernel, 1, 1, A);
+    if (a->n_cur > 0)
+        LAUNCH(scatter_cur_kernel, GRID_CTAS, GRID_THREADS, A);
+    LAUNCH(scatter_new_kernel, GRID_CTAS, GRID_THREADS, A);
+    return 0;
+}
+
+/* CUB's scan scratch grows with the tiles of the input; this bound covers
+ * it generously (checked against CUB's own answer where a device exists). */
+static size_t scan_bound(uint64_t n_items)
+{
+    return (size_t)(n_items / 64) + (1u << 20);
+}
+
+extern "C" size_t bs_k_plastic_temp_bytes(uint64_t cap, uint64_t max_firing)
+{
+    uint64_t n = cap + 2 > max_firing + 1 ? cap + 2 : max_firing + 1;
+    size_t bound = scan_bound(n), exact = 0;
+    int dev;
+    if (cudaGetDevice(&dev) == cudaSuccess &&
+        cub::DeviceScan::ExclusiveSum(NULL, exact, (uint64_t *)NULL,
+                                      (uint64_t *)NULL, (int64_t)n) ==
+            cudaSuccess && exact > bound)
+        bound = exact;
+    cudaGetLastError();
+    return bound;
+}

@@ -1,0 +1,298 @@
+"""brainsim.Simulator: a thin ctypes wrapper over libbrainsim (the C API of
+include/brainsim.h).
+
+    with brainsim.Simulator("examples/projection.yaml") as sim:
+        while sim.step():
+            print(sim.steps_done, sim.support("A"))
+
+Contract:
+- The library is located on first construction (search order in
+  brainsim._clib: BRAINSIM_LIBRARY first); LibraryNotFoundError (an
+  ImportError) if it cannot be, naming every place tried.
+- `experiment` is a path (str or os.PathLike) or a YAML text.  A str is
+  taken as text when it contains a newline or names no existing file,
+  except that a one-line str ending in .yaml/.yml that names no file raises
+  FileNotFoundError (a mistyped path, not an experiment).  None means the
+  built-in default experiment (examples/projection.yaml).
+- Errors of the C API raise BrainsimError (a RuntimeError) with the
+  library's message; a malformed experiment raises ExperimentError, which
+  is also a ValueError.  Bad Python arguments raise ValueError/TypeError,
+  unknown areas KeyError listing the areas, use after close() ValueError.
+- Each Simulator owns one bs_sim; two in one process are independent.
+  MPI is initialised once by the library.  Under mpirun every rank must
+  construct, step and close its Simulators collectively, in the same order.
+- close() (or leaving the `with` block) destroys the simulator, flushing
+  and closing its output file; a Simulator that is garbage collected or
+  still open at interpreter exit is closed then (weakref.finalize).
+- checkpoint() and Simulator.resume() bind bs_checkpoint / bs_resume on
+  first use: with a libbrainsim that lacks them they raise
+  NotImplementedError naming the library, and nothing else is affected.
+- Not thread-safe: use one Simulator from one thread at a time.
+"""
+import ctypes
+import os
+import weakref
+
+import numpy as np
+
+from . import _clib
+from .errors import error_for
+from .reader import Area, parse_experiment
+
+_ERR_BYTES = 4096
+
+
+def _destroy(lib, handle):
+    """Finalizer: bs_destroy on the handle (a c_void_p) if still live."""
+    if handle.value:
+        lib.bs_destroy(ctypes.byref(handle))
+
+
+def _resolve_experiment(experiment):
+    """(path_bytes or None, text or None) for bs_create_from_*."""
+    if experiment is None:
+        return None, None
+    if isinstance(experiment, os.PathLike):
+        if not os.path.exists(experiment):
+            raise FileNotFoundError(2, "No such experiment file",
+                                    os.fspath(experiment))
+        return os.fsencode(experiment), None
+    if not isinstance(experiment, str):
+        raise TypeError("experiment is a path, a YAML text or None, got "
+                        f"{type(experiment).__name__}")
+    if "\n" not in experiment:
+        if os.path.isfile(experiment):
+            return os.fsencode(experiment), None
+        if experiment.strip().endswith((".yaml", ".yml")):
+            raise FileNotFoundError(2, "No such experiment file", experiment)
+    return None, experiment
+
+
+def _area_sizes(path, text):
+    """{area name: n} from the experiment as PyYAML reads it; {} when it
+    cannot be read (n is then None in Simulator.areas)."""
+    try:
+        if path is not None:
+            with open(os.fsdecode(path), encoding="utf-8") as f:
+                text = f.read()
+        exp = parse_experiment(text) if text is not None else None
+        return {str(a["name"]): int(a["n"]) for a in exp["areas"]}
+    except Exception:
+        return {}
+
+
+class Simulator:
+    """A running experiment.  Parameters:
+
+    experiment        path, YAML text, or None (built-in default)
+    backend           "auto" (CUDA when usable, else CPU), "cpu" or "cuda"
+    out               output HDF5 file path, or None for no file
+    plastic_capacity  potentiated synapses reserved per fiber and rank
+                      (0: planned from the schedule)
+    threads           OpenMP threads per rank (0: the runtime's default)
+    quiet             True: no log lines on stderr
+    keep_checkpoints  checkpoints kept by checkpoint(): path, path.1, ...
+                      (0 means 1; ignored by libraries without checkpoints)
+
+    Read-only attributes: areas (dict name -> Area; n is None where the
+    experiment could not be read here), backend, fallback_reason,
+    steps_done, steps_total, out, closed.
+    """
+
+    def __init__(self, experiment, backend="auto", out=None,
+                 plastic_capacity=0, threads=0, quiet=True,
+                 keep_checkpoints=0):
+        path, text = _resolve_experiment(experiment)
+        opt = self._prepare(backend, out, plastic_capacity, threads, quiet,
+                            keep_checkpoints)
+        lib = self._lib
+        if text is not None:
+            self._create(lambda h, err, n: lib.bs_create_from_text(
+                text.encode("utf-8"), b"<text>", opt, h, err, n))
+        else:
+            self._create(lambda h, err, n: lib.bs_create_from_file(
+                path, opt, h, err, n))
+        self._describe(_area_sizes(path, text))
+
+    @classmethod
+    def resume(cls, checkpoint, experiment=None, backend="auto", out=None,
+               plastic_capacity=0, threads=0, quiet=True, keep_checkpoints=0):
+        """A Simulator continuing from the checkpoint file `checkpoint`
+        (bs_resume), on any number of ranks.  `experiment` (a path, or None
+        for the one stored in the checkpoint) may only extend the schedule.
+        An existing `out` file is continued from the checkpoint's step.
+        NotImplementedError when libbrainsim has no bs_resume;
+        BrainsimError (status ERR_CHECKPOINT) for an invalid checkpoint."""
+        ckpt = os.fspath(checkpoint)
+        if not os.path.exists(ckpt):
+            raise FileNotFoundError(2, "No such checkpoint file", ckpt)
+        exp = None
+        if experiment is not None:
+            exp, text = _resolve_experiment(experiment)
+            if exp is None:
+                raise ValueError("resume takes the experiment as a path, "
+                                 "not a YAML text")
+        self = cls.__new__(cls)
+        opt = self._prepare(backend, out, plastic_capacity, threads, quiet,
+                            keep_checkpoints)
+        fn = self._optional("bs_resume", "resuming from checkpoints")
+        self._create(lambda h, err, n: fn(os.fsencode(ckpt), exp, opt, h,
+                                          err, n))
+        self._describe(_area_sizes(exp, None) if exp else {})
+        return self
+
+    def _prepare(self, backend, out, plastic_capacity, threads, quiet,
+                 keep_checkpoints):
+        """Checks the arguments, loads the library; returns bs_options."""
+        if backend not in _clib.BACKENDS:
+            raise ValueError(f"backend must be one of "
+                             f"{', '.join(_clib.BACKENDS)}; got {backend!r}")
+        if min(int(threads), int(plastic_capacity), int(keep_checkpoints)) < 0:
+            raise ValueError("threads, plastic_capacity and keep_checkpoints "
+                             "must be >= 0")
+        self._lib = lib = _clib.library()
+        self._handle = ctypes.c_void_p()
+        self._finalizer = weakref.finalize(self, _destroy, lib, self._handle)
+        self.out = None if out is None else os.fspath(out)
+        opt = _clib.Options()
+        lib.bs_options_init(ctypes.byref(opt))
+        opt.backend = _clib.BACKENDS[backend]
+        opt.n_threads = int(threads)
+        opt.plastic_capacity = int(plastic_capacity)
+        opt.quiet = 1 if quiet else 0
+        opt.keep_checkpoints = int(keep_checkpoints)
+        self._out_bytes = None if out is None else os.fsencode(self.out)
+        opt.out_path = self._out_bytes
+        return ctypes.byref(opt)
+
+    def _create(self, call):
+        """Runs call(handle_ref, err, err_len) -> bs_status; raises the
+        error of a failed status with the err message."""
+        err = ctypes.create_string_buffer(_ERR_BYTES)
+        st = call(ctypes.byref(self._handle), err, _ERR_BYTES)
+        if st != 0:
+            self._finalizer.detach()
+            raise self._error(st, err.value.decode("utf-8", "replace"))
+
+    def _describe(self, sizes):
+        lib, h = self._lib, self._handle
+        self.areas = {}
+        for i in range(lib.bs_n_areas(h)):
+            name = lib.bs_area_name(h, i).decode("utf-8")
+            self.areas[name] = Area(name, sizes.get(name),
+                                    int(lib.bs_area_k(h, i)))
+        self.backend = lib.bs_backend_name(h).decode()
+        self.fallback_reason = lib.bs_fallback_reason(h).decode()
+
+    def _optional(self, name, what):
+        fn = _clib.optional(self._lib, name)
+        if fn is None:
+            raise NotImplementedError(
+                f"{what} needs {name}, which {_clib.describe(self._lib)} "
+                "does not provide; use a newer libbrainsim")
+        return fn
+
+    # -- errors and lifetime ----------------------------------------------
+    def _error(self, status, message=None):
+        name = self._lib.bs_strerror(status).decode()
+        if message is None:
+            message = self._lib.bs_error(self._handle).decode("utf-8", "replace")
+        return error_for(status, message or name, name)
+
+    def _sim(self):
+        if not self._handle.value:
+            raise ValueError("the brainsim Simulator is closed")
+        return self._handle
+
+    def close(self):
+        """Destroys the simulator (collective under MPI), flushing and
+        closing its output file.  Idempotent; can't fail."""
+        self._finalizer()
+
+    @property
+    def closed(self):
+        return not self._handle.value
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if self.closed:
+            return "<brainsim.Simulator (closed)>"
+        return (f"<brainsim.Simulator: step {self.steps_done}/"
+                f"{self.steps_total}, areas {list(self.areas)}, "
+                f"backend {self.backend}>")
+
+    # -- stepping ---------------------------------------------------------
+    def step(self, n=1):
+        """Advances up to n steps of the schedule (applying fix, inhibit,
+        ... operations on the way) and returns the steps taken: fewer than
+        n, 0 included, at the schedule's end.  BrainsimError on failure;
+        the simulator keeps its last consistent state."""
+        if int(n) < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        done = ctypes.c_uint64(0)
+        st = self._lib.bs_step(self._sim(), int(n), ctypes.byref(done))
+        if st != 0:
+            raise self._error(st)
+        return int(done.value)
+
+    def run(self):
+        """Runs the schedule to its end; returns the steps taken."""
+        before = self.steps_done
+        st = self._lib.bs_run(self._sim())
+        if st != 0:
+            raise self._error(st)
+        return self.steps_done - before
+
+    @property
+    def steps_done(self):
+        return int(self._lib.bs_steps_done(self._sim()))
+
+    @property
+    def steps_total(self):
+        return int(self._lib.bs_steps_total(self._sim()))
+
+    # -- state ------------------------------------------------------------
+    def _area(self, area):
+        if area not in self.areas:
+            raise KeyError(f"no area {area!r}; areas: " + ", ".join(self.areas))
+        return area.encode("utf-8")
+
+    def winners(self, area):
+        """The current winners of `area`: a new uint64 array of its k ids,
+        ascending, or of length 0 when the area has not fired yet.  After
+        step() they are the winners that step recorded, except where the
+        schedule replaces the area's assembly (set_assembly, fire_subset,
+        reset) before the next step: libbrainsim may already have applied
+        those operations."""
+        name = self._area(area)
+        ids = np.empty(self.areas[area].k, dtype=np.uint64)
+        n = ctypes.c_size_t(0)
+        st = self._lib.bs_winners(self._sim(), name,
+                                  ids.ctypes.data_as(ctypes.POINTER(ctypes.c_uint64)),
+                                  ids.size, ctypes.byref(n))
+        if st != 0:
+            raise self._error(st)
+        return ids if n.value == ids.size else ids[:n.value].copy()
+
+    def support(self, area):
+        """Distinct neurons of `area` that have fired so far (an int)."""
+        name = self._area(area)
+        out = ctypes.c_uint64(0)
+        st = self._lib.bs_support(self._sim(), name, ctypes.byref(out))
+        if st != 0:
+            raise self._error(st)
+        return int(out.value)
+
+    def checkpoint(self, path):
+        """Writes a checkpoint of the current state to `path` (collective).
+        NotImplementedError when the loaded libbrainsim has no
+        bs_checkpoint; BrainsimError when writing fails."""
+        fn = self._optional("bs_checkpoint", "checkpoint()")
+        st = fn(self._sim(), os.fsencode(os.fspath(path)))
+        if st != 0:
+            raise self._error(st)

@@ -1,0 +1,158 @@
+/*
+ * checkpoint.h - checkpoint files (DESIGN sections 2 and 7), written and
+ * read collectively with parallel HDF5 by src/io_checkpoint.c (an io file:
+ * the only other module that calls HDF5).
+ *
+ * A checkpoint holds everything needed to continue bit-identically, on any
+ * number of ranks:
+ *   /                         attributes: format = "brainsim-checkpoint",
+ *                             format_version = 1, brainsim_version, step,
+ *                             op (i32), round, config_hash, seed, n_ranks
+ *                             (that wrote it), n_areas, n_fibers
+ *   /experiment               scalar string: the experiment text
+ *   /areas/<name>             attributes n, k, n_winners (0 or k), support,
+ *                             fixed, inhibited
+ *   /areas/<name>/winners     [k] u64 ascending (absent values: UINT64_MAX
+ *                             when n_winners = 0)
+ *   /areas/<name>/win_inputs  [k] u64
+ *   /areas/<name>/ever_fired  [support] u64 ascending: every neuron that
+ *                             has ever fired
+ *   /fibers/<name>            attributes inhibited, n_src (source size),
+ *                             dst_n (target area size)
+ *   /fibers/<name>/geometry   [2 + 2 + 64] u32: key[2], log2_block,
+ *                             n_thresh, thresh[64] (the tables of DESIGN
+ *                             section 2, used as stored)
+ *   /fibers/<name>/source, target [rows] u64; weight [rows] u32: the
+ *                             potentiated synapses, sorted by (target,
+ *                             source), strictly increasing
+ * Rows are written by each rank at offsets from an exclusive scan; on load
+ * each rank reads the rows of the targets it owns (binary search on the
+ * sorted target column).
+ *
+ * Loading validates before use: format and version, the shape and type of
+ * every dataset, id ranges, sortedness, counts against the reserved
+ * capacities.  A truncated, corrupted or hostile file is BS_ERR_CHECKPOINT
+ * with a message naming the file, the dataset and what is wrong; never a
+ * crash or an out-of-bounds access.
+ */
+#ifndef BS_CHECKPOINT_H
+#define BS_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brainsim.h"
+#include "comm.h"
+#include "connectome.h"
+#include "plastic.h"
+
+typedef struct bs_ckpt_header {
+    uint64_t step;               /* steps done */
+    int32_t op;                  /* schedule position: operation index */
+    uint64_t round;              /* rounds of it done */
+    uint64_t config_hash;        /* FNV-1a 64 of the experiment text */
+    uint64_t seed;
+    int32_t n_ranks;             /* ranks that wrote it (informative) */
+    int32_t n_areas, n_fibers;
+    const char *experiment_text; /* NUL-terminated */
+} bs_ckpt_header;
+
+/* What one rank contributes for one area.  Replicated fields (winners ...)
+ * are the same on every rank; ever_local lists the ever-fired neurons of
+ * this rank's slice, ascending (their concatenation in rank order is the
+ * global ascending list). */
+typedef struct bs_ckpt_area {
+    const char *name;
+    uint64_t n, k;
+    uint64_t n_winners;
+    const uint64_t *winners, *win_inputs;   /* (k) */
+    uint64_t support;
+    int fixed, inhibited;
+    const uint64_t *ever_local;
+    uint64_t n_ever_local;
+} bs_ckpt_area;
+
+/* What one rank contributes for one fiber: its rows, targets in its slice,
+ * sorted by (target, source). */
+typedef struct bs_ckpt_fiber {
+    const char *name;
+    uint64_t n_src, dst_n;
+    int inhibited;
+    bs_fiber_geom geom;
+    const uint64_t *src, *tgt;
+    const uint32_t *w;
+    uint64_t n_rows;
+} bs_ckpt_fiber;
+
+/*
+ * Writes a checkpoint to path, collectively: to "<path>.tmp" first, closed
+ * by every rank, fsync'd, then (rank 0) the previous checkpoints rotated
+ * (path -> path.1 -> ... -> path.<keep-1>, the oldest dropped; keep >= 1)
+ * and "<path>.tmp" renamed to path, and the directory fsync'd.  A crash at
+ * any point leaves the last complete checkpoint readable under path (or
+ * path.1 during the rotation).  When the environment variable
+ * BRAINSIM_TEST_CHECKPOINT_PAUSE is a number of seconds, every rank sleeps
+ * that long after writing the data and before closing (tests only).
+ * Returns BS_OK on every rank or the same error on every rank (BS_ERR_IO
+ * naming the path and the failing call).
+ */
+bs_status bs_ckpt_write(const char *path, int keep, bs_comm *comm,
+                        const bs_ckpt_header *h, const bs_ckpt_area *areas,
+                        const bs_ckpt_fiber *fibers, char *err,
+                        size_t err_len);
+
+typedef struct bs_ckpt_reader bs_ckpt_reader;
+
+/*
+ * Opens a checkpoint collectively and reads its header into *h (the
+ * experiment text stays owned by the reader).  BS_ERR_IO when the file
+ * cannot be opened, BS_ERR_CHECKPOINT when it is not a valid brainsim
+ * checkpoint (message names the file and what is wrong).
+ */
+bs_status bs_ckpt_open(const char *path, bs_comm *comm, bs_ckpt_reader **out,
+                       bs_ckpt_header *h, char *err, size_t err_len);
+
+/* The header again (as bs_ckpt_open gave it).  Can't fail but for a NULL
+ * reader (BS_ERR_ARG). */
+bs_status bs_ckpt_header_of(const bs_ckpt_reader *r, bs_ckpt_header *h);
+
+/*
+ * Reads area `name` (whose n and k the caller expects) for the rank owning
+ * [lo, hi): winners and win_inputs (k each), *n_winners, *support, *fixed,
+ * *inhibited, and sets the bits of ever-fired neurons of the slice in
+ * ever_bitmap ((hi - lo) / 64 + 1 words, zeroed by the caller; bit i is
+ * neuron lo + i).  Validates: n and k match, n_winners is 0 or k, winners
+ * ascending distinct < n, ever_fired ascending distinct < n with length
+ * support.  Collective.
+ */
+bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
+                            uint64_t k, uint64_t lo, uint64_t hi,
+                            uint64_t *winners, uint64_t *win_inputs,
+                            uint64_t *n_winners, uint64_t *support, int *fixed,
+                            int *inhibited, uint64_t *ever_bitmap, char *err,
+                            size_t err_len);
+
+/*
+ * Reads fiber `name` for the rank owning targets [lo, hi): *geom (validated:
+ * log2_block in 2..32, n_thresh <= 64, thresholds non-decreasing),
+ * *inhibited, and the rows with targets in [lo, hi) into `store` (its src,
+ * tgt, w and cap set by the caller; on return store->n rows sorted by
+ * (source, target) as the plastic store wants).  Validates: n_src and dst_n
+ * match, sources < n_src, targets < dst_n, rows strictly increasing by
+ * (target, source), weights >= 65536 (Q16.16 1.0).  More rows than
+ * store->cap is BS_ERR_CAPACITY naming --plastic-capacity.  scratch holds
+ * store->cap u64 (for the reordering).  Collective.
+ */
+bs_status bs_ckpt_read_fiber(bs_ckpt_reader *r, const char *name,
+                             uint64_t n_src, uint64_t dst_n, uint64_t lo,
+                             uint64_t hi, bs_fiber_geom *geom, int *inhibited,
+                             bs_store *store, uint64_t *scratch, char *err,
+                             size_t err_len);
+
+/* Closes; accepts NULL and *r == NULL.  Collective. */
+void bs_ckpt_close(bs_ckpt_reader **r);
+
+/* FNV-1a 64 of a text (the config hash).  Can't fail. */
+uint64_t bs_config_hash(const char *text, size_t len);
+
+#endif /* BS_CHECKPOINT_H */

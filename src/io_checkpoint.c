@@ -1,0 +1,569 @@
+#define _POSIX_C_SOURCE 200809L
+/*
+ * io_checkpoint.c - writing checkpoints with parallel HDF5 (checkpoint.h;
+ * reading is io_checkpoint_read.c).  Fixed here, beyond the layout of
+ * checkpoint.h:
+ *   types         every dataset 1-D little-endian (u64, geometry and weight
+ *                 u32), chunked and extendible (so 0 rows is a valid
+ *                 dataset); attributes as in io.c (u64 counts, i32 flags
+ *                 0/1, variable-length UTF-8 strings); /experiment a scalar
+ *                 fixed-length UTF-8 string of the text's exact length (1
+ *                 byte, NUL, for an empty text)
+ *   not fired     when n_winners = 0 the caller's winners and win_inputs are
+ *                 not read: the file holds UINT64_MAX and 0 (fill values)
+ *   arguments     what would make an unreadable file is refused up front
+ *                 (BS_ERR_ARG on every rank): unsorted or out-of-range ids,
+ *                 rows not strictly increasing by (target, source), weights
+ *                 below 1.0, ever-fired lists that do not add up to support
+ *   durability    H5Fflush (MPI_File_sync on every rank), H5Fclose, then
+ *                 rank 0 fsyncs "<path>.tmp", rotates, renames it to path
+ *                 and fsyncs the directory.  A failed rotation is undone
+ *                 (but for the oldest kept file, which the first rename
+ *                 replaced) and "<path>.tmp" removed.
+ * Ranks agree (bs_h5_agree_status) after each collective unit of work, so
+ * every rank takes the same path through the HDF5 collectives and returns
+ * the same status.
+ */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include "io_common.h"
+
+#define ROW_CHUNK (1u << 16)   /* elements per chunk of a row dataset */
+#define GEOM_WORDS (4 + BS_MAX_BLOCK_EDGES)
+
+uint64_t bs_config_hash(const char *text, size_t len)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; text != NULL && i < len; i++) {
+        h ^= (unsigned char)text[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+/* ---- argument checks --------------------------------------------------- */
+
+static int name_ok(const char *s)
+{
+    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* 1 iff v[0..n) is strictly ascending and below bound. */
+static int ascending_below(const uint64_t *v, uint64_t n, uint64_t bound)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (v[i] >= bound || (i > 0 && v[i] <= v[i - 1]))
+            return 0;
+    return 1;
+}
+
+static bs_status area_args(bs_h5_ctx *c, int i, const bs_ckpt_area *a)
+{
+    const char *why = NULL;
+    if (!name_ok(a->name))
+        why = "the name must be non-empty without '/'";
+    else if (a->k == 0 || a->k > a->n || a->support > a->n)
+        why = "k and support must be in 1..n and 0..n";
+    else if (a->n_winners != 0 && a->n_winners != a->k)
+        why = "n_winners must be 0 or k";
+    else if (a->n_winners && (!a->winners || !a->win_inputs ||
+                              !ascending_below(a->winners, a->k, a->n)))
+        why = "winners must be ascending, distinct and below n";
+    else if (a->n_ever_local && (!a->ever_local ||
+                                 !ascending_below(a->ever_local,
+                                                  a->n_ever_local, a->n)))
+        why = "ever_local must be ascending, distinct and below n";
+    if (why)
+        bs_h5_msg(c, "%s: checkpoint area %d ('%s'): %s", c->path, i,
+                  a->name ? a->name : "(null)", why);
+    return why ? BS_ERR_ARG : BS_OK;
+}
+
+static bs_status fiber_args(bs_h5_ctx *c, int i, const bs_ckpt_fiber *f)
+{
+    const char *why = NULL;
+    uint64_t r;
+    if (!name_ok(f->name))
+        why = "the name must be non-empty without '/'";
+    else if (f->geom.log2_block < 2 || f->geom.log2_block > 32 ||
+             f->geom.n_thresh > BS_MAX_BLOCK_EDGES)
+        why = "invalid geometry";
+    else if (f->n_rows && (!f->src || !f->tgt || !f->w))
+        why = "NULL rows";
+    for (r = 0; !why && r < f->n_rows; r++)
+        if (f->src[r] >= f->n_src || f->tgt[r] >= f->dst_n ||
+            f->w[r] < BS_W_ONE ||
+            (r > 0 && (f->tgt[r] < f->tgt[r - 1] ||
+                       (f->tgt[r] == f->tgt[r - 1] &&
+                        f->src[r] <= f->src[r - 1]))))
+            why = "rows must be strictly increasing by (target, source), "
+                  "in range, with weights >= 1.0";
+    if (why)
+        bs_h5_msg(c, "%s: checkpoint fiber %d ('%s'): %s", c->path, i,
+                  f->name ? f->name : "(null)", why);
+    return why ? BS_ERR_ARG : BS_OK;
+}
+
+static bs_status args_check(bs_h5_ctx *c, const char *path, int keep,
+                            const bs_ckpt_header *h, const bs_ckpt_area *areas,
+                            const bs_ckpt_fiber *fibers)
+{
+    bs_status st = BS_OK;
+    if (!path || !path[0] || keep < 1 || !h || h->n_areas < 0 ||
+        h->n_fibers < 0 || (h->n_areas > 0 && !areas) ||
+        (h->n_fibers > 0 && !fibers)) {
+        bs_h5_msg(c, "%s: bs_ckpt_write: NULL or invalid argument (keep = "
+                  "%d)", c->path, keep);
+        return BS_ERR_ARG;
+    }
+    for (int a = 0; st == BS_OK && a < h->n_areas; a++)
+        st = area_args(c, a, &areas[a]);
+    for (int f = 0; st == BS_OK && f < h->n_fibers; f++)
+        st = fiber_args(c, f, &fibers[f]);
+    return st;
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+typedef struct ckpt_w {        /* one write in progress */
+    bs_h5_ctx *c;
+    bs_comm *comm;
+    int rank;
+    hid_t file, dxpl;          /* dxpl: collective transfer */
+} ckpt_w;
+
+/* Places each rank's ever-fired ids and rows: off[2 i] is this rank's
+ * offset and off[2 i + 1] the total, for the areas then the fibers. */
+static bs_status row_offsets(ckpt_w *w, const bs_ckpt_header *h,
+                             const bs_ckpt_area *areas,
+                             const bs_ckpt_fiber *fibers, uint64_t *off)
+{
+    char mpi_err[160] = "";
+    bs_status st = BS_OK;
+    int n = h->n_areas + h->n_fibers;
+    for (int i = 0; st == BS_OK && i < n; i++) {
+        uint64_t count = i < h->n_areas ? areas[i].n_ever_local
+                                        : fibers[i - h->n_areas].n_rows;
+        st = bs_comm_exscan_u64(w->comm, count, &off[2 * i], &off[2 * i + 1],
+                                mpi_err, sizeof mpi_err);
+        if (st != BS_OK)
+            bs_h5_msg(w->c, "%s: %s", w->c->path, mpi_err);
+        else if (i < h->n_areas && off[2 * i + 1] != areas[i].support) {
+            bs_h5_msg(w->c, "%s: checkpoint area '%s': support is %llu but "
+                      "the ranks list %llu ever-fired neurons", w->c->path,
+                      areas[i].name, (unsigned long long)areas[i].support,
+                      (unsigned long long)off[2 * i + 1]);
+            st = BS_ERR_ARG;
+        }
+    }
+    return st;
+}
+
+static bs_status file_create(ckpt_w *w, const char *tmp)
+{
+    bs_h5_ctx *c = w->c;
+    MPI_Comm *mc = bs_comm_mpi(w->comm);
+    hid_t fapl = H5I_INVALID_HID;
+    int ok = H5CK(c, tmp, fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
+             H5CK(c, tmp, H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
+             H5CK(c, tmp, H5Pset_libver_bounds(fapl, H5F_LIBVER_V18,
+                                               H5F_LIBVER_V18)) &&
+             H5CK(c, tmp, w->file = H5Fcreate(tmp, H5F_ACC_TRUNC,
+                                              H5P_DEFAULT, fapl)) &&
+             H5CK(c, tmp, w->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
+             H5CK(c, tmp, H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE));
+    bs_h5_close(&fapl);
+    return bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+}
+
+/*
+ * Creates the 1-D dataset `name` in loc (obj: its path) of `total` values
+ * of file type ftype, with fill value *fill (NULL: none, every value is
+ * written), and writes collectively this rank's `count` values at
+ * `offset` from buf (memory type mtype).  Every rank returns the same
+ * status.
+ */
+static bs_status dset_write(ckpt_w *w, hid_t loc, const char *obj,
+                            const char *name, hid_t ftype, hid_t mtype,
+                            uint64_t total, uint64_t offset, uint64_t count,
+                            const void *buf, const uint64_t *fill)
+{
+    bs_h5_ctx *c = w->c;
+    hsize_t dim = total, maxd = H5S_UNLIMITED, one = 1, start = offset;
+    hsize_t chunk = total == 0 ? 1 : total < ROW_CHUNK ? total : ROW_CHUNK;
+    hsize_t n = count;
+    hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, p = H5I_INVALID_HID;
+    hid_t d = H5I_INVALID_HID;
+    static const uint64_t dummy = 0;   /* H5Dwrite wants a buffer */
+    int ok = H5CK(c, obj, fs = H5Screate_simple(1, &dim, &maxd)) &&
+             H5CK(c, obj, p = H5Pcreate(H5P_DATASET_CREATE)) &&
+             H5CK(c, obj, H5Pset_chunk(p, 1, &chunk)) &&
+             (fill ? H5CK(c, obj, H5Pset_fill_value(p, H5T_NATIVE_UINT64,
+                                                    fill))
+                   : H5CK(c, obj, H5Pset_fill_time(p,
+                                                   H5D_FILL_TIME_NEVER))) &&
+             H5CK(c, obj, d = H5Dcreate2(loc, name, ftype, fs, H5P_DEFAULT,
+                                         p, H5P_DEFAULT)) &&
+             H5CK(c, obj, ms = H5Screate_simple(1, count ? &n : &one, NULL));
+    if (ok && count > 0)
+        ok = H5CK(c, obj, H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start,
+                                               NULL, &n, NULL));
+    else if (ok)
+        ok = H5CK(c, obj, H5Sselect_none(fs)) &&
+             H5CK(c, obj, H5Sselect_none(ms));
+    /* agree before the collective transfer: no rank may skip it */
+    bs_status st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+    if (st == BS_OK) {
+        ok = H5CK(c, obj, H5Dwrite(d, mtype, ms, fs, w->dxpl,
+                                   count && buf ? buf : (const void *)&dummy));
+        st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+    }
+    bs_h5_close(&ms);
+    bs_h5_close(&fs);
+    bs_h5_close(&p);
+    bs_h5_close(&d);
+    return st;
+}
+
+/* Creates group `name` in loc with path gpath (also c->where), for the
+ * attributes that follow.  H5I_INVALID_HID with the failure in c. */
+static hid_t group_create(bs_h5_ctx *c, hid_t loc, const char *name,
+                          const char *gpath)
+{
+    hid_t g = H5I_INVALID_HID;
+    c->where = gpath;
+    if (!H5CK(c, gpath, g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT,
+                                        H5P_DEFAULT)))
+        g = H5I_INVALID_HID;
+    return g;
+}
+
+/* /areas/<name>: attributes, winners, win_inputs, ever_fired.  ev: this
+ * rank's offset and the total of the ever-fired ids. */
+static bs_status area_write(ckpt_w *w, hid_t areas, const bs_ckpt_area *a,
+                            const uint64_t *ev)
+{
+    static const uint64_t absent = UINT64_MAX, zero = 0;
+    bs_h5_ctx *c = w->c;
+    char gpath[192], obj[224];
+    uint64_t mine = (w->rank == 0 && a->n_winners) ? a->k : 0;
+    snprintf(gpath, sizeof gpath, "/areas/%s", a->name);
+    hid_t g = group_create(c, areas, a->name, gpath);
+    int ok = g >= 0 && bs_h5_attr_u64(c, g, "n", a->n) &&
+             bs_h5_attr_u64(c, g, "k", a->k) &&
+             bs_h5_attr_u64(c, g, "n_winners", a->n_winners) &&
+             bs_h5_attr_u64(c, g, "support", a->support) &&
+             bs_h5_attr_i32(c, g, "fixed", a->fixed != 0) &&
+             bs_h5_attr_i32(c, g, "inhibited", a->inhibited != 0);
+    bs_status st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+    snprintf(obj, sizeof obj, "%s/winners", gpath);
+    if (st == BS_OK)
+        st = dset_write(w, g, obj, "winners", H5T_STD_U64LE,
+                        H5T_NATIVE_UINT64, a->k, 0, mine, a->winners,
+                        &absent);
+    snprintf(obj, sizeof obj, "%s/win_inputs", gpath);
+    if (st == BS_OK)
+        st = dset_write(w, g, obj, "win_inputs", H5T_STD_U64LE,
+                        H5T_NATIVE_UINT64, a->k, 0, mine, a->win_inputs,
+                        &zero);
+    snprintf(obj, sizeof obj, "%s/ever_fired", gpath);
+    if (st == BS_OK)
+        st = dset_write(w, g, obj, "ever_fired", H5T_STD_U64LE,
+                        H5T_NATIVE_UINT64, ev[1], ev[0], a->n_ever_local,
+                        a->ever_local, NULL);
+    bs_h5_close(&g);
+    c->where = "/";
+    return st;
+}
+
+/* /fibers/<name>: attributes, geometry, source, target, weight.  rows:
+ * this rank's offset and the total. */
+static bs_status fiber_write(ckpt_w *w, hid_t fibers, const bs_ckpt_fiber *f,
+                             const uint64_t *rows)
+{
+    bs_h5_ctx *c = w->c;
+    char gpath[192], obj[224];
+    uint32_t geom[GEOM_WORDS] = {f->geom.key.v[0], f->geom.key.v[1],
+                                 f->geom.log2_block, f->geom.n_thresh};
+    memcpy(geom + 4, f->geom.thresh, sizeof f->geom.thresh);
+    snprintf(gpath, sizeof gpath, "/fibers/%s", f->name);
+    hid_t g = group_create(c, fibers, f->name, gpath);
+    int ok = g >= 0 && bs_h5_attr_i32(c, g, "inhibited", f->inhibited != 0) &&
+             bs_h5_attr_u64(c, g, "n_src", f->n_src) &&
+             bs_h5_attr_u64(c, g, "dst_n", f->dst_n);
+    bs_status st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+    snprintf(obj, sizeof obj, "%s/geometry", gpath);
+    if (st == BS_OK)
+        st = dset_write(w, g, obj, "geometry", H5T_STD_U32LE,
+                        H5T_NATIVE_UINT32, GEOM_WORDS, 0,
+                        w->rank == 0 ? GEOM_WORDS : 0, geom, NULL);
+    snprintf(obj, sizeof obj, "%s/source", gpath);
+    if (st == BS_OK)
+        st = dset_write(w, g, obj, "source", H5T_STD_U64LE,
+                        H5T_NATIVE_UINT64, rows[1], rows[0], f->n_rows,
+                        f->src, NULL);
+    snprintf(obj, sizeof obj, "%s/target", gpath);
+    if (st == BS_OK)
+        st = dset_write(w, g, obj, "target", H5T_STD_U64LE,
+                        H5T_NATIVE_UINT64, rows[1], rows[0], f->n_rows,
+                        f->tgt, NULL);
+    snprintf(obj, sizeof obj, "%s/weight", gpath);
+    if (st == BS_OK)
+        st = dset_write(w, g, obj, "weight", H5T_STD_U32LE,
+                        H5T_NATIVE_UINT32, rows[1], rows[0], f->n_rows, f->w,
+                        NULL);
+    bs_h5_close(&g);
+    c->where = "/";
+    return st;
+}
+
+/* The experiment text as the scalar dataset /experiment (rank 0 writes). */
+static int experiment_write(ckpt_w *w, const char *text)
+{
+    bs_h5_ctx *c = w->c;
+    const char *obj = "/experiment";
+    size_t len = text ? strlen(text) : 0;
+    hid_t t = H5I_INVALID_HID, s = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    int ok = H5CK(c, obj, t = H5Tcopy(H5T_C_S1)) &&
+             H5CK(c, obj, H5Tset_size(t, len ? len : 1)) &&
+             H5CK(c, obj, H5Tset_strpad(t, H5T_STR_NULLPAD)) &&
+             H5CK(c, obj, H5Tset_cset(t, H5T_CSET_UTF8)) &&
+             H5CK(c, obj, s = H5Screate(H5S_SCALAR)) &&
+             (w->rank == 0 || H5CK(c, obj, H5Sselect_none(s))) &&
+             H5CK(c, obj, d = H5Dcreate2(w->file, "experiment", t, s,
+                                         H5P_DEFAULT, H5P_DEFAULT,
+                                         H5P_DEFAULT)) &&
+             H5CK(c, obj, H5Dwrite(d, t, s, s, H5P_DEFAULT,
+                                   len ? text : ""));
+    bs_h5_close(&d);
+    bs_h5_close(&s);
+    bs_h5_close(&t);
+    return ok;
+}
+
+/* Root attributes, /experiment and the groups /areas and /fibers. */
+static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
+                              hid_t *areas, hid_t *fibers)
+{
+    bs_h5_ctx *c = w->c;
+    hid_t root = w->file;
+    int ok = bs_h5_attr_str(c, root, "format", "brainsim-checkpoint") &&
+             bs_h5_attr_i32(c, root, "format_version", 1) &&
+             bs_h5_attr_str(c, root, "brainsim_version", BS_VERSION_STRING) &&
+             bs_h5_attr_u64(c, root, "step", h->step) &&
+             bs_h5_attr_i32(c, root, "op", h->op) &&
+             bs_h5_attr_u64(c, root, "round", h->round) &&
+             bs_h5_attr_u64(c, root, "config_hash", h->config_hash) &&
+             bs_h5_attr_u64(c, root, "seed", h->seed) &&
+             bs_h5_attr_i32(c, root, "n_ranks", h->n_ranks) &&
+             bs_h5_attr_i32(c, root, "n_areas", h->n_areas) &&
+             bs_h5_attr_i32(c, root, "n_fibers", h->n_fibers) &&
+             experiment_write(w, h->experiment_text) &&
+             (*areas = group_create(c, root, "areas", "/areas")) >= 0 &&
+             (*fibers = group_create(c, root, "fibers", "/fibers")) >= 0;
+    c->where = "/";
+    return bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+}
+
+/* Tests only: sleeps BRAINSIM_TEST_CHECKPOINT_PAUSE seconds when set. */
+static void test_pause(void)
+{
+    const char *s = getenv("BRAINSIM_TEST_CHECKPOINT_PAUSE");
+    char *end = NULL;
+    double sec = s ? strtod(s, &end) : 0.0;
+    struct timespec ts;
+    if (!s || end == s || *end != '\0' || !(sec > 0.0) || sec > 86400.0)
+        return;
+    ts.tv_sec = (time_t)sec;
+    ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Writes the whole file "<path>.tmp" and closes it on every rank (on
+ * every path); the same status on every rank. */
+static bs_status file_write(ckpt_w *w, const char *tmp,
+                            const bs_ckpt_header *h, const bs_ckpt_area *areas,
+                            const bs_ckpt_fiber *fibers, const uint64_t *off)
+{
+    hid_t ga = H5I_INVALID_HID, gf = H5I_INVALID_HID;
+    bs_status st = file_create(w, tmp);
+    if (st == BS_OK)
+        st = header_write(w, h, &ga, &gf);
+    for (int a = 0; st == BS_OK && a < h->n_areas; a++)
+        st = area_write(w, ga, &areas[a], &off[2 * a]);
+    for (int f = 0; st == BS_OK && f < h->n_fibers; f++)
+        st = fiber_write(w, gf, &fibers[f], &off[2 * (h->n_areas + f)]);
+    bs_h5_close(&ga);
+    bs_h5_close(&gf);
+    bs_h5_close(&w->dxpl);
+    if (st == BS_OK) {
+        test_pause();
+        st = bs_h5_agree_status(w->comm, w->c,
+                                H5CK(w->c, "file", H5Fflush(
+                                         w->file, H5F_SCOPE_GLOBAL))
+                                    ? BS_OK : BS_ERR_IO);
+    }
+    if (w->file >= 0) {
+        int ok = H5CK(w->c, "file", H5Fclose(w->file));
+        w->file = H5I_INVALID_HID;
+        bs_status cst = bs_h5_agree_status(w->comm, w->c,
+                                           ok ? BS_OK : BS_ERR_IO);
+        st = st == BS_OK ? cst : st;
+    }
+    return st;
+}
+
+/* ---- publishing: rank 0 only ------------------------------------------- */
+
+static bs_status sys_fail(bs_h5_ctx *c, const char *what, const char *a,
+                          const char *b)
+{
+    bs_h5_msg(c, "%s: %s %s%s%s failed: %s", c->path, what, a,
+              b ? " to " : "", b ? b : "", strerror(errno));
+    return BS_ERR_IO;
+}
+
+/* fsync of a file or (dir != 0) directory; file systems that cannot sync
+ * a directory (EINVAL) are accepted. */
+static bs_status sync_path(bs_h5_ctx *c, const char *p, int dir)
+{
+    int fd = open(p, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0)
+        return sys_fail(c, "open of", p, NULL);
+    if (fsync(fd) != 0 && !(dir && errno == EINVAL)) {
+        bs_status st = sys_fail(c, "fsync of", p, NULL);
+        close(fd);
+        return st;
+    }
+    close(fd);
+    return BS_OK;
+}
+
+/* path for i == 0, else "path.<i>", into buf (len bytes). */
+static const char *kept_name(char *buf, size_t len, const char *path, int i)
+{
+    if (i == 0)
+        snprintf(buf, len, "%s", path);
+    else
+        snprintf(buf, len, "%s.%d", path, i);
+    return buf;
+}
+
+/* path -> path.1 -> ... -> path.<keep-1>, then tmp -> path.  On a failure
+ * the renames done are undone, newest first. */
+static bs_status rotate(bs_h5_ctx *c, const char *path, const char *tmp,
+                        int keep)
+{
+    size_t len = strlen(path) + 16;
+    char *from = malloc(len), *to = malloc(len);
+    unsigned char *done = calloc((size_t)keep, 1);
+    bs_status st = BS_OK;
+    int i, failed_at = keep;
+    if (!from || !to || !done) {
+        bs_h5_msg(c, "%s: out of memory rotating the checkpoints", c->path);
+        st = BS_ERR_NOMEM;
+    }
+    for (i = keep - 1; st == BS_OK && i >= 1; i--) {
+        kept_name(from, len, path, i - 1);
+        kept_name(to, len, path, i);
+        if (rename(from, to) == 0)
+            done[i] = 1;
+        else if (errno != ENOENT)
+            st = sys_fail(c, "rename of", from, to);
+    }
+    if (st == BS_OK && rename(tmp, path) != 0)
+        st = sys_fail(c, "rename of", tmp, path);
+    if (st != BS_OK && done)
+        for (failed_at = 1; failed_at < keep; failed_at++)
+            if (done[failed_at])
+                rename(kept_name(to, len, path, failed_at),
+                       kept_name(from, len, path, failed_at - 1));
+    free(from);
+    free(to);
+    free(done);
+    return st;
+}
+
+/* Rank 0: fsync tmp, rotate, rename, fsync the directory.  Collective for
+ * the agreement; every rank returns rank 0's status. */
+static bs_status publish(ckpt_w *w, const char *path, const char *tmp,
+                         int keep)
+{
+    bs_status st = BS_OK;
+    if (w->rank == 0) {
+        char *dir = malloc(strlen(path) + 2);
+        char *slash;
+        st = sync_path(w->c, tmp, 0);
+        if (st == BS_OK)
+            st = rotate(w->c, path, tmp, keep);
+        if (st == BS_OK && !dir) {
+            bs_h5_msg(w->c, "%s: out of memory", w->c->path);
+            st = BS_ERR_NOMEM;
+        }
+        if (st == BS_OK) {
+            strcpy(dir, path);
+            slash = strrchr(dir, '/');
+            if (!slash)
+                strcpy(dir, ".");
+            else
+                slash[slash == dir] = '\0';   /* "/x" -> "/" */
+            st = sync_path(w->c, dir, 1);
+        }
+        free(dir);
+    }
+    return bs_h5_agree_status(w->comm, w->c, st);
+}
+
+bs_status bs_ckpt_write(const char *path, int keep, bs_comm *comm,
+                        const bs_ckpt_header *h, const bs_ckpt_area *areas,
+                        const bs_ckpt_fiber *fibers, char *err,
+                        size_t err_len)
+{
+    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", ""};
+    ckpt_w w = {&c, comm, 0, H5I_INVALID_HID, H5I_INVALID_HID};
+    uint64_t *off = NULL;
+    char *tmp = NULL;
+    if (!comm) {
+        bs_h5_msg(&c, "%s: bs_ckpt_write: NULL communicator", c.path);
+        return BS_ERR_ARG;
+    }
+    w.rank = bs_comm_rank(comm);
+    bs_status st = bs_h5_agree_status(comm, &c,
+                                      args_check(&c, path, keep, h, areas,
+                                                 fibers));
+    if (st != BS_OK)
+        return st;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    off = calloc(2 * ((size_t)h->n_areas + (size_t)h->n_fibers) + 1,
+                 sizeof *off);
+    tmp = malloc(strlen(path) + 5);
+    if (!off || !tmp)
+        bs_h5_msg(&c, "%s: out of memory", c.path);
+    st = bs_h5_agree_status(comm, &c, off && tmp ? BS_OK : BS_ERR_NOMEM);
+    if (st == BS_OK)
+        st = bs_h5_agree_status(comm, &c,
+                                row_offsets(&w, h, areas, fibers, off));
+    if (st == BS_OK) {
+        snprintf(tmp, strlen(path) + 5, "%s.tmp", path);
+        st = file_write(&w, tmp, h, areas, fibers, off);
+        if (st == BS_OK)
+            st = publish(&w, path, tmp, keep);
+        if (st != BS_OK && w.rank == 0)
+            remove(tmp);   /* every rank has closed it (agreed) */
+    }
+    free(off);
+    free(tmp);
+    return st;
+}

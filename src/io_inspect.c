@@ -1,0 +1,195 @@
+/*
+ * io_inspect.c - `brainsim inspect`: a short summary of an output or
+ * checkpoint file, read with serial HDF5 (an io file: it may call HDF5).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "brainsim.h"
+
+/* Reads a numeric attribute as u64 or a string attribute into buf; returns
+ * 1 on success, 0 when absent or of another kind. */
+static int attr_u64(hid_t loc, const char *name, uint64_t *v)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return 0;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
+    int ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER &&
+             H5Sget_simple_extent_npoints(sp) == 1 &&
+             H5Aread(a, H5T_NATIVE_UINT64, v) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return ok;
+}
+
+static int attr_str(hid_t loc, const char *name, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (H5Aexists(loc, name) <= 0)
+        return 0;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
+    int ok = 0;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING &&
+        H5Sget_simple_extent_npoints(sp) == 1) {
+        if (H5Tis_variable_str(t) > 0) {
+            char *s = NULL;
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(t));   /* no ASCII <-> UTF-8 path */
+            if (H5Aread(a, mt, &s) >= 0 && s) {
+                snprintf(buf, len, "%s", s);
+                ok = 1;
+            }
+            if (s)
+                H5free_memory(s);
+            H5Tclose(mt);
+        } else if (H5Tget_size(t) < len) {
+            hid_t mt = H5Tcopy(t);
+            memset(buf, 0, len);
+            ok = H5Aread(a, mt, buf) >= 0;
+            H5Tclose(mt);
+        }
+    }
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return ok;
+}
+
+/* Rows of dataset `name` under loc (first dimension), or -1. */
+static long long rows_of(hid_t loc, const char *name)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+    hsize_t dims[2] = {0, 0};
+    long long n = -1;
+    if (sp >= 0 && H5Sget_simple_extent_ndims(sp) >= 1 &&
+        H5Sget_simple_extent_ndims(sp) <= 2 &&
+        H5Sget_simple_extent_dims(sp, dims, NULL) >= 1)
+        n = (long long)dims[0];
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    return n;
+}
+
+typedef struct walk_ctx { FILE *out; int checkpoint; } walk_ctx;
+
+static herr_t show_area(hid_t g, const char *name, const H5L_info_t *info,
+                        void *data)
+{
+    (void)info;
+    walk_ctx *w = data;
+    hid_t a = H5Gopen2(g, name, H5P_DEFAULT);
+    if (a < 0)
+        return 0;
+    uint64_t n = 0, k = 0, v = 0;
+    attr_u64(a, "n", &n);
+    attr_u64(a, "k", &k);
+    fprintf(w->out, "  %s: n %" PRIu64 ", k %" PRIu64, name, n, k);
+    if (w->checkpoint) {
+        if (attr_u64(a, "support", &v))
+            fprintf(w->out, ", support %" PRIu64, v);
+        if (attr_u64(a, "n_winners", &v))
+            fprintf(w->out, ", %s", v ? "has an assembly" : "never fired");
+        if (attr_u64(a, "fixed", &v) && v)
+            fprintf(w->out, ", fixed");
+        if (attr_u64(a, "inhibited", &v) && v)
+            fprintf(w->out, ", inhibited");
+    } else {
+        fprintf(w->out, ", %lld rows", rows_of(a, "winners"));
+    }
+    fputc('\n', w->out);
+    H5Gclose(a);
+    return 0;
+}
+
+static herr_t show_fiber(hid_t g, const char *name, const H5L_info_t *info,
+                         void *data)
+{
+    (void)info;
+    walk_ctx *w = data;
+    hid_t f = H5Gopen2(g, name, H5P_DEFAULT);
+    if (f < 0)
+        return 0;
+    uint64_t inh = 0;
+    attr_u64(f, "inhibited", &inh);
+    fprintf(w->out, "  %s: %lld potentiated synapses%s\n", name,
+            rows_of(f, "target"), inh ? ", inhibited" : "");
+    H5Gclose(f);
+    return 0;
+}
+
+static void show_group(hid_t file, const char *group, const char *title,
+                       H5L_iterate_t fn, walk_ctx *w)
+{
+    if (H5Lexists(file, group, H5P_DEFAULT) <= 0)
+        return;
+    hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+    if (g < 0)
+        return;
+    fprintf(w->out, "%s:\n", title);
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, fn, w);
+    H5Gclose(g);
+}
+
+bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) {
+        snprintf(err, err_len, "%s: not an HDF5 file or not readable", path);
+        return BS_ERR_IO;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        snprintf(err, err_len, "%s: cannot open as HDF5", path);
+        return BS_ERR_IO;
+    }
+    char format[64], version[64], backend[64], reason[256];
+    uint64_t fv = 0, v = 0, total = 0;
+    attr_str(f, "format", format, sizeof format);
+    if (strcmp(format, "brainsim-output") && strcmp(format, "brainsim-checkpoint")) {
+        snprintf(err, err_len, "%s: not a brainsim file (root attribute "
+                 "'format' is '%s')", path, format);
+        H5Fclose(f);
+        return BS_ERR_IO;
+    }
+    walk_ctx w = {out, strcmp(format, "brainsim-checkpoint") == 0};
+    attr_u64(f, "format_version", &fv);
+    attr_str(f, "brainsim_version", version, sizeof version);
+    fprintf(out, "file: %s\nformat: %s %" PRIu64 " (brainsim %s)\n", path,
+            format, fv, version);
+    if (attr_u64(f, "seed", &v))
+        fprintf(out, "seed: %" PRIu64 "\n", v);
+    if (attr_u64(f, "n_ranks", &v))
+        fprintf(out, "written by: %" PRIu64 " rank%s\n", v, v == 1 ? "" : "s");
+    if (w.checkpoint) {
+        uint64_t op = 0, round = 0;
+        attr_u64(f, "step", &v);
+        attr_u64(f, "op", &op);
+        attr_u64(f, "round", &round);
+        fprintf(out, "step: %" PRIu64 " (schedule operation %" PRIu64
+                ", round %" PRIu64 ")\n", v, op, round);
+    } else {
+        attr_u64(f, "steps_complete", &v);
+        attr_u64(f, "steps_total", &total);
+        attr_str(f, "backend", backend, sizeof backend);
+        attr_str(f, "fallback_reason", reason, sizeof reason);
+        fprintf(out, "steps: %" PRIu64 " of %" PRIu64 " complete\n", v, total);
+        fprintf(out, "backend: %s%s%s%s\n", backend, reason[0] ? " (fallback: " : "",
+                reason, reason[0] ? ")" : "");
+    }
+    show_group(f, "areas", "areas", show_area, &w);
+    show_group(f, "fibers", "fibers", show_fiber, &w);
+    H5Fclose(f);
+    return BS_OK;
+}

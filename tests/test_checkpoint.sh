@@ -1,0 +1,162 @@
+#!/bin/sh
+# Checkpoint and restart (DESIGN section 2): a run stopped and resumed, on
+# another number of ranks, equals the uninterrupted run bit for bit; a job
+# killed with SIGKILL (also in the middle of a checkpoint write) resumes from
+# its last complete checkpoint to the same result; SIGTERM leaves a
+# checkpoint and exits 0.
+. "${srcdir:-$(dirname "$0")}/lib.sh"
+cd "$TMP" || exit 1
+
+cat >exp.yaml <<'YAML'
+seed: 31
+defaults: {p: 0.01, beta: 0.1}
+areas:
+  - {name: A, n: 120000, k: 300}
+  - {name: B, n: 50000, k: 200}
+stimuli:
+  - {name: s, k: 300}
+fibers:
+  - {from: s, to: A}
+  - {from: A, to: A}
+  - {from: A, to: B}
+  - {from: B, to: B, cap: 2.0}
+schedule:
+  - project: {fibers: [s->A], rounds: 3}
+  - project: {rounds: 12}
+  - fix: A
+  - project: {rounds: 5}
+  - unfix: A
+  - inhibit: s->A
+  - project: {rounds: 10}
+  - disinhibit: s->A
+  - set_assembly: {area: B, random: true}
+  - project: {rounds: 10}
+YAML
+
+same_output() {  # FILE DESCRIPTION: /areas and /schedule equal full.h5's
+  if "$H5DIFF" full.h5 "$1" /areas /areas >diff.txt 2>&1 &&
+     "$H5DIFF" full.h5 "$1" /schedule /schedule >>diff.txt 2>&1; then pass "$2"
+  else fail "$2"; head -n 20 diff.txt; fi
+}
+same_checkpoint() {  # A B DESCRIPTION: state groups equal
+  if "$H5DIFF" "$1" "$2" /areas /areas >diff.txt 2>&1 &&
+     "$H5DIFF" "$1" "$2" /fibers /fibers >>diff.txt 2>&1; then pass "$3"
+  else fail "$3"; head -n 20 diff.txt; fi
+}
+
+# the uninterrupted run, with checkpoints every 20 steps
+expect_exit 0 "uninterrupted 40 steps" -- "$BRAINSIM" run exp.yaml -q -o full.h5 \
+  --checkpoint-every 20 --checkpoint full_ck.h5
+expect_exit 0 "inspect a checkpoint" -- "$BRAINSIM" inspect full_ck.h5
+expect_output "step: 40" "inspect shows the step"
+expect_exit 0 "inspect an output" -- "$BRAINSIM" inspect full.h5
+expect_output "steps: 40 of 40 complete" "inspect shows the steps"
+
+# 20 steps on 1 rank, resume for 20 on 3; 20 on 4, resume on 2
+for pair in "1 3" "4 2"; do
+  set -- $pair
+  expect_exit 0 "20 steps on $1 rank(s)" -- $MPI "$1" "$BRAINSIM" run exp.yaml -q -t 1 \
+    --steps 20 --checkpoint-every 20 --checkpoint half$1.h5 -o part$1.h5
+  expect_exit 0 "resume on $2 ranks" -- $MPI "$2" "$BRAINSIM" run -q -t 1 \
+    --resume half$1.h5 --checkpoint-every 20 --checkpoint end$1.h5 -o part$1.h5
+  same_output "part$1.h5" "$1 -> $2 ranks: output equals the uninterrupted run"
+  same_checkpoint full_ck.h5 "end$1.h5" "$1 -> $2 ranks: final checkpoint equals"
+done
+same_checkpoint full_ck.h5.1 half1.h5 "checkpoint at step 20 is the same from 1 or 4 ranks"
+
+# resuming with a changed experiment is refused; an extended schedule is not
+sed 's/seed: 31/seed: 32/' exp.yaml >other.yaml
+expect_exit 1 "resume with another experiment" -- "$BRAINSIM" run -q --resume half1.h5 other.yaml -o x.h5
+expect_output "only appending operations" "the refusal says why"
+cp exp.yaml longer.yaml
+echo "  - project: {rounds: 2}" >>longer.yaml
+expect_exit 0 "resume with an extended schedule" -- "$BRAINSIM" run --resume half1.h5 longer.yaml -o longer.h5
+expect_output "extends the schedule" "the extension is announced"
+
+# SIGKILL at a random step, and in the middle of a checkpoint write
+wait_for() {  # FILE PID: until FILE exists (or the process ended), 60 s at most
+  i=0
+  while [ ! -e "$1" ] && kill -0 "$2" 2>/dev/null && [ $i -lt 600 ]; do
+    sleep 0.1; i=$((i + 1)); done
+}
+kill_and_resume() {  # EXTRA_DELAY PAUSE WAIT_FOR_FILE DESCRIPTION
+  rm -f k_ck.h5* k_out.h5
+  BRAINSIM_TEST_CHECKPOINT_PAUSE=$2 "$BRAINSIM" run exp.yaml -q -o k_out.h5 \
+    --checkpoint-every 4 --checkpoint k_ck.h5 --keep 2 >/dev/null 2>&1 &
+  pid=$!
+  wait_for "$3" "$pid"
+  sleep "$1"
+  if ! kill -9 "$pid" 2>/dev/null; then fail "$4: the run ended before the kill"; return; fi
+  wait "$pid" 2>/dev/null
+  ck=k_ck.h5
+  [ -e k_ck.h5 ] || ck=k_ck.h5.1
+  expect_exit 0 "$4: resume from $ck" -- "$BRAINSIM" run -q --resume "$ck" -o k_out.h5
+  same_output k_out.h5 "$4: resumed output equals the uninterrupted run"
+}
+# a random extra delay in 0.0-0.9 s after the first checkpoint exists
+r=$(awk 'BEGIN { srand(); printf "%.1f", rand() * 0.9 }')
+kill_and_resume "$r" 0 k_ck.h5 "kill -9 at a random step (${r} s after the first checkpoint)"
+# kill while the first checkpoint is being written (paused inside): only
+# "<checkpoint>.tmp" exists, and loading that incomplete file is refused
+rm -f k_ck.h5* k_out.h5
+BRAINSIM_TEST_CHECKPOINT_PAUSE=5 "$BRAINSIM" run exp.yaml -q -o k_out.h5 \
+  --checkpoint-every 4 --checkpoint k_ck.h5 >/dev/null 2>&1 &
+pid=$!
+wait_for k_ck.h5.tmp "$pid"
+sleep 0.3
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ -e k_ck.h5.tmp ] && [ ! -e k_ck.h5 ]; then
+  pass "kill -9 during the first write: no checkpoint, only the .tmp file"
+else fail "kill -9 during the first write: $(ls k_ck* 2>/dev/null | tr '\n' ' ')"; fi
+expect_exit 1 "resuming from the incomplete .tmp file is refused" -- \
+  "$BRAINSIM" run -q --resume k_ck.h5.tmp -o k_out.h5
+rm -f k_ck.h5* k_out.h5
+# let the first checkpoint complete, then kill during the second write
+BRAINSIM_TEST_CHECKPOINT_PAUSE=2 "$BRAINSIM" run exp.yaml -q -o k_out.h5 \
+  --checkpoint-every 4 --checkpoint k_ck.h5 --keep 2 >/dev/null 2>&1 &
+pid=$!
+wait_for k_ck.h5 "$pid"
+wait_for k_ck.h5.tmp "$pid"
+sleep 0.3
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ -e k_ck.h5 ] && [ -e k_ck.h5.tmp ]; then
+  pass "kill -9 during the second write: the first checkpoint is intact"
+  expect_exit 0 "resume from the first checkpoint" -- "$BRAINSIM" run -q --resume k_ck.h5 -o k_out.h5
+  same_output k_out.h5 "kill during a write: resumed output equals the uninterrupted run"
+else fail "kill during the second write: files $(ls k_ck* 2>/dev/null | tr '\n' ' ')"; fi
+
+# SIGTERM: finish the step, checkpoint, exit 0, resume to the same result
+# (periodic checkpoints that pause 0.3 s slow the run down enough that the
+# signal arrives mid-run)
+rm -f t_ck.h5* t_out.h5
+BRAINSIM_TEST_CHECKPOINT_PAUSE=0.3 "$BRAINSIM" run exp.yaml -o t_out.h5 \
+  --checkpoint t_ck.h5 --checkpoint-every 4 >term.txt 2>&1 &
+pid=$!
+wait_for t_ck.h5 "$pid"
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "resume with" term.txt && ! grep -q "step 40/40" term.txt; then
+  pass "SIGTERM: stopped mid-run, exit 0 with a resume hint"
+else fail "SIGTERM: exit $rc"; cat term.txt; fi
+expect_exit 0 "resume after SIGTERM" -- "$BRAINSIM" run -q --resume t_ck.h5 -o t_out.h5
+same_output t_out.h5 "SIGTERM: resumed output equals the uninterrupted run"
+
+# SIGTERM to every rank of a 2-rank job
+rm -f t2_ck.h5* t2_out.h5
+BRAINSIM_TEST_CHECKPOINT_PAUSE=0.3 $MPI 2 "$BRAINSIM" run exp.yaml -o t2_out.h5 \
+  --checkpoint t2_ck.h5 --checkpoint-every 4 >term2.txt 2>&1 &
+pid=$!
+wait_for t2_ck.h5 "$pid"
+sleep 0.5
+# the ranks (mpirun's children), as a batch scheduler signals them
+pkill -TERM -P "$pid"
+wait "$pid" 2>/dev/null
+if grep -q "resume with" term2.txt; then
+  expect_exit 0 "resume the 2-rank job on 3 ranks" -- $MPI 3 "$BRAINSIM" run -q --resume t2_ck.h5 -o t2_out.h5
+  same_output t2_out.h5 "2-rank SIGTERM: resumed output equals the uninterrupted run"
+else fail "2-rank SIGTERM left no checkpoint"; cat term2.txt; fi
+finish

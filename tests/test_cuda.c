@@ -1,0 +1,266 @@
+/* test_cuda.c - the CUDA backend against the CPU backend, bit for bit
+ * (DESIGN section 2): the same experiments run on both, and every area's
+ * winners must be identical after every step.  Exits 77 (skipped) when no
+ * CUDA device is usable (bs_create with backend cuda fails with
+ * BS_ERR_BACKEND).  Public API only; runs under mpirun too, where areas
+ * smaller than ranks * k give slices with n_local < k. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "brainsim.h"
+
+/* tests/test_model.c's experiment: stimuli, several areas and fibers,
+ * inhibition, fix, set_assembly, a fiber cap. */
+static const char *model =
+    "seed: 77\n"
+    "defaults: {p: 0.1, beta: 0.1}\n"
+    "areas:\n"
+    "  - {name: A, n: 600, k: 30}\n"
+    "  - {name: B, n: 500, k: 25, beta: 0.2}\n"
+    "stimuli:\n"
+    "  - {name: s, k: 30}\n"
+    "fibers:\n"
+    "  - {from: s, to: A}\n"
+    "  - {from: A, to: A, p: 0.05}\n"
+    "  - {from: A, to: B}\n"
+    "  - {from: B, to: A, p: 0.08, cap: 1.5}\n"
+    "  - {from: B, to: B}\n"
+    "schedule:\n"
+    "  - project: {fibers: [s->A], rounds: 3}\n"
+    "  - project: {rounds: 4}\n"
+    "  - inhibit: A->B\n"
+    "  - project: {rounds: 2}\n"
+    "  - disinhibit: A->B\n"
+    "  - fix: B\n"
+    "  - project: {rounds: 2}\n"
+    "  - unfix: B\n"
+    "  - inhibit: B\n"
+    "  - project: {rounds: 2}\n"
+    "  - disinhibit: B\n"
+    "  - set_assembly: {area: A, neurons: ["
+    "1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,"
+    "51,53,55,57,59]}\n"
+    "  - project: {fibers: [A->B, B->B, B->A], rounds: 3}\n";
+
+/* A projection with recurrence, large enough for many tiles. */
+static const char *projection =
+    "seed: 5\n"
+    "defaults: {p: 0.01, beta: 0.1}\n"
+    "areas:\n"
+    "  - {name: A, n: 200000, k: 300}\n"
+    "stimuli:\n"
+    "  - {name: s, k: 300}\n"
+    "fibers:\n"
+    "  - {from: s, to: A}\n"
+    "  - {from: A, to: A}\n"
+    "schedule:\n"
+    "  - project: {fibers: [s->A], rounds: 1}\n"
+    "  - project: {fibers: [s->A, A->A], rounds: 14}\n";
+
+/* Edge cases of the device top-k and accumulate: Z's first step has no
+ * firing source (all inputs 0: the radix passes over the whole slice, ties
+ * to the lowest ids); Y has n == k (every neuron a candidate); t->Z has
+ * blocks larger than a tile (p = 1e-4); X->X has p = 1 (every edge, all
+ * inputs tied); Z->X has a cap. */
+static const char *edges =
+    "seed: 9\n"
+    "defaults: {p: 0.01, beta: 0.08}\n"
+    "areas:\n"
+    "  - {name: Z, n: 2000000, k: 50}\n"
+    "  - {name: Y, n: 1000, k: 1000}\n"
+    "  - {name: X, n: 3000, k: 40}\n"
+    "stimuli:\n"
+    "  - {name: t, k: 50}\n"
+    "fibers:\n"
+    "  - {from: Y, to: Z}\n"
+    "  - {from: t, to: Z, p: 0.0001}\n"
+    "  - {from: t, to: Y, p: 0.05}\n"
+    "  - {from: Z, to: X, p: 0.3, cap: 1.2}\n"
+    "  - {from: X, to: X, p: 1.0}\n"
+    "schedule:\n"
+    "  - project: {fibers: [Y->Z], rounds: 1}\n"
+    "  - project: {fibers: [t->Y, Y->Z, t->Z], rounds: 3}\n"
+    "  - project: {rounds: 4}\n";
+
+static bs_sim *create(const char *text, const char *name, bs_backend_kind be,
+                      uint64_t capacity)
+{
+    bs_options opt;
+    bs_options_init(&opt);
+    opt.quiet = 1;
+    opt.backend = be;
+    opt.plastic_capacity = capacity;
+    bs_sim *sim = NULL;
+    char err[2048];
+    bs_status st = bs_create_from_text(text, name, &opt, &sim, err, sizeof err);
+    ck_assert_msg(st == BS_OK, "%s (%s): %s", name,
+                  be == BS_BACKEND_CUDA ? "cuda" : "cpu", err);
+    if (be == BS_BACKEND_CUDA)
+        ck_assert_str_eq(bs_backend_name(sim), "cuda");
+    return sim;
+}
+
+/* Every area's winners of b equal a's; names the first difference. */
+static void compare(bs_sim *a, bs_sim *b, const char *name, uint64_t step)
+{
+    static uint64_t wa[1 << 16], wb[1 << 16];
+    for (int i = 0; i < bs_n_areas(a); i++) {
+        const char *area = bs_area_name(a, i);
+        size_t na, nb;
+        ck_assert_int_eq(bs_winners(a, area, wa, 1 << 16, &na), BS_OK);
+        ck_assert_int_eq(bs_winners(b, area, wb, 1 << 16, &nb), BS_OK);
+        ck_assert_msg(na == nb, "%s step %llu area %s: %zu winners on cpu, "
+                      "%zu on cuda", name, (unsigned long long)step, area, na, nb);
+        for (size_t j = 0; j < na; j++)
+            ck_assert_msg(wa[j] == wb[j], "%s step %llu area %s winner %zu: "
+                          "cpu %llu, cuda %llu", name, (unsigned long long)step,
+                          area, j, (unsigned long long)wa[j],
+                          (unsigned long long)wb[j]);
+        uint64_t sa, sb;
+        bs_support(a, area, &sa);
+        bs_support(b, area, &sb);
+        ck_assert_msg(sa == sb, "%s step %llu area %s: support cpu %llu, cuda "
+                      "%llu", name, (unsigned long long)step, area,
+                      (unsigned long long)sa, (unsigned long long)sb);
+    }
+}
+
+/* Runs text to its end on the CPU and on n_gpu CUDA simulators stepped in
+ * turn (instances must not share state), comparing after every step. */
+static void run_both(const char *text, const char *name, int n_gpu)
+{
+    bs_sim *cpu = create(text, name, BS_BACKEND_CPU, 0), *gpu[2];
+    for (int g = 0; g < n_gpu; g++)
+        gpu[g] = create(text, name, BS_BACKEND_CUDA, 0);
+    uint64_t total = bs_steps_total(cpu);
+    for (uint64_t s = 0; s < total; s++) {
+        uint64_t n;
+        ck_assert_int_eq(bs_step(cpu, 1, &n), BS_OK);
+        for (int g = 0; g < n_gpu; g++) {
+            bs_status st = bs_step(gpu[g], 1, &n);
+            ck_assert_msg(st == BS_OK, "%s step %llu (cuda %d): %s", name,
+                          (unsigned long long)s, g, bs_error(gpu[g]));
+            compare(cpu, gpu[g], name, s);
+        }
+    }
+    fprintf(stderr, "%s: %llu steps identical on cpu and cuda (x%d)\n", name,
+            (unsigned long long)total, n_gpu);
+    for (int g = 0; g < n_gpu; g++)
+        bs_destroy(&gpu[g]);
+    bs_destroy(&cpu);
+}
+
+START_TEST(model_matches_cpu) { run_both(model, "model", 1); }
+END_TEST
+
+START_TEST(projection_matches_cpu) { run_both(projection, "projection", 2); }
+END_TEST
+
+START_TEST(edge_cases_match_cpu) { run_both(edges, "edges", 1); }
+END_TEST
+
+/* A plastic store too small: both backends fail at the same step with the
+ * same status and message. */
+START_TEST(capacity_error_matches_cpu)
+{
+    bs_sim *cpu = create(model, "model", BS_BACKEND_CPU, 300);
+    bs_sim *gpu = create(model, "model", BS_BACKEND_CUDA, 300);
+    bs_status sc = BS_OK, sg = BS_OK;
+    uint64_t s = 0;
+    for (; s < bs_steps_total(cpu) && sc == BS_OK; s++) {
+        sc = bs_step(cpu, 1, NULL);
+        sg = bs_step(gpu, 1, NULL);
+        ck_assert_int_eq(sc, sg);
+        if (sc == BS_OK)
+            compare(cpu, gpu, "capacity", s);
+    }
+    ck_assert_int_eq(sc, BS_ERR_CAPACITY);
+    ck_assert_str_eq(bs_error(cpu), bs_error(gpu));
+    fprintf(stderr, "capacity: both failed at step %llu: %s\n",
+            (unsigned long long)(s - 1), bs_error(gpu));
+    bs_destroy(&gpu);
+    bs_destroy(&cpu);
+}
+END_TEST
+
+/* A checkpoint of a CUDA run (device stores downloaded) resumed on CUDA
+ * (stores uploaded) continues exactly as the CPU run. */
+START_TEST(checkpoint_resume_matches_cpu)
+{
+    char path[] = "/tmp/test_cuda_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    bs_sim *cpu = create(projection, "projection", BS_BACKEND_CPU, 0);
+    bs_sim *gpu = create(projection, "projection", BS_BACKEND_CUDA, 0);
+    ck_assert_int_eq(bs_step(cpu, 6, NULL), BS_OK);
+    ck_assert_int_eq(bs_step(gpu, 6, NULL), BS_OK);
+    ck_assert_msg(bs_checkpoint(gpu, path) == BS_OK, "%s", bs_error(gpu));
+    bs_destroy(&gpu);
+    bs_options opt;
+    bs_options_init(&opt);
+    opt.quiet = 1;
+    opt.backend = BS_BACKEND_CUDA;
+    char err[2048];
+    ck_assert_msg(bs_resume(path, NULL, &opt, &gpu, err, sizeof err) == BS_OK,
+                  "%s", err);
+    for (uint64_t s = 6; s < bs_steps_total(cpu); s++) {
+        ck_assert_int_eq(bs_step(cpu, 1, NULL), BS_OK);
+        ck_assert_msg(bs_step(gpu, 1, NULL) == BS_OK, "%s", bs_error(gpu));
+        compare(cpu, gpu, "resumed", s);
+    }
+    bs_destroy(&gpu);
+    bs_destroy(&cpu);
+    unlink(path);
+}
+END_TEST
+
+/* 1 when this build and machine give a CUDA simulator. */
+static int cuda_available(void)
+{
+    bs_options opt;
+    bs_options_init(&opt);
+    opt.quiet = 1;
+    opt.backend = BS_BACKEND_CUDA;
+    bs_sim *sim = NULL;
+    char err[2048];
+    bs_status st = bs_create_from_text(model, "probe", &opt, &sim, err,
+                                       sizeof err);
+    if (st == BS_OK) {
+        bs_destroy(&sim);
+        return 1;
+    }
+    if (st != BS_ERR_BACKEND)
+        fprintf(stderr, "test_cuda: creating a CUDA simulator failed: %s\n", err);
+    else
+        fprintf(stderr, "test_cuda: skipped: %s\n", err);
+    return st == BS_ERR_BACKEND ? 0 : -1;
+}
+
+int main(void)
+{
+    int avail = cuda_available();
+    if (avail == 0)
+        return 77;
+    if (avail < 0)
+        return EXIT_FAILURE;
+    Suite *s = suite_create("cuda");
+    TCase *tc = tcase_create("cpu_vs_cuda");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, model_matches_cpu);
+    tcase_add_test(tc, projection_matches_cpu);
+    tcase_add_test(tc, edge_cases_match_cpu);
+    tcase_add_test(tc, capacity_error_matches_cpu);
+    tcase_add_test(tc, checkpoint_resume_matches_cpu);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);   /* MPI is initialised once */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
