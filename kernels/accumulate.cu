@@ -10,14 +10,16 @@
  * draws, but a warp running one pair per lane would run every lane to the
  * warp's largest m (about 10) and its third draw.  So a warp runs
  *   stage 1: one pair per lane: draw 0, the count, words 1..3;
- *   stage 2: pairs still short (m > positions so far), compacted from a
+ *   stage 2: pairs still short (positions so far < m), compacted from a
  *            per-warp queue into full warps: draw 1, words 4..7;
- *   stage 3: the rare rest (m > 7, or repeats): bs_block_edges() itself,
+ *   stage 3: the same with draw 2, words 8..11;
+ *   stage 4: the rare rest (m > 11, or repeats): bs_block_edges() itself,
  *            emitting the positions after those already emitted.
  * A word is a repeat iff it equals an earlier word of the same pair (the
- * accepted positions are exactly the distinct earlier words), so stages 1
- * and 2 need no position list.  Queues live in shared memory, one per
- * warp, drained 32 entries at a time; the counts are warp-uniform.
+ * accepted positions are exactly the distinct earlier words), so stages
+ * 1-3 need no position list.  Queues live in shared memory, one per warp,
+ * drained 32 entries at a time; their fill counts are warp-uniform.  The
+ * Philox key is a kernel parameter (uniform), the count a table lookup.
  */
 #include <cuda_runtime.h>
 
@@ -27,47 +29,55 @@ extern "C" {
 
 #define ACC_THREADS 512
 #define ACC_WARPS (ACC_THREADS / 32)
+#define ACC_LOG2_TILE_MAX 13
 #define WQ_CAP 64
 #define FULL 0xFFFFFFFFu
 
-/* A fiber's geometry in shared memory: the full struct (stage 3) and its
- * thresholds padded to 128 with UINT32_MAX (branchless search). */
+/* A fiber's geometry in shared memory: the struct (stage 4), its first
+ * n_thresh thresholds and lut[h] = thresholds <= h << 24. */
 struct gen_geom {
     bs_fiber_geom g;
-    uint32_t th[128];
+    uint32_t th[BS_MAX_BLOCK_EDGES];
+    uint32_t lut[256];
 };
 
-/* One warp's queues (stage 2: pair, m | n << 8, words 1..3; stage 3:
- * pair, positions emitted). */
+/* One warp's queues: stage 2 (pair, m | n << 8, words 1..3), stage 3 (the
+ * same and words 4..7), stage 4 (pair, positions emitted). */
 struct warp_q {
-    uint32_t q2_pair[WQ_CAP], q2_mn[WQ_CAP], q2_x0[WQ_CAP], q2_x1[WQ_CAP],
-        q2_x2[WQ_CAP];
-    uint32_t q3_pair[WQ_CAP], q3_n[WQ_CAP];
+    uint32_t q2[5][WQ_CAP];
+    uint32_t q3[9][WQ_CAP];
+    uint32_t q4[2][WQ_CAP];
 };
 
-/* Copies geometry g into shared gs (all threads of the block take part;
- * the caller synchronizes after). */
+/* Copies geometry g into shared gs; all threads of the block take part,
+ * the caller synchronizes after. */
 __device__ static void load_geom(gen_geom *gs, const bs_fiber_geom *g)
 {
     const uint32_t *from = (const uint32_t *)g;
     uint32_t *to = (uint32_t *)&gs->g;
     for (unsigned i = threadIdx.x; i < sizeof(bs_fiber_geom) / 4; i += blockDim.x)
         to[i] = from[i];
-    for (unsigned i = threadIdx.x; i < 128; i += blockDim.x)
-        gs->th[i] = i < g->n_thresh && i < BS_MAX_BLOCK_EDGES ? g->thresh[i]
-                                                             : 0xFFFFFFFFu;
+    const uint32_t nt = g->n_thresh < BS_MAX_BLOCK_EDGES ? g->n_thresh
+                                                         : BS_MAX_BLOCK_EDGES;
+    for (unsigned i = threadIdx.x; i < BS_MAX_BLOCK_EDGES; i += blockDim.x)
+        gs->th[i] = i < nt ? g->thresh[i] : 0xFFFFFFFFu;
+    for (unsigned h = threadIdx.x; h < 256; h += blockDim.x) {
+        uint32_t u = h << 24, m = 0;
+        while (m < nt && u >= g->thresh[m])
+            m++;
+        gs->lut[h] = m;
+    }
 }
 
 /* The count m of bs_block_edges: the least m with u < thresh[m], else
  * n_thresh (thresholds are non-decreasing: the backend checks at init). */
-__device__ __forceinline__ uint32_t edge_count(const gen_geom *gs, uint32_t u)
+__device__ __forceinline__ uint32_t edge_count(const gen_geom *gs, uint32_t u,
+                                               uint32_t nt)
 {
-    uint32_t m = 0;
-#pragma unroll
-    for (uint32_t s = 64; s >= 1; s >>= 1)
-        if (u >= gs->th[m + s - 1])
-            m += s;
-    return m < gs->g.n_thresh ? m : gs->g.n_thresh;
+    uint32_t m = gs->lut[u >> 24];
+    while (m < nt && u >= gs->th[m])
+        m++;
+    return m;
 }
 
 __device__ __forceinline__ uint32_t lanes_below(void)
@@ -75,13 +85,24 @@ __device__ __forceinline__ uint32_t lanes_below(void)
     return (1u << (threadIdx.x & 31)) - 1u;
 }
 
-/* Stage 3 for the lanes with `have`: positions [n_done, m) of the pair. */
-template <class Sink>
-__device__ static void stage3(Sink &sk, const gen_geom *gs, bool have,
-                              uint32_t q, uint32_t n_done)
+__device__ __forceinline__ uint32_t word(const bs_ctr4 &r, int i, uint32_t sh)
 {
-    if (!have)
-        return;
+    return (uint32_t)((uint64_t)r.v[i] >> sh);
+}
+
+/* Generator state of one warp: the fiber's key and shift, queue fills. */
+struct gen_warp_state {
+    bs_key2 key;
+    uint32_t sh, nt;
+    const gen_geom *gs;
+    warp_q *wq;
+    int n2, n3, n4;
+};
+
+template <class Sink>
+__device__ __noinline__ void stage4(Sink &sk, const gen_geom *gs, uint32_t q,
+                                    uint32_t n_done)
+{
     typename Sink::ctx c;
     uint64_t src, blk;
     sk.decode(q, src, blk, c);
@@ -91,72 +112,110 @@ __device__ static void stage3(Sink &sk, const gen_geom *gs, bool have,
         sk.emit(c, pos[t]);
 }
 
-/* Drains `take` (1..32) entries from the top of the stage-3 queue. */
+/* Drains `take` (1..32) entries from the top of the stage-4 queue. */
 template <class Sink>
-__device__ static void drain3(Sink &sk, const gen_geom *gs, warp_q *wq,
-                              int &n3, int take)
+__device__ static void drain4(Sink &sk, gen_warp_state &w, int take)
 {
-    const int lane = threadIdx.x & 31;
+    const int lane = threadIdx.x & 31, e = w.n4 - take + lane;
     const bool have = lane < take;
-    const int e = n3 - take + lane;
-    uint32_t q = have ? wq->q3_pair[e] : 0, nd = have ? wq->q3_n[e] : 0;
+    uint32_t q = have ? w.wq->q4[0][e] : 0, nd = have ? w.wq->q4[1][e] : 0;
     __syncwarp();
-    n3 -= take;
-    stage3(sk, gs, have, q, nd);
+    w.n4 -= take;
+    if (have)
+        stage4(sk, w.gs, q, nd);
 }
 
-/* Drains `take` entries from the top of the stage-2 queue: draw 1, words
- * 4..7; pairs still short go to the stage-3 queue. */
-template <class Sink>
-__device__ static void drain2(Sink &sk, const gen_geom *gs, warp_q *wq,
-                              int &n2, int &n3, int take)
+/* Pushes the lanes with `more` to a queue of n_words rows at fill n. */
+__device__ __forceinline__ void push(uint32_t (*qq)[WQ_CAP], int &n, bool more,
+                                     const uint32_t *vals, int n_words)
 {
-    const int lane = threadIdx.x & 31;
-    const bool have = lane < take;
-    const int e = n2 - take + lane;
-    uint32_t q = 0, mn = 0, x0 = 0, x1 = 0, x2 = 0;
-    if (have) {
-        q = wq->q2_pair[e];
-        mn = wq->q2_mn[e];
-        x0 = wq->q2_x0[e];
-        x1 = wq->q2_x1[e];
-        x2 = wq->q2_x2[e];
+    uint32_t ball = __ballot_sync(FULL, more);
+    if (more) {
+        int at = n + __popc(ball & lanes_below());
+        for (int i = 0; i < n_words; i++)
+            qq[i][at] = vals[i];
     }
+    n += __popc(ball);
     __syncwarp();
-    n2 -= take;
-    uint32_t m = mn & 0xFFu, n = mn >> 8;
+}
+
+/* Stage 3 on `take` entries: draw 2, words 8..11. */
+template <class Sink>
+__device__ static void drain3(Sink &sk, gen_warp_state &w, int take)
+{
+    const int lane = threadIdx.x & 31, e = w.n3 - take + lane;
+    const bool have = lane < take;
+    uint32_t v[9];
+#pragma unroll
+    for (int i = 0; i < 9; i++)
+        v[i] = have ? w.wq->q3[i][e] : 0;
+    __syncwarp();
+    w.n3 -= take;
+    uint32_t m = v[1] & 0xFFu, n = v[1] >> 8;
     if (have) {
         typename Sink::ctx c;
         uint64_t src, blk;
-        sk.decode(q, src, blk, c);
-        const uint32_t sh = 32u - gs->g.log2_block;
-        bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, blk, BS_DOMAIN_EDGES, 1),
-                                  gs->g.key);
-        uint32_t y0 = (uint32_t)((uint64_t)r.v[0] >> sh);
-        uint32_t y1 = (uint32_t)((uint64_t)r.v[1] >> sh);
-        uint32_t y2 = (uint32_t)((uint64_t)r.v[2] >> sh);
-        uint32_t y3 = (uint32_t)((uint64_t)r.v[3] >> sh);
-        bool d0 = y0 == x0 || y0 == x1 || y0 == x2;
-        if (n < m && !d0) { sk.emit(c, y0); n++; }
-        bool d1 = y1 == x0 || y1 == x1 || y1 == x2 || y1 == y0;
-        if (n < m && !d1) { sk.emit(c, y1); n++; }
-        bool d2 = y2 == x0 || y2 == x1 || y2 == x2 || y2 == y0 || y2 == y1;
-        if (n < m && !d2) { sk.emit(c, y2); n++; }
-        bool d3 = y3 == x0 || y3 == x1 || y3 == x2 || y3 == y0 || y3 == y1 ||
-                  y3 == y2;
-        if (n < m && !d3) { sk.emit(c, y3); n++; }
+        sk.decode(v[0], src, blk, c);
+        bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, blk, BS_DOMAIN_EDGES, 2), w.key);
+        uint32_t z[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            z[i] = word(r, i, w.sh);
+            bool dup = false;
+#pragma unroll
+            for (int j = 2; j < 9; j++)
+                dup |= z[i] == v[j];
+#pragma unroll
+            for (int j = 0; j < i; j++)
+                dup |= z[i] == z[j];
+            if (n < m && !dup) {
+                sk.emit(c, z[i]);
+                n++;
+            }
+        }
     }
-    bool more = have && n < m;
-    uint32_t ball = __ballot_sync(FULL, more);
-    if (more) {
-        int at = n3 + __popc(ball & lanes_below());
-        wq->q3_pair[at] = q;
-        wq->q3_n[at] = n;
-    }
-    n3 += __popc(ball);
+    uint32_t out[2] = {v[0], n};
+    push(w.wq->q4, w.n4, have && n < m, out, 2);
+    if (w.n4 >= 32)
+        drain4(sk, w, 32);
+}
+
+/* Stage 2 on `take` entries: draw 1, words 4..7. */
+template <class Sink>
+__device__ static void drain2(Sink &sk, gen_warp_state &w, int take)
+{
+    const int lane = threadIdx.x & 31, e = w.n2 - take + lane;
+    const bool have = lane < take;
+    uint32_t v[9];
+#pragma unroll
+    for (int i = 0; i < 5; i++)
+        v[i] = have ? w.wq->q2[i][e] : 0;
     __syncwarp();
-    if (n3 >= 32)
-        drain3(sk, gs, wq, n3, 32);
+    w.n2 -= take;
+    uint32_t m = v[1] & 0xFFu, n = v[1] >> 8;
+    if (have) {
+        typename Sink::ctx c;
+        uint64_t src, blk;
+        sk.decode(v[0], src, blk, c);
+        bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, blk, BS_DOMAIN_EDGES, 1), w.key);
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            uint32_t y = word(r, i, w.sh);
+            bool dup = false;
+#pragma unroll
+            for (int j = 2; j < 5 + i; j++)
+                dup |= y == v[j];
+            v[5 + i] = y;
+            if (n < m && !dup) {
+                sk.emit(c, y);
+                n++;
+            }
+        }
+    }
+    v[1] = m | n << 8;
+    push(w.wq->q3, w.n3, have && n < m, v, 9);
+    if (w.n3 >= 32)
+        drain3(sk, w, 32);
 }
 
 /*
@@ -164,66 +223,60 @@ __device__ static void drain2(Sink &sk, const gen_geom *gs, warp_q *wq,
  * owns (q = warp_first + lane + i * q_stride) through sk.emit().  Sink:
  *   ctx; bool decode(q, &src, &block, &ctx): false for a pair to skip
  *   (only in stage 1); emit(ctx, position).
- * Warp-uniform control flow; gs must not change during the call.
+ * key must be the fiber's (uniform); gs must not change during the call.
  */
 template <class Sink>
-__device__ static void gen_warp(Sink &sk, const gen_geom *gs, warp_q *wq,
-                                uint32_t warp_first, uint32_t n_pairs,
-                                uint32_t q_stride)
+__device__ static void gen_warp(Sink &sk, bs_key2 key, const gen_geom *gs,
+                                warp_q *wq, uint32_t warp_first,
+                                uint32_t n_pairs, uint32_t q_stride)
 {
     const int lane = threadIdx.x & 31;
-    const uint32_t sh = 32u - gs->g.log2_block;
-    int n2 = 0, n3 = 0;
+    gen_warp_state w = {key, 32u - gs->g.log2_block, gs->g.n_thresh, gs, wq,
+                        0, 0, 0};
+    if (w.nt > BS_MAX_BLOCK_EDGES)
+        w.nt = BS_MAX_BLOCK_EDGES;
     for (uint32_t base = warp_first; base < n_pairs; base += q_stride) {
         uint32_t q = base + lane;
         typename Sink::ctx c;
         uint64_t src = 0, blk = 0;
         bool ok = q < n_pairs && sk.decode(q, src, blk, c);
-        uint32_t m = 0, n = 0, x0 = 0, x1 = 0, x2 = 0;
+        uint32_t v[5] = {q, 0, 0, 0, 0}, m = 0, n = 0;
         if (ok) {
             bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, blk, BS_DOMAIN_EDGES, 0),
-                                      gs->g.key);
-            m = edge_count(gs, r.v[0]);
-            x0 = (uint32_t)((uint64_t)r.v[1] >> sh);
-            x1 = (uint32_t)((uint64_t)r.v[2] >> sh);
-            x2 = (uint32_t)((uint64_t)r.v[3] >> sh);
-            if (n < m) { sk.emit(c, x0); n++; }
-            if (n < m && x1 != x0) { sk.emit(c, x1); n++; }
-            if (n < m && x2 != x0 && x2 != x1) { sk.emit(c, x2); n++; }
+                                      key);
+            m = edge_count(gs, r.v[0], w.nt);
+            v[2] = word(r, 1, w.sh);
+            v[3] = word(r, 2, w.sh);
+            v[4] = word(r, 3, w.sh);
+            if (n < m) { sk.emit(c, v[2]); n++; }
+            if (n < m && v[3] != v[2]) { sk.emit(c, v[3]); n++; }
+            if (n < m && v[4] != v[2] && v[4] != v[3]) { sk.emit(c, v[4]); n++; }
         }
-        bool more = ok && n < m;
-        uint32_t ball = __ballot_sync(FULL, more);
-        if (more) {
-            int at = n2 + __popc(ball & lanes_below());
-            wq->q2_pair[at] = q;
-            wq->q2_mn[at] = m | n << 8;
-            wq->q2_x0[at] = x0;
-            wq->q2_x1[at] = x1;
-            wq->q2_x2[at] = x2;
-        }
-        n2 += __popc(ball);
-        __syncwarp();
-        if (n2 >= 32)
-            drain2(sk, gs, wq, n2, n3, 32);
+        v[1] = m | n << 8;
+        push(wq->q2, w.n2, ok && n < m, v, 5);
+        if (w.n2 >= 32)
+            drain2(sk, w, 32);
     }
-    while (n2 > 0)
-        drain2(sk, gs, wq, n2, n3, n2 < 32 ? n2 : 32);
-    while (n3 > 0)
-        drain3(sk, gs, wq, n3, n3 < 32 ? n3 : 32);
+    while (w.n2 > 0)
+        drain2(sk, w, w.n2 < 32 ? w.n2 : 32);
+    while (w.n3 > 0)
+        drain3(sk, w, w.n3 < 32 ? w.n3 : 32);
+    while (w.n4 > 0)
+        drain4(sk, w, w.n4 < 32 ? w.n4 : 32);
 }
 
 /* ---- phase 1: the tile kernel ---- */
 
 /* Pairs (firing source s, block bi of the tile), q = s << lnb | bi; emits
  * shared-memory counts of the targets in [idx_lo, idx_lo + idx_span) of
- * the tile. */
+ * the tile.  WINDOW: blocks larger than the tile (64-bit offsets). */
+template <bool WINDOW>
 struct acc_sink {
     const uint64_t *firing;
     uint32_t lnb, nb, b;
     uint64_t blk_first;
     long long off0;             /* (blk_first << b) - tile base */
-    long long idx_lo;
-    unsigned long long idx_span;
+    uint32_t idx_lo, idx_span;
     uint32_t *cnt;
     struct ctx { long long off; };
     __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
@@ -239,9 +292,15 @@ struct acc_sink {
     }
     __device__ __forceinline__ void emit(const ctx &c, uint32_t x) const
     {
-        long long i = c.off + (long long)x;
-        if ((unsigned long long)(i - idx_lo) < idx_span)
-            atomicAdd(&cnt[i], 1u);
+        if (WINDOW) {
+            long long i = c.off + (long long)x;
+            if ((unsigned long long)(i - idx_lo) < idx_span)
+                atomicAdd(&cnt[i], 1u);
+        } else {
+            uint32_t i = (uint32_t)c.off + x;
+            if (i - idx_lo < idx_span)
+                atomicAdd(&cnt[i], 1u);
+        }
     }
 };
 
@@ -254,13 +313,15 @@ __device__ static unsigned long long warp_max_u64(unsigned long long v)
     return v;
 }
 
-/* Writes the tile's counts as inputs, their histogram and maximum. */
+/* Writes the tile's counts to input; with a.last also their histogram,
+ * maximum and the candidate list. */
 __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
                                      uint64_t base, uint32_t idx_lo,
                                      uint32_t idx_hi, const uint32_t *cnt,
                                      uint32_t *h)
 {
     __shared__ unsigned long long warp_max[ACC_WARPS];
+    const uint64_t theta = *a.list.guess;
     for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
         h[b] = 0;
     __syncthreads();
@@ -268,16 +329,36 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
     const int lane = threadIdx.x & 31;
     for (uint32_t i = threadIdx.x; i < tile; i += blockDim.x) {
         bool valid = i >= idx_lo && i < idx_hi;
-        uint64_t v = (uint64_t)cnt[i] << 16;
-        uint32_t key = valid ? bs_k_hist_key(v) : BS_K_HIST_BINS;
+        uint64_t at = base + i - a.lo, v = (uint64_t)cnt[i] << 16;
         if (valid) {
-            a.input[base + i - a.lo] = v;
-            vmax = v > vmax ? v : vmax;
+            if (!a.first)
+                v += a.input[at];
+            a.input[at] = v;
         }
+        if (!a.last)
+            continue;
+        uint32_t key = valid ? bs_k_hist_key(v) : BS_K_HIST_BINS;
+        if (valid)
+            vmax = v > vmax ? v : vmax;
         uint32_t peers = __match_any_sync(FULL, key);
         if (valid && lane == __ffs(peers) - 1)
             atomicAdd(&h[key], (uint32_t)__popc(peers));
+        bool app = valid && key >= theta;
+        uint32_t ball = __ballot_sync(FULL, app);
+        if (ball) {
+            unsigned long long first = 0;
+            int leader = __ffs(ball) - 1;
+            if (lane == leader)
+                first = atomicAdd((unsigned long long *)&a.sel->n_list,
+                                  (unsigned long long)__popc(ball));
+            first = __shfl_sync(FULL, first, leader);
+            uint64_t pos = first + __popc(ball & lanes_below());
+            if (app && pos < a.list.lcap)
+                a.list.idx[pos] = at;
+        }
     }
+    if (!a.last)
+        return;
     vmax = warp_max_u64(vmax);
     if (lane == 0)
         warp_max[threadIdx.x >> 5] = vmax;
@@ -290,6 +371,36 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
     for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
         if (h[b])
             atomicAdd((unsigned long long *)&a.hist[b], (unsigned long long)h[b]);
+}
+
+/* Runs the generator of one fiber over the tile. */
+template <bool WINDOW>
+__device__ static void acc_fiber(const bs_k_acc_args &a, int f, gen_geom *gs,
+                                 warp_q *wq, uint32_t *cnt, uint64_t base,
+                                 uint32_t idx_lo, uint32_t idx_hi)
+{
+    const uint32_t b = gs->g.log2_block;
+    acc_sink<WINDOW> sk;
+    sk.blk_first = (base + idx_lo) >> b;
+    const uint64_t nb = ((base + idx_hi - 1) >> b) - sk.blk_first + 1;
+    sk.nb = (uint32_t)nb;
+    sk.lnb = 0;
+    while ((1ull << sk.lnb) < nb)
+        sk.lnb++;
+    sk.b = b;
+    sk.off0 = (long long)(sk.blk_first << b) - (long long)base;
+    sk.idx_lo = idx_lo;
+    sk.idx_span = idx_hi - idx_lo;
+    sk.cnt = cnt;
+    const uint32_t warp = threadIdx.x >> 5;
+    const uint64_t n_firing = a.fibers[f].n_firing;
+    const uint64_t chunk = 1ull << (31 - sk.lnb);   /* pair ids in 32 bits */
+    for (uint64_t s0 = 0; s0 < n_firing; s0 += chunk) {
+        uint64_t ns = n_firing - s0 < chunk ? n_firing - s0 : chunk;
+        sk.firing = a.fibers[f].firing + s0;
+        gen_warp(sk, a.keys[f], gs, wq, warp * 32, (uint32_t)(ns << sk.lnb),
+                 ACC_THREADS);
+    }
 }
 
 /* One CTA per tile [base, base + 2^log2_tile) of global ids, clipped to
@@ -308,33 +419,15 @@ __global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args 
     const uint32_t idx_hi = (uint32_t)(end - base);
     for (uint32_t i = threadIdx.x; i < tile / 4; i += blockDim.x)
         smem[i] = make_uint4(0, 0, 0, 0);
-    const uint32_t warp = threadIdx.x >> 5;
+    warp_q *wq = &wqs[threadIdx.x >> 5];
     for (int f = 0; f < a.n_fibers; f++) {
         __syncthreads();        /* gs free; counts zeroed */
         load_geom(gs, &a.fibers[f].geom);
         __syncthreads();
-        const uint64_t n_firing = a.fibers[f].n_firing;
-        const uint32_t b = gs->g.log2_block;
-        acc_sink sk;
-        sk.blk_first = (base + idx_lo) >> b;
-        uint64_t nb = ((base + idx_hi - 1) >> b) - sk.blk_first + 1;
-        sk.nb = (uint32_t)nb;
-        sk.lnb = 0;
-        while ((1ull << sk.lnb) < nb)
-            sk.lnb++;
-        sk.b = b;
-        sk.off0 = (long long)(sk.blk_first << b) - (long long)base;
-        sk.idx_lo = idx_lo;
-        sk.idx_span = idx_hi - idx_lo;
-        sk.cnt = cnt;
-        /* sources in chunks whose pair ids fit in 32 bits */
-        const uint64_t chunk = 1ull << (31 - sk.lnb);
-        for (uint64_t s0 = 0; s0 < n_firing; s0 += chunk) {
-            uint64_t ns = n_firing - s0 < chunk ? n_firing - s0 : chunk;
-            sk.firing = a.fibers[f].firing + s0;
-            gen_warp(sk, gs, &wqs[warp], warp * 32, (uint32_t)(ns << sk.lnb),
-                     ACC_THREADS);
-        }
+        if (gs->g.log2_block <= a.log2_tile)
+            acc_fiber<false>(a, f, gs, wq, cnt, base, idx_lo, idx_hi);
+        else
+            acc_fiber<true>(a, f, gs, wq, cnt, base, idx_lo, idx_hi);
     }
     __syncthreads();
     acc_write_out(a, tile, base, idx_lo, idx_hi, cnt, (uint32_t *)wqs);
@@ -348,7 +441,7 @@ static size_t acc_smem_bytes(uint32_t log2_tile)
 
 extern "C" uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm)
 {
-    uint32_t l = 14;
+    uint32_t l = ACC_LOG2_TILE_MAX;
     while (l > 10 && ((hi - 1) >> l) - (lo >> l) + 1 < (uint64_t)(4 * n_sm))
         l--;
     return l;
@@ -358,15 +451,16 @@ extern "C" int bs_k_acc_setup(void)
 {
     return (int)cudaFuncSetAttribute(acc_tile_kernel,
                                      cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)acc_smem_bytes(14));
+                                     (int)acc_smem_bytes(ACC_LOG2_TILE_MAX));
 }
 
 extern "C" int bs_k_accumulate(const bs_k_acc_args *a, void *stream,
                                const char **what)
 {
     *what = "acc_tile_kernel";
-    if (a->hi <= a->lo)
-        return 0;
+    if (a->hi <= a->lo || a->log2_tile > ACC_LOG2_TILE_MAX ||
+        a->n_fibers > BS_K_ACC_FIBERS)
+        return a->hi <= a->lo ? 0 : (int)cudaErrorInvalidValue;
     uint64_t n_tiles = ((a->hi - 1) >> a->log2_tile) - (a->lo >> a->log2_tile) + 1;
     acc_tile_kernel<<<(unsigned)n_tiles, ACC_THREADS, acc_smem_bytes(a->log2_tile),
                       (cudaStream_t)stream>>>(*a);
@@ -375,44 +469,80 @@ extern "C" int bs_k_accumulate(const bs_k_acc_args *a, void *stream,
 
 /* ---- phase 4, step 1: the edge finder ---- */
 
+/* q / d for q < 2^32 by multiply-high (Granlund-Montgomery): mul, shift
+ * from fast_div_init. */
+struct fast_div {
+    uint32_t d, mul, shift;
+};
+
+static fast_div fast_div_init(uint32_t d)
+{
+    fast_div f = {d, 0, 0};
+    uint32_t l = 0;
+    while ((1ull << l) < d)
+        l++;
+    f.shift = l;
+    if (d > 1)
+        f.mul = (uint32_t)((((1ull << 32) * ((1ull << l) - d)) / d) + 1);
+    return f;
+}
+
+__device__ __forceinline__ uint32_t fdiv(const fast_div &f, uint32_t q)
+{
+    if (f.d == 1)
+        return q;
+    uint32_t t = __umulhi(q, f.mul);
+    return (t + ((q - t) >> 1)) >> (f.shift - 1);
+}
+
 /* Pairs (firing index fi, winner group g), q = (fi - fi0) * n_groups + g:
  * emits the keys of edges into the group's winners. */
 struct find_sink {
     const uint64_t *firing, *win;
-    const uint32_t *gstart;
-    uint32_t n_groups, fi0, b;
+    const bs_k_group *groups;
+    fast_div ng;
+    uint32_t fi0, b;
     uint64_t *keys, *fcount;
     uint64_t cap;
     bs_k_plastic_state *st;
-    struct ctx { uint32_t fi, w0, w1; uint64_t base; };
+    struct ctx { uint32_t fi, w0, nw, off0; };
     __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
                                            uint64_t &blk, ctx &c) const
     {
-        uint32_t g = q % n_groups;
-        c.fi = fi0 + q / n_groups;
-        c.w0 = __ldg(&gstart[g]);
-        c.w1 = __ldg(&gstart[g + 1]);
+        uint32_t r = fdiv(ng, q), g = q - r * ng.d;
+        c.fi = fi0 + r;
+        ulonglong2 gr = __ldg((const ulonglong2 *)&groups[g]);
+        blk = gr.x & ((1ull << 40) - 1);
+        c.nw = (uint32_t)(gr.x >> 40);
+        c.w0 = (uint32_t)gr.y;
+        c.off0 = (uint32_t)(gr.y >> 32);
         src = __ldg(&firing[c.fi]);
-        blk = __ldg(&win[c.w0]) >> b;
-        c.base = blk << b;
         return true;
     }
     __device__ __forceinline__ void emit(const ctx &c, uint32_t x) const
     {
-        uint64_t tgt = c.base + x;
-        uint32_t lo = c.w0, hi = c.w1;     /* lower bound of tgt in win */
-        while (lo < hi) {
-            uint32_t mid = (lo + hi) >> 1;
-            if (__ldg(&win[mid]) < tgt)
-                lo = mid + 1;
-            else
-                hi = mid;
+        uint32_t hit = UINT32_MAX;
+        if (c.nw == 1) {
+            if (x == c.off0)
+                hit = c.w0;
+        } else {                /* lower bound of the offset x */
+            const uint64_t mask = (1ull << b) - 1;
+            uint32_t lo = c.w0, hi = c.w0 + c.nw;
+            while (lo < hi) {
+                uint32_t mid = (lo + hi) >> 1;
+                if ((__ldg(&win[mid]) & mask) < x)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < c.w0 + c.nw && (__ldg(&win[lo]) & mask) == x)
+                hit = lo;
         }
-        if (lo < c.w1 && __ldg(&win[lo]) == tgt) {
+        if (hit != UINT32_MAX) {
             unsigned long long slot =
                 atomicAdd((unsigned long long *)&st->n_u, 1ull);
             if (slot < cap) {
-                keys[slot] = (uint64_t)c.fi << 32 | lo;
+                keys[slot] = (uint64_t)c.fi << 32 | hit;
                 atomicAdd((unsigned long long *)&fcount[c.fi], 1ull);
             }
         }
@@ -423,8 +553,8 @@ struct find_sink {
 #define FIND_PAIRS_PER_CTA 65536u
 
 /* One CTA per `rows` consecutive firing sources (all groups of each). */
-__global__ void __launch_bounds__(FIND_THREADS) find_edges_kernel(bs_k_find_args a,
-                                                                 uint32_t rows)
+__global__ void __launch_bounds__(FIND_THREADS) find_edges_kernel(
+    const bs_k_find_args a, uint32_t rows, fast_div ng)
 {
     __shared__ gen_geom gs;
     __shared__ warp_q wqs[FIND_THREADS / 32];
@@ -433,18 +563,18 @@ __global__ void __launch_bounds__(FIND_THREADS) find_edges_kernel(bs_k_find_args
     find_sink sk;
     sk.firing = a.firing;
     sk.win = a.win;
-    sk.gstart = a.gstart;
-    sk.n_groups = (uint32_t)a.n_groups;
+    sk.groups = a.groups;
+    sk.ng = ng;
     sk.fi0 = blockIdx.x * rows;
-    sk.b = gs.g.log2_block;
+    sk.b = a.geom.log2_block;
     sk.keys = a.keys;
     sk.fcount = a.fcount;
     sk.cap = a.cap;
     sk.st = a.st;
     uint64_t n_rows = a.n_firing - sk.fi0 < rows ? a.n_firing - sk.fi0 : rows;
     const uint32_t warp = threadIdx.x >> 5;
-    gen_warp(sk, &gs, &wqs[warp], warp * 32, (uint32_t)(n_rows * a.n_groups),
-             FIND_THREADS);
+    gen_warp(sk, a.geom.key, &gs, &wqs[warp], warp * 32,
+             (uint32_t)(n_rows * a.n_groups), FIND_THREADS);
 }
 
 extern "C" int bs_k_find_edges(const bs_k_find_args *a, void *stream,
@@ -463,6 +593,7 @@ extern "C" int bs_k_find_edges(const bs_k_find_args *a, void *stream,
         rows /= 2;
     uint64_t n_ctas = (a->n_firing + rows - 1) / rows;
     find_edges_kernel<<<(unsigned)n_ctas, FIND_THREADS, 0,
-                        (cudaStream_t)stream>>>(*a, (uint32_t)rows);
+                        (cudaStream_t)stream>>>(*a, (uint32_t)rows,
+                                                fast_div_init((uint32_t)a->n_groups));
     return (int)cudaGetLastError();
 }

@@ -11,7 +11,7 @@
 struct bs_comm {
     MPI_Comm world;     /* private duplicate of MPI_COMM_WORLD */
     MPI_Comm node;      /* ranks of this host */
-    int rank, size, local_rank;
+    int rank, size, local_rank, local_size;
 };
 
 /* Checks an MPI call; on failure writes "MPI_X failed at file:line: text". */
@@ -72,6 +72,8 @@ bs_status bs_comm_create(bs_comm **out, char *err, size_t err_len)
                                  MPI_INFO_NULL, &c->node);
     if (rc == MPI_SUCCESS)
         rc = MPI_Comm_rank(c->node, &c->local_rank);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Comm_size(c->node, &c->local_size);
     if (rc != MPI_SUCCESS) {
         st = mpi_fail("communicator setup", __FILE__, __LINE__, rc, err, err_len);
         bs_comm_destroy(&c);
@@ -99,6 +101,7 @@ void bs_comm_destroy(bs_comm **comm)
 int bs_comm_rank(const bs_comm *comm) { return comm->rank; }
 int bs_comm_size(const bs_comm *comm) { return comm->size; }
 int bs_comm_local_rank(const bs_comm *comm) { return comm->local_rank; }
+int bs_comm_local_size(const bs_comm *comm) { return comm->local_size; }
 void *bs_comm_mpi(bs_comm *comm) { return &comm->world; }
 
 bs_status bs_comm_allgather(bs_comm *comm, const void *send, void *recv,

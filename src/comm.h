@@ -27,6 +27,8 @@ int bs_comm_rank(const bs_comm *comm);
 int bs_comm_size(const bs_comm *comm);
 /* Rank among the ranks of this host (for choosing a GPU). */
 int bs_comm_local_rank(const bs_comm *comm);
+/* Number of ranks on this host. */
+int bs_comm_local_size(const bs_comm *comm);
 
 /* Gathers n_bytes from every rank into recv (size * n_bytes, rank order). */
 bs_status bs_comm_allgather(bs_comm *comm, const void *send, void *recv,

@@ -170,11 +170,52 @@ static bs_status open_output(bs_sim *s, const char *path, int resume)
 
 /* Sets up a simulator for s->exp: backend, pool, state (fresh, or from the
  * checkpoint reader rd), output.  */
+/* Bytes of memory available on this host (MemAvailable), or 0 when
+ * unknown. */
+static uint64_t host_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (uint64_t)kib * 1024;
+}
+
+/* Refuses a pool that cannot fit in this host's memory with the ranks that
+ * share it, before allocating anything.  Collective. */
+static bs_status check_memory(bs_sim *s)
+{
+    uint64_t avail = host_available();
+    uint64_t need = (uint64_t)bs_pool_bytes_of(&s->pool) *
+                    (uint64_t)bs_comm_local_size(s->comm);
+    int ok = avail == 0 || need <= avail;
+    if (bs_comm_all_ok(s->comm, ok))
+        return BS_OK;
+    if (!ok)
+        return bs_sim_fail(s, BS_ERR_NOMEM, "the plan needs %llu bytes of "
+                           "host memory per rank (%d rank%s on this host: "
+                           "%llu bytes), which exceeds the memory available "
+                           "(%llu bytes); use more hosts or smaller areas "
+                           "(`brainsim plan` shows the manifest)",
+                           (unsigned long long)bs_pool_bytes_of(&s->pool),
+                           bs_comm_local_size(s->comm),
+                           bs_comm_local_size(s->comm) > 1 ? "s" : "",
+                           (unsigned long long)need, (unsigned long long)avail);
+    return bs_sim_fail(s, BS_ERR_NOMEM, "the plan exceeds the memory "
+                       "available on another rank's host");
+}
+
 static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
 {
     bs_status st = choose_backend(s, opt->backend);
     if (st == BS_OK)
         st = bs_sim_layout(s);
+    if (st == BS_OK)
+        st = check_memory(s);
     if (st != BS_OK)
         return st;
     st = bs_pool_alloc(&s->pool);
