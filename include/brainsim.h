@@ -149,6 +149,12 @@ bs_status bs_winners(const bs_sim *sim, const char *area, uint64_t *ids,
 /* Number of distinct neurons of `area` that have ever fired. */
 bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support);
 
+/* Seconds this rank spent in each phase of the steps taken since creation
+ * (accumulate, topk, merge, plasticity, record: seconds[0..4]) and the
+ * nominal synaptic events of those steps (firing sources x n x p).  Can't
+ * fail. */
+void bs_phase_seconds(const bs_sim *sim, double seconds[5], uint64_t *events);
+
 /* The backend in use ("cpu" or "cuda") and why auto fell back ("" if not). */
 const char *bs_backend_name(const bs_sim *sim);
 const char *bs_fallback_reason(const bs_sim *sim);

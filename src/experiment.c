@@ -22,7 +22,14 @@
  * - rounds is 0 for operations other than project; a project needs at
  *   least one fiber in the experiment;
  * - sizes beyond brainsim's limits (n, k, entity counts, rounds, total
- *   steps, file size) fail with BS_ERR_LIMIT, all else with BS_ERR_PARSE.
+ *   steps, file size) fail with BS_ERR_LIMIT, all else with BS_ERR_PARSE;
+ * - snapshot names join the name space of areas, stimuli and fibers (an
+ *   expectation's overlap may name either); `expect` is read after the
+ *   schedule, so it can name every snapshot wherever it is taken;
+ * - fire_subset's count is llround(fraction * k) (halves round up), fixed
+ *   at parse time, and must be at least 1;
+ * - without `name`, the experiment's name is the source name's last path
+ *   component without its extension ("examples/merge.yaml" -> "merge").
  */
 #include "experiment.h"
 

@@ -442,6 +442,14 @@ bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support)
     return BS_OK;
 }
 
+void bs_phase_seconds(const bs_sim *sim, double seconds[5], uint64_t *events)
+{
+    for (int ph = 0; ph < BS_N_PHASES; ph++)
+        seconds[ph] = sim->phase_total[ph];
+    if (events)
+        *events = sim->events_total;
+}
+
 const char *bs_backend_name(const bs_sim *sim) { return sim->backend_name; }
 const char *bs_fallback_reason(const bs_sim *sim) { return sim->fallback; }
 const char *bs_error(const bs_sim *sim) { return sim ? sim->err : ""; }

@@ -144,7 +144,9 @@ struct bs_sim {
     uint64_t rec_rows, rec_cap; /* rows buffered, rows reserved */
     bs_schedule_row *rec_schedule;
     bs_metrics_row *rec_metrics;
-    double phase_s[BS_N_PHASES];
+    double phase_s[BS_N_PHASES];     /* this step, this rank */
+    double phase_total[BS_N_PHASES]; /* since creation, this rank */
+    uint64_t events_total;
 
     /* stopping (SIGTERM): requested here, agreed over ranks in a step */
     int stop_local, stop_agreed;

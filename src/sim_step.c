@@ -247,6 +247,9 @@ bs_status bs_sim_step_once(bs_sim *s)
         return st;
     s->phase_s[PH_PLASTICITY] = t4 - t3;
     s->phase_s[PH_RECORD] = bs_now() - t4;
+    for (int ph = 0; ph < BS_N_PHASES; ph++)
+        s->phase_total[ph] += s->phase_s[ph];
+    s->events_total += events;
     record_row(s, events);
     s->step++;
     s->round++;
