@@ -1,13 +1,13 @@
 /*
  * kernels.h - the CUDA backend's kernels: plain-data arguments and the
- * extern "C" launchers that kernels/backend_cuda.cu calls.  Plain C: no
+ * extern "C" launchers that the backend (kernels/backend_*.cu) calls.  No
  * CUDA types (a stream is a void *, an error is a cudaError_t as int, 0 on
  * success), so the contracts read the same from C and CUDA.
  *
  * Every launcher enqueues work on `stream` and returns the first launch
  * error (cudaGetLastError after each launch); *what then names the kernel.
  * Nothing here allocates: every buffer is a view of the backend's device
- * pool, sized by the *_temp_bytes/plan functions below.
+ * pool, sized by the bs_k_*_temp_bytes and bs_k_topk_lcap functions.
  *
  * Device layout of one computing area a (rank slice [lo, hi), n_local):
  *   input  (n_local)            u64  Q16.16 sums, written by accumulate
@@ -15,6 +15,10 @@
  *                                    exact after accumulate + corrections
  *   sel    (1)                  bs_k_select  top-k state; zeroed with hist
  *                                    before every accumulate
+ *   list   (lcap), guess (1)    u64  candidate list (see bs_k_list)
+ * Every kernel is integer-only and its result independent of scheduling
+ * (atomics only add integers or pick from sets fixed by ids), so the
+ * backend reproduces the CPU backend bit for bit.
  */
 #ifndef BS_KERNELS_H
 #define BS_KERNELS_H
@@ -27,10 +31,6 @@
 
 /* Bins of the input histogram that accumulate fuses into its write-out. */
 #define BS_K_HIST_BINS 2304
-/* CTAs of the top-k digit and collecting passes (fixed: tie ranks depend
- * on chunk boundaries only through an exact scan, never on timing). */
-#define BS_K_SELECT_CTAS 264
-
 /* Monotone (non-decreasing) key of an input for the fused histogram: the
  * integer part c = v >> 16 below 1024, then 32 sub-bins per octave of c.
  * Range [0, 2240).  Can't fail. */
@@ -92,23 +92,16 @@ typedef struct bs_k_list {
 
 /* ---- kernels/accumulate.cu ---- */
 
-/* Fibers per accumulate launch (their Philox keys are kernel parameters,
- * so the key schedule runs on the uniform datapath). */
-#define BS_K_ACC_FIBERS 8
-
-/* Phase 1, procedural part, for one area: input[j - lo] (= if first, +=
- * otherwise) 65536 * (number of edges from the firing sources of
- * fibers[0..n_fibers) into j), for j in [lo, hi), every target written
- * once per launch (tiles of 2^log2_tile targets in shared memory, aligned
- * in global id space).  With last, also hist, sel->max and the candidate
- * list of the final values (hist and sel zeroed by the caller). */
+/* Phase 1, procedural part, for one area: input[j - lo] = 65536 * (number
+ * of edges from the firing sources of fibers[0..n_fibers) into j), for j in
+ * [lo, hi), every target written exactly once (tiles of 2^log2_tile targets
+ * in shared memory, aligned in global id space); also hist, sel->max and
+ * the candidate list of those values (hist and sel zeroed by the caller). */
 typedef struct bs_k_acc_args {
     const bs_k_fiber *fibers;   /* device (n_fibers) */
-    int n_fibers;               /* <= BS_K_ACC_FIBERS */
-    int first, last;
-    bs_key2 keys[BS_K_ACC_FIBERS];        /* fibers[f].geom.key */
+    int n_fibers;
     uint64_t lo, hi;
-    uint32_t log2_tile;         /* 10..13; see bs_k_acc_tile */
+    uint32_t log2_tile;         /* 10..14; see bs_k_acc_tile */
     uint64_t *input;            /* device (hi - lo) */
     uint64_t *hist;             /* device (BS_K_HIST_BINS) */
     bs_k_select *sel;           /* device */
@@ -118,7 +111,7 @@ typedef struct bs_k_acc_args {
 int bs_k_accumulate(const bs_k_acc_args *a, void *stream, const char **what);
 
 /* log2 of the tile for a slice [lo, hi) on a device of n_sm
- * multiprocessors: the largest tile (<= 2^13 targets) that still gives at
+ * multiprocessors: the largest tile (<= 2^14 targets) that still gives at
  * least 4 CTAs per multiprocessor, and at least 2^10.  Can't fail. */
 uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm);
 
@@ -145,6 +138,12 @@ typedef struct bs_k_plastic_state {
 typedef struct bs_k_group {
     uint64_t x, y;
 } bs_k_group;
+
+/* Host: the groups of local winners win[0..n_win) (ascending) for blocks
+ * of 2^log2_block into out[] (n_win at most); returns their number.  Can't
+ * fail. */
+uint64_t bs_k_groups(const uint64_t *win, uint64_t n_win, uint32_t log2_block,
+                     bs_k_group *out);
 
 typedef struct bs_k_find_args {
     bs_fiber_geom geom;
@@ -211,6 +210,12 @@ typedef struct bs_k_merge_args {
 
 int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
                        const char **what);
+
+/* Plasticity of one fiber: zeroes m's scratch (st, fcount, ffill, ins,
+ * hit), then bs_k_find_edges(f) and bs_k_plastic_merge(m); f's firing,
+ * win, keys, fcount, cap and st must be m's. */
+int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m,
+                    void *stream, const char **what);
 
 /* CUB scratch bytes for bs_k_plastic_merge with stores of cap entries and
  * firing sets of at most max_firing: an upper bound that does not need a

@@ -53,6 +53,7 @@ __global__ void corrections_kernel(bs_k_corr_args a)
     const int lane = threadIdx.x & 31;
     if (warp >= a.n_firing)
         return;
+    const uint64_t theta = *a.list.guess;
     const uint64_t src = a.firing[warp];
     const uint64_t first = lower_src(a.store.src, a.n, src);
     const uint64_t end = lower_src(a.store.src, a.n, src + 1);
@@ -61,14 +62,20 @@ __global__ void corrections_kernel(bs_k_corr_args a)
         unsigned long long nv = 0;
         if (e < end) {
             uint64_t d = (uint64_t)a.store.w[e] - BS_W_ONE;
+            uint64_t at = a.store.tgt[e] - a.lo;
             unsigned long long old = atomicAdd(
-                (unsigned long long *)&a.input[a.store.tgt[e] - a.lo],
-                (unsigned long long)d);
+                (unsigned long long *)&a.input[at], (unsigned long long)d);
             nv = old + d;
             uint32_t k0 = bs_k_hist_key(old), k1 = bs_k_hist_key(nv);
             if (k0 != k1) {
                 atomicAdd((unsigned long long *)&a.hist[k0], ~0ull);
                 atomicAdd((unsigned long long *)&a.hist[k1], 1ull);
+                if (k0 < theta && k1 >= theta) {    /* crosses once */
+                    unsigned long long pos = atomicAdd(
+                        (unsigned long long *)&a.sel->n_list, 1ull);
+                    if (pos < a.list.lcap)
+                        a.list.idx[pos] = at;
+                }
             }
         }
         for (int o = 16; o > 0; o >>= 1) {
@@ -117,14 +124,33 @@ __global__ void bucket_kernel(bs_k_merge_args a)
     }
 }
 
-/* One thread per firing source: insertion sort of its (short) bucket. */
+/* One warp per firing source: sorts its bucket (ascending winner index).
+ * Up to 32 entries by rank in registers; longer ones (dense cases) by an
+ * insertion sort in lane 0. */
 __global__ void bucket_sort_kernel(bs_k_merge_args a)
 {
-    const uint64_t fi = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+    const uint64_t fi = ((uint64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
     if (fi >= a.n_firing)
         return;
     uint64_t *k = a.keys + a.foff[fi];
     const uint64_t len = a.foff[fi + 1] - a.foff[fi];
+    if (len <= 1)
+        return;
+    if (len <= 32) {
+        uint64_t x = lane < len ? k[lane] : UINT64_MAX;
+        uint32_t rank = 0;
+        for (int j = 0; j < 32; j++) {
+            uint64_t y = __shfl_sync(FULL, x, j);
+            rank += y < x;
+        }
+        __syncwarp();
+        if (lane < len)
+            k[rank] = x;
+        return;
+    }
+    if (lane != 0)
+        return;
     for (uint64_t i = 1; i < len; i++) {
         uint64_t x = k[i], j = i;
         for (; j > 0 && k[j - 1] > x; j--)
@@ -236,7 +262,7 @@ extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
         return (int)e;
     LAUNCH(bucket_kernel, GRID_CTAS, GRID_THREADS, A);
     LAUNCH(bucket_sort_kernel,
-           (unsigned)((a->n_firing + GRID_THREADS - 1) / GRID_THREADS),
+           (unsigned)((a->n_firing * 32 + GRID_THREADS - 1) / GRID_THREADS),
            GRID_THREADS, A);
     LAUNCH(lookup_kernel, GRID_CTAS, GRID_THREADS, A);
     temp = a->temp_bytes;
@@ -250,6 +276,42 @@ extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
         LAUNCH(scatter_cur_kernel, GRID_CTAS, GRID_THREADS, A);
     LAUNCH(scatter_new_kernel, GRID_CTAS, GRID_THREADS, A);
     return 0;
+}
+
+extern "C" int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m,
+                               void *stream, const char **what)
+{
+    cudaStream_t st = (cudaStream_t)stream;
+    *what = "cudaMemsetAsync (plasticity scratch)";
+    cudaError_t e = cudaMemsetAsync(m->st, 0, sizeof *m->st, st);
+    if (e == cudaSuccess)
+        e = cudaMemsetAsync(m->fcount, 0, (m->n_firing + 1) * 8, st);
+    if (e == cudaSuccess)
+        e = cudaMemsetAsync(m->ffill, 0, (m->n_firing + 1) * 8, st);
+    if (e == cudaSuccess)
+        e = cudaMemsetAsync(m->ins, 0, (m->n_cur + 2) * 8, st);
+    if (e == cudaSuccess && m->n_cur)
+        e = cudaMemsetAsync(m->hit, 0, m->n_cur, st);
+    if (e != cudaSuccess)
+        return (int)e;
+    int r = bs_k_find_edges(f, stream, what);
+    return r ? r : bs_k_plastic_merge(m, stream, what);
+}
+
+extern "C" uint64_t bs_k_groups(const uint64_t *win, uint64_t n_win,
+                                uint32_t log2_block, bs_k_group *out)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < n_win;) {
+        uint64_t j = i + 1, blk = win[i] >> log2_block;
+        while (j < n_win && (win[j] >> log2_block) == blk)
+            j++;
+        out[n].x = blk | (j - i) << 40;
+        out[n].y = i | (win[i] - (blk << log2_block)) << 32;
+        n++;
+        i = j;
+    }
+    return n;
 }
 
 /* CUB's scan scratch grows with the tiles of the input; this bound covers

@@ -16,7 +16,8 @@
  *   fibers.<F>.store{0,1}.{src,tgt,w} (cap) u64/u64/u32  plastic stores
  *   cand                 (sum k)            bs_cand  local candidates
  *   gathered             (ranks, sum k)     bs_cand  every rank's candidates
- *   merge                (ranks, max k)     bs_cand  one area's candidates
+ *   merge                (ranks+1, max k)   bs_cand  one area's candidates
+ *                                                 + sorting scratch
  *   scratch              (4 max k)          u64
  *   rec.schedule / rec.metrics (rows)       records not yet written
  */

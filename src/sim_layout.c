@@ -171,8 +171,8 @@ bs_status bs_sim_layout(bs_sim *s)
     if (n_scratch < (uint64_t)e->n_areas + 2)
         n_scratch = (uint64_t)e->n_areas + 2;
     ADD("scratch%s", "(max(4 max k, areas+2)) u64", 8, n_scratch, &s->scratch);
-    ADD("merge%s", "(ranks, max k) cand", sizeof(bs_cand),
-        s->max_k * (uint64_t)s->n_ranks, &s->merge);
+    ADD("merge%s", "(ranks + 1, max k) cand", sizeof(bs_cand),
+        s->max_k * ((uint64_t)s->n_ranks + 1), &s->merge);
     ADD("rec.schedule%s", "(rows) row", sizeof(bs_schedule_row), rows,
         &s->rec_schedule);
     ADD("rec.metrics%s", "(rows) row", sizeof(bs_metrics_row), rows,

@@ -64,12 +64,34 @@ void bs_topk_local(const uint64_t *input, uint64_t n_local, uint64_t id_lo,
         out[n_out] = (bs_cand){0, UINT64_MAX};
 }
 
-static int by_rank(const void *a, const void *b)
+/* The threshold t of the k best among n candidates (radix select over
+ * their inputs): fewer than k inputs are > t, at least k are >= t. */
+static uint64_t cand_threshold(const bs_cand *c, size_t n, uint64_t k,
+                               uint64_t *n_above)
 {
-    const bs_cand *x = a, *y = b;
-    if (bs_cand_before(*x, *y))
-        return -1;
-    return bs_cand_before(*y, *x) ? 1 : 0;
+    uint64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].input > max)
+            max = c[i].input;
+    int top = 0;
+    while (top < 56 && (max >> (top + 8)) != 0)
+        top += 8;
+    uint64_t prefix = 0, mask = 0, need = k, above = 0;
+    for (int shift = top; shift >= 0; shift -= 8) {
+        uint64_t hist[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            if ((c[i].input & mask) == prefix)
+                hist[(c[i].input >> shift) & 0xFF]++;
+        int d = 255;
+        for (; d > 0 && hist[d] < need; d--) {
+            need -= hist[d];
+            above += hist[d];
+        }
+        prefix |= (uint64_t)d << shift;
+        mask |= (uint64_t)0xFF << shift;
+    }
+    *n_above = above;
+    return prefix;
 }
 
 static int by_id(const void *a, const void *b)
@@ -78,11 +100,44 @@ static int by_id(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Sorts c[0..n) by id with an LSD radix sort (11-bit digits; ids < 2^44)
+ * through tmp[0..n).  Can't fail. */
+static void sort_by_id(bs_cand *c, bs_cand *tmp, size_t n)
+{
+    for (int shift = 0; shift < 44; shift += 11) {
+        size_t count[2049] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((c[i].id >> shift) & 2047) + 1]++;
+        for (int d = 0; d < 2048; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(c[i].id >> shift) & 2047]++] = c[i];
+        memcpy(c, tmp, n * sizeof *c);
+    }
+}
+
 void bs_topk_merge(bs_cand *gathered, size_t n, uint64_t k,
                    uint64_t *winners, uint64_t *inputs)
 {
-    qsort(gathered, n, sizeof *gathered, by_rank);
-    qsort(gathered, (size_t)k, sizeof *gathered, by_id);
+    /* select in place: the k best to the front, in id order */
+    uint64_t n_above;
+    uint64_t t = cand_threshold(gathered, n, k, &n_above);
+    size_t front = 0, n_ties = 0;
+    for (size_t i = 0; i < n; i++)                /* inputs above t first */
+        if (gathered[i].input > t) {
+            bs_cand x = gathered[front];
+            gathered[front++] = gathered[i];
+            gathered[i] = x;
+        }
+    for (size_t i = front; i < n; i++)            /* then the ties at t */
+        if (gathered[i].input == t) {
+            bs_cand x = gathered[front + n_ties];
+            gathered[front + n_ties++] = gathered[i];
+            gathered[i] = x;
+        }
+    /* the lowest ids among the ties win (ties are few: sort them) */
+    qsort(gathered + front, n_ties, sizeof *gathered, by_id);
+    sort_by_id(gathered, gathered + n, (size_t)k);
     for (uint64_t i = 0; i < k; i++) {
         winners[i] = gathered[i].id;
         inputs[i] = gathered[i].input;

@@ -37,9 +37,12 @@ void bs_topk_local(const uint64_t *input, uint64_t n_local, uint64_t id_lo,
 
 /*
  * Global top-k from the gathered candidates of every rank (n of them, k <=
- * the number of real candidates): reorders `gathered` and writes the k
- * winners in ascending id order to winners[0..k) and their inputs to
- * inputs[0..k).  Every rank computes the same result.  Can't fail.
+ * the number of real candidates, ids distinct): reorders `gathered` and
+ * writes the k winners in ascending id order to winners[0..k) and their
+ * inputs to inputs[0..k).  Radix select on the inputs, the ties at the
+ * threshold ordered by id, then a radix sort of the k winners by id, with
+ * gathered[n..n+k) as scratch: `gathered` holds n + k candidates.  Every
+ * rank computes the same result.  Can't fail.
  */
 void bs_topk_merge(bs_cand *gathered, size_t n, uint64_t k,
                    uint64_t *winners, uint64_t *inputs);

@@ -45,7 +45,7 @@ static void check_case(uint64_t n, uint64_t k, int n_ranks, uint64_t range,
         input[i] = range ? rnd(&st) % range : rnd(&st) << 20;
     bs_cand *want = malloc(k * sizeof *want);
     reference(input, n, k, want);
-    bs_cand *gathered = malloc((size_t)n_ranks * k * sizeof *gathered);
+    bs_cand *gathered = malloc(((size_t)n_ranks + 1) * k * sizeof *gathered);
     for (int r = 0; r < n_ranks; r++) {
         uint64_t lo = n * r / n_ranks, hi = n * (r + 1) / n_ranks;
         bs_topk_local(input + lo, hi - lo, lo, k, gathered + (uint64_t)r * k);

@@ -1,0 +1,102 @@
+/*
+ * backend_cuda.h - private to the CUDA backend (kernels/backend_cuda.cu,
+ * kernels/backend_setup.cu): its state in s->be_state and the helpers the
+ * two files share.  C++ (CUDA types); host C never includes it.
+ */
+#ifndef BS_BACKEND_CUDA_H
+#define BS_BACKEND_CUDA_H
+
+#include <cuda_runtime.h>
+
+extern "C" {
+#include "sim.h"
+#include "kernels.h"
+}
+
+typedef struct cuda_area {
+    uint64_t *input, *hist;
+    bs_k_select *sel;
+    bs_k_list list;
+    uint64_t *firing, *next;    /* device views into up.fire / up.next */
+    size_t fire_off, next_off;  /* byte offsets in those regions */
+    uint64_t n_next, next_first;/* local new winners this step */
+    int desc_first, desc_count; /* its bs_k_fiber entries this step */
+} cuda_area;
+
+typedef struct cuda_fiber {
+    bs_k_store store[2];
+    bs_k_group *groups;         /* device view into up.next */
+    size_t group_off;
+    uint64_t n_groups;
+} cuda_fiber;
+
+typedef struct cuda_state {
+    int device, n_sm, phase_sync, debug_sync;
+    cudaStream_t stream;
+    cudaEvent_t ev_fire, ev_next;
+    int have_stream, have_ev_fire, have_ev_next;
+    bs_pool pool;
+    cuda_area *areas;
+    cuda_fiber *fibers;
+    int *desc_fiber;            /* fiber of each bs_k_fiber this step */
+    uint64_t *stim_ids, *stim_off;
+    unsigned char *up_fire, *up_next;
+    size_t up_fire_bytes, up_next_bytes, desc_bytes;
+    unsigned char *h_stage;     /* pinned */
+    size_t h_stage_bytes;
+    bs_cand *h_cand;
+    uint32_t *h_err;
+    bs_k_plastic_state *h_pst;
+    bs_cand *cand;
+    uint64_t cap_max, max_firing;
+    bs_k_merge_args pl;         /* plasticity scratch views */
+    uint64_t fire_mark, next_mark;  /* s->step + 1 of the last uploads */
+} cuda_state;
+
+
+static inline size_t align_up(size_t n) { return (n + 255) / 256 * 256; }
+
+/* Records a CUDA error (file:line, the call, the rank and step) in s->err
+ * and returns BS_ERR_CUDA; clears the runtime's last error. */
+bs_status cuda_fail(bs_sim *s, int e, const char *call, const char *file,
+                    int line);
+
+#define CK(call)                                                               \
+    do {                                                                       \
+        cudaError_t e_ = (call);                                               \
+        if (e_ != cudaSuccess)                                                 \
+            return cuda_fail(s, e_, #call, __FILE__, __LINE__);                \
+    } while (0)
+
+/* A launcher's result; with debug_sync also waits, to name the kernel
+ * that faults.  `who` names the phase and its area or fiber. */
+#define KCK(launch, who)                                                       \
+    do {                                                                       \
+        const char *what_ = "?";                                               \
+        int e_ = (launch);                                                     \
+        if (e_ == 0 && cs->debug_sync)                                         \
+            e_ = (int)cudaStreamSynchronize(cs->stream);                       \
+        if (e_ != 0) {                                                         \
+            char c_[256];                                                      \
+            snprintf(c_, sizeof c_, "kernel %s (%s)", what_, who);             \
+            return cuda_fail(s, e_, c_, __FILE__, __LINE__);                   \
+        }                                                                      \
+    } while (0)
+#define WHAT &what_
+
+
+/* kernels/backend_setup.cu */
+bs_status cuda_init(bs_sim *s);
+void cuda_destroy(bs_sim *s);
+/* Current stores between the host views and the device (download/upload). */
+bs_status copy_stores(bs_sim *s, cuda_state *cs, int to_host);
+/* The device firing set of fiber f. */
+const uint64_t *dev_firing(const bs_sim *s, const cuda_state *cs, int f);
+/* Once per step: every firing list and bs_k_fiber (ensure_firing); every
+ * target's local new winners and groups (ensure_next). */
+bs_status ensure_firing(bs_sim *s, cuda_state *cs);
+bs_status ensure_next(bs_sim *s, cuda_state *cs);
+/* The new winners of an area in this rank's slice: next[*first .. + n). */
+uint64_t local_next(const bs_area_state *as, uint64_t *first);
+
+#endif /* BS_BACKEND_CUDA_H */

@@ -1,0 +1,463 @@
+/*
+ * backend_setup.cu - the CUDA backend's setup (see backend_cuda.cu for the
+ * contract and the pool's manifest): planning the device pool with bs_pool,
+ * device selection, init and destroy, and the per-step uploads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_cuda.h"
+
+extern "C" int bs_cuda_usable(int local_rank, char *reason, size_t reason_len);
+extern "C" size_t bs_cuda_plan_bytes(const struct bs_sim *s);
+
+bs_status cuda_fail(bs_sim *s, int e, const char *call, const char *file,
+                           int line)
+{
+    cudaGetLastError();
+    return bs_sim_fail(s, BS_ERR_CUDA, "rank %d, step %llu: CUDA error at "
+                       "%s:%d in %s: %s (%s)", s->rank,
+                       (unsigned long long)s->step, file, line, call,
+                       cudaGetErrorString((cudaError_t)e),
+                       cudaGetErrorName((cudaError_t)e));
+}
+
+/* ---- planning: the device pool of s's layout ---- */
+
+/* Adds a view (elem bytes x count) named by printf format fmt. */
+#define ADD(shape, elem, count, view, ...)                                     \
+    do {                                                                       \
+        char nm_[200];                                                         \
+        snprintf(nm_, sizeof nm_, __VA_ARGS__);                                \
+        bs_status st_ = bs_pool_add(&cs->pool, nm_, shape, elem,               \
+                                    (size_t)(count), (void **)(view));         \
+        if (st_ != BS_OK)                                                      \
+            return st_;                                                        \
+    } while (0)
+
+static uint64_t source_k(const bs_sim *s, int f)
+{
+    const bs_fiber_spec *fs = &s->exp->fibers[f];
+    return fs->src_is_stim ? s->exp->stims[fs->src].k : s->exp->areas[fs->src].k;
+}
+
+static bs_status plan_areas(const bs_sim *s, cuda_state *cs, uint64_t *sum_k)
+{
+    *sum_k = 0;
+    for (int a = 0; a < s->exp->n_areas; a++) {
+        const bs_area_state *as = &s->areas[a];
+        const char *name = s->exp->areas[a].name;
+        cuda_area *ca = &cs->areas[a];
+        ca->list.lcap = bs_k_topk_lcap(as->n_local, as->k);
+        ADD("(n_local) u64", 8, as->n_local, &ca->input, "areas.%s.input", name);
+        ADD("(2304) u64", 8, BS_K_HIST_BINS, &ca->hist, "areas.%s.hist", name);
+        ADD("(1) bs_k_select", sizeof(bs_k_select), 1, &ca->sel,
+            "areas.%s.select", name);
+        ADD("(lcap) u64", 8, ca->list.lcap, &ca->list.idx, "areas.%s.list", name);
+        ADD("(1) u64", 8, 1, &ca->list.guess, "areas.%s.guess", name);
+        ca->next_off = *sum_k * 8;
+        *sum_k += as->k;
+    }
+    return BS_OK;
+}
+
+static bs_status plan_pool(const bs_sim *s, cuda_state *cs)
+{
+    const bs_experiment *e = s->exp;
+    bs_pool_init(&cs->pool);
+    uint64_t sum_k, sum_stim = 0, sum_groups = 0;
+    bs_status st = plan_areas(s, cs, &sum_k);
+    if (st != BS_OK)
+        return st;
+    for (int i = 0; i < e->n_stims; i++) {
+        cs->stim_off[i] = sum_stim;
+        sum_stim += e->stims[i].k;
+    }
+    ADD("(sum stim k) u64", 8, sum_stim, &cs->stim_ids, "stims.ids");
+    cs->desc_bytes = align_up((size_t)e->n_fibers * sizeof(bs_k_fiber));
+    for (int a = 0; a < e->n_areas; a++)
+        cs->areas[a].fire_off = cs->desc_bytes + cs->areas[a].next_off;
+    cs->up_fire_bytes = cs->desc_bytes + align_up(sum_k * 8);
+    ADD("bytes: bs_k_fiber, winners", 1, cs->up_fire_bytes, &cs->up_fire,
+        "up.fire");
+    for (int f = 0; f < e->n_fibers; f++) {
+        cs->fibers[f].group_off = align_up(sum_k * 8) +
+                                  sum_groups * sizeof(bs_k_group);
+        sum_groups += e->areas[e->fibers[f].dst].k;
+        uint64_t cap = s->fibers[f].store[0].cap;
+        if (cap > cs->cap_max)
+            cs->cap_max = cap;
+        if (source_k(s, f) > cs->max_firing)
+            cs->max_firing = source_k(s, f);
+    }
+    cs->up_next_bytes = align_up(sum_k * 8) +
+                        align_up(sum_groups * sizeof(bs_k_group));
+    ADD("bytes: local winners, groups", 1, cs->up_next_bytes, &cs->up_next,
+        "up.next");
+    static const char *const col[3] = {"src", "tgt", "w"};
+    for (int f = 0; f < e->n_fibers; f++)
+        for (int b = 0; b < 2; b++)
+            for (int c = 0; c < 3; c++) {
+                bs_k_store *ks = &cs->fibers[f].store[b];
+                void *view = c == 0 ? (void *)&ks->src : c == 1
+                                    ? (void *)&ks->tgt : (void *)&ks->w;
+                ADD(c < 2 ? "(cap) u64" : "(cap) u32", c < 2 ? 8 : 4,
+                    s->fibers[f].store[b].cap, view, "fibers.%s.store%d.%s",
+                    e->fibers[f].name, b, col[c]);
+            }
+    ADD("(max k) bs_cand", sizeof(bs_cand), s->max_k, &cs->cand, "topk.cand");
+    const uint64_t cm = cs->cap_max, mf = cs->max_firing + 1;
+    bs_k_merge_args *pl = &cs->pl;
+    pl->temp_bytes = bs_k_plastic_temp_bytes(cm, cs->max_firing);
+    const struct { const char *name, *shape; size_t elem, n; void *view; }
+        scratch[] = {
+        {"keys_raw", "(max cap) u64", 8, cm, &pl->keys_raw},
+        {"keys", "(max cap) u64", 8, cm, &pl->keys},
+        {"lb", "(max cap) u64", 8, cm, &pl->lb},
+        {"ins", "(max cap + 2) u64", 8, cm + 2, &pl->ins},
+        {"ins_scan", "(max cap + 2) u64", 8, cm + 2, &pl->ins_scan},
+        {"hit", "(max cap) u8", 1, cm, &pl->hit},
+        {"fcount", "(max firing + 1) u64", 8, mf, &pl->fcount},
+        {"foff", "(max firing + 1) u64", 8, mf, &pl->foff},
+        {"ffill", "(max firing + 1) u64", 8, mf, &pl->ffill},
+        {"state", "(1) bs_k_plastic_state", sizeof(bs_k_plastic_state), 1,
+         &pl->st},
+        {"temp", "bytes", 1, pl->temp_bytes, &pl->temp}};
+    for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
+        ADD(scratch[i].shape, scratch[i].elem, scratch[i].n, scratch[i].view,
+            "plastic.%s", scratch[i].name);
+    return BS_OK;
+}
+
+static cuda_state *state_new(const bs_sim *s)
+{
+    cuda_state *cs = (cuda_state *)calloc(1, sizeof *cs);
+    if (!cs)
+        return NULL;
+    cs->areas = (cuda_area *)calloc((size_t)s->exp->n_areas + 1, sizeof *cs->areas);
+    cs->fibers = (cuda_fiber *)calloc((size_t)s->exp->n_fibers + 1,
+                                      sizeof *cs->fibers);
+    cs->desc_fiber = (int *)calloc((size_t)s->exp->n_fibers + 1, sizeof(int));
+    cs->stim_off = (uint64_t *)calloc((size_t)s->exp->n_stims + 1, sizeof(uint64_t));
+    if (!cs->areas || !cs->fibers || !cs->desc_fiber || !cs->stim_off) {
+        free(cs->areas);
+        free(cs->fibers);
+        free(cs->desc_fiber);
+        free(cs->stim_off);
+        free(cs);
+        return NULL;
+    }
+    return cs;
+}
+
+static void state_free(cuda_state *cs)
+{
+    bs_pool_destroy(&cs->pool);
+    free(cs->areas);
+    free(cs->fibers);
+    free(cs->desc_fiber);
+    free(cs->stim_off);
+    free(cs);
+}
+
+extern "C" size_t bs_cuda_plan_bytes(const struct bs_sim *s)
+{
+    cuda_state *cs = state_new(s);
+    if (!cs)
+        return 0;
+    size_t n = plan_pool(s, cs) == BS_OK ? bs_pool_bytes_of(&cs->pool) : 0;
+    state_free(cs);
+    return n;
+}
+
+/* ---- device selection ---- */
+
+extern "C" int bs_cuda_usable(int local_rank, char *reason, size_t reason_len)
+{
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        if (e != cudaSuccess)
+            snprintf(reason, reason_len, "no CUDA device (%s)",
+                     cudaGetErrorString(e));
+        else
+            snprintf(reason, reason_len, "no CUDA device");
+        cudaGetLastError();
+        return 0;
+    }
+    int dev = (local_rank < 0 ? 0 : local_rank) % n, major = 0, minor = 0;
+    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
+    static const int archs[] = {__CUDA_ARCH_LIST__};   /* ascending */
+    if (major * 100 + minor * 10 < archs[0]) {
+        snprintf(reason, reason_len, "CUDA device %d has compute capability "
+                 "%d.%d, below this build's %d.%d (configure --with-cuda-arch)",
+                 dev, major, minor, archs[0] / 100, archs[0] % 100 / 10);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- init / destroy ---- */
+
+static void *dev_alloc(size_t n_bytes)
+{
+    void *p = NULL;
+    if (cudaMalloc(&p, n_bytes) != cudaSuccess) {
+        cudaGetLastError();
+        return NULL;
+    }
+    return p;
+}
+
+static void dev_free(void *p) { cudaFree(p); }
+
+static int env_flag(const char *name, int dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? atoi(v) != 0 : dflt;
+}
+
+/* Checks what the kernels assume of the model: monotone thresholds (the
+ * count is a binary search) and 32-bit edge counts per target. */
+static bs_status check_model(bs_sim *s)
+{
+    const bs_experiment *e = s->exp;
+    for (int f = 0; f < e->n_fibers; f++) {
+        const bs_fiber_geom *g = &s->fibers[f].geom;
+        int ok = g->n_thresh <= BS_MAX_BLOCK_EDGES && g->log2_block >= 2 &&
+                 g->log2_block <= 32;
+        for (uint32_t i = 1; ok && i < g->n_thresh; i++)
+            ok = g->thresh[i - 1] <= g->thresh[i];
+        if (!ok)
+            return bs_sim_fail(s, BS_ERR_BACKEND, "cuda: fiber %s has an "
+                               "invalid geometry", e->fibers[f].name);
+    }
+    for (int a = 0; a < e->n_areas; a++) {
+        uint64_t in = 0;
+        for (int f = 0; f < e->n_fibers; f++)
+            if (e->fibers[f].dst == a)
+                in += source_k(s, f);
+        if (in >= (UINT64_C(1) << 32))
+            return bs_sim_fail(s, BS_ERR_BACKEND, "cuda: area %s has 2^32 or "
+                               "more firing sources", e->areas[a].name);
+    }
+    return BS_OK;
+}
+
+static bs_status alloc_device(bs_sim *s, cuda_state *cs)
+{
+    bs_status st = plan_pool(s, cs);
+    if (st != BS_OK)
+        return bs_sim_fail(s, st, "cuda: planning the device pool failed");
+    if (bs_pool_alloc_with(&cs->pool, dev_alloc, dev_free) != BS_OK) {
+        size_t free_b = 0, total_b = 0;
+        cudaMemGetInfo(&free_b, &total_b);
+        cudaGetLastError();
+        return bs_sim_fail(s, BS_ERR_NOMEM, "rank %d: could not allocate the "
+                           "device pool of %zu bytes on CUDA device %d (%zu "
+                           "bytes free of %zu)", s->rank,
+                           bs_pool_bytes_of(&cs->pool), cs->device, free_b,
+                           total_b);
+    }
+    cs->h_stage_bytes = align_up(cs->up_fire_bytes) + align_up(cs->up_next_bytes) +
+                        align_up(s->max_k * sizeof(bs_cand)) + 512;
+    CK(cudaMallocHost((void **)&cs->h_stage, cs->h_stage_bytes));
+    unsigned char *down = cs->h_stage + align_up(cs->up_fire_bytes) +
+                          align_up(cs->up_next_bytes);
+    cs->h_cand = (bs_cand *)down;
+    down += align_up(s->max_k * sizeof(bs_cand));
+    cs->h_err = (uint32_t *)down;
+    cs->h_pst = (bs_k_plastic_state *)(down + 256);
+    for (int a = 0; a < s->exp->n_areas; a++) {
+        cs->areas[a].firing = (uint64_t *)(cs->up_fire + cs->areas[a].fire_off);
+        cs->areas[a].next = (uint64_t *)(cs->up_next + cs->areas[a].next_off);
+    }
+    for (int f = 0; f < s->exp->n_fibers; f++)
+        cs->fibers[f].groups = (bs_k_group *)(cs->up_next + cs->fibers[f].group_off);
+    return BS_OK;
+}
+
+/* Copies every fiber's current store between the host views and the
+ * device (to_host 1: download, before a checkpoint; 0: upload, at init,
+ * non-empty after a restore). */
+bs_status copy_stores(bs_sim *s, cuda_state *cs, int to_host)
+{
+    const cudaMemcpyKind kind = to_host ? cudaMemcpyDeviceToHost
+                                        : cudaMemcpyHostToDevice;
+    for (int f = 0; f < s->exp->n_fibers; f++) {
+        bs_fiber_state *fs = &s->fibers[f];
+        bs_store *hs = &fs->store[fs->cur];
+        const bs_k_store *ds = &cs->fibers[f].store[fs->cur];
+        void *h[3] = {hs->src, hs->tgt, hs->w}, *d[3] = {ds->src, ds->tgt, ds->w};
+        for (int c = 0; c < 3 && hs->n; c++)
+            CK(cudaMemcpy(to_host ? h[c] : d[c], to_host ? d[c] : h[c],
+                          hs->n * (c < 2 ? 8 : 4), kind));
+    }
+    return BS_OK;
+}
+
+/* Copies what the host holds into the device: stimulus ids, stores. */
+static bs_status upload_state(bs_sim *s, cuda_state *cs)
+{
+    const bs_experiment *e = s->exp;
+    for (int a = 0; a < e->n_areas; a++)      /* no candidate list yet */
+        CK(cudaMemset(cs->areas[a].list.guess, 0xFF, 8));
+    for (int i = 0; i < e->n_stims; i++)
+        CK(cudaMemcpy(cs->stim_ids + cs->stim_off[i], s->stim_ids[i],
+                      e->stims[i].k * 8, cudaMemcpyHostToDevice));
+    return copy_stores(s, cs, 0);
+}
+
+void cuda_destroy(bs_sim *s)
+{
+    cuda_state *cs = (cuda_state *)s->be_state;
+    if (!cs)
+        return;
+    if (cs->have_stream)
+        cudaStreamSynchronize(cs->stream);
+    if (cs->h_stage)
+        cudaFreeHost(cs->h_stage);
+    if (cs->have_ev_fire)
+        cudaEventDestroy(cs->ev_fire);
+    if (cs->have_ev_next)
+        cudaEventDestroy(cs->ev_next);
+    if (cs->have_stream)
+        cudaStreamDestroy(cs->stream);
+    state_free(cs);             /* the pool: cudaFree */
+    cudaGetLastError();
+    s->be_state = NULL;
+}
+
+bs_status cuda_init(bs_sim *s)
+{
+    cuda_state *cs = state_new(s);
+    if (!cs)
+        return bs_sim_fail(s, BS_ERR_NOMEM, "cuda: out of host memory");
+    s->be_state = cs;
+    int n = 0;
+    CK(cudaGetDeviceCount(&n));
+    if (n == 0)
+        return bs_sim_fail(s, BS_ERR_BACKEND, "no CUDA device");
+    cs->device = bs_comm_local_rank(s->comm) % n;
+    CK(cudaSetDevice(cs->device));
+    CK(cudaDeviceGetAttribute(&cs->n_sm, cudaDevAttrMultiProcessorCount,
+                              cs->device));
+    cs->phase_sync = env_flag("BRAINSIM_CUDA_PHASE_SYNC", 1);
+    cs->debug_sync = env_flag("BRAINSIM_CUDA_DEBUG", 0);
+    bs_status st = check_model(s);
+    if (st == BS_OK)
+        st = alloc_device(s, cs);
+    if (st != BS_OK)
+        return st;
+    CK(cudaStreamCreateWithFlags(&cs->stream, cudaStreamNonBlocking));
+    cs->have_stream = 1;
+    CK(cudaEventCreateWithFlags(&cs->ev_fire, cudaEventDisableTiming));
+    cs->have_ev_fire = 1;
+    CK(cudaEventCreateWithFlags(&cs->ev_next, cudaEventDisableTiming));
+    cs->have_ev_next = 1;
+    CK((cudaError_t)bs_k_acc_setup());
+    return upload_state(s, cs);
+}
+
+/* ---- per-step uploads ---- */
+
+const uint64_t *dev_firing(const bs_sim *s, const cuda_state *cs, int f)
+{
+    const bs_fiber_spec *spec = &s->exp->fibers[f];
+    return spec->src_is_stim ? cs->stim_ids + cs->stim_off[spec->src]
+                             : cs->areas[spec->src].firing;
+}
+
+/* Uploads, once per step, the bs_k_fiber of every active fiber with a
+ * firing source (grouped by target area) and every area's winners. */
+bs_status ensure_firing(bs_sim *s, cuda_state *cs)
+{
+    if (cs->fire_mark == s->step + 1)
+        return BS_OK;
+    const bs_experiment *e = s->exp;
+    CK(cudaEventSynchronize(cs->ev_fire));      /* staging free again */
+    bs_k_fiber *desc = (bs_k_fiber *)cs->h_stage;
+    for (int a = 0; a < e->n_areas; a++)
+        cs->areas[a].desc_count = 0;
+    for (int f = 0; f < e->n_fibers; f++) {
+        uint64_t n;
+        bs_sim_firing(s, f, &n);
+        if (s->fibers[f].active && n > 0)
+            cs->areas[e->fibers[f].dst].desc_count++;
+    }
+    int n_desc = 0;
+    for (int a = 0; a < e->n_areas; a++) {
+        cs->areas[a].desc_first = n_desc;
+        n_desc += cs->areas[a].desc_count;
+        cs->areas[a].desc_count = 0;
+    }
+    for (int f = 0; f < e->n_fibers; f++) {
+        uint64_t n;
+        bs_sim_firing(s, f, &n);
+        if (!s->fibers[f].active || n == 0)
+            continue;
+        cuda_area *ca = &cs->areas[e->fibers[f].dst];
+        int d = ca->desc_first + ca->desc_count++;
+        desc[d].geom = s->fibers[f].geom;
+        desc[d].firing = dev_firing(s, cs, f);
+        desc[d].n_firing = n;
+        cs->desc_fiber[d] = f;
+    }
+    for (int a = 0; a < e->n_areas; a++)
+        if (s->areas[a].n_winners)
+            memcpy(cs->h_stage + cs->areas[a].fire_off, s->areas[a].winners,
+                   s->areas[a].k * 8);
+    CK(cudaMemcpyAsync(cs->up_fire, cs->h_stage, cs->up_fire_bytes,
+                       cudaMemcpyHostToDevice, cs->stream));
+    CK(cudaEventRecord(cs->ev_fire, cs->stream));
+    cs->fire_mark = s->step + 1;
+    return BS_OK;
+}
+
+/* The new winners of area a in this rank's slice: next[*first .. + n). */
+uint64_t local_next(const bs_area_state *as, uint64_t *first)
+{
+    uint64_t i = 0;
+    while (i < as->k && as->next[i] < as->lo)
+        i++;
+    uint64_t end = i;
+    while (end < as->k && as->next[end] < as->hi)
+        end++;
+    *first = i;
+    return end - i;
+}
+
+/* Uploads, once per step, every target's local new winners and, per
+ * active fiber, the runs of them that share a connectivity block. */
+bs_status ensure_next(bs_sim *s, cuda_state *cs)
+{
+    if (cs->next_mark == s->step + 1)
+        return BS_OK;
+    const bs_experiment *e = s->exp;
+    CK(cudaEventSynchronize(cs->ev_next));
+    unsigned char *h = cs->h_stage + align_up(cs->up_fire_bytes);
+    for (int a = 0; a < e->n_areas; a++) {
+        const bs_area_state *as = &s->areas[a];
+        cuda_area *ca = &cs->areas[a];
+        ca->n_next = as->is_target ? local_next(as, &ca->next_first) : 0;
+        if (ca->n_next)
+            memcpy(h + ca->next_off, as->next + ca->next_first, ca->n_next * 8);
+    }
+    for (int f = 0; f < e->n_fibers; f++) {
+        cuda_fiber *cf = &cs->fibers[f];
+        const cuda_area *ca = &cs->areas[e->fibers[f].dst];
+        const uint64_t *w = s->areas[e->fibers[f].dst].next + ca->next_first;
+        cf->n_groups = s->fibers[f].active
+            ? bs_k_groups(w, ca->n_next, s->fibers[f].geom.log2_block,
+                          (bs_k_group *)(h + cf->group_off))
+            : 0;
+    }
+    CK(cudaMemcpyAsync(cs->up_next, h, cs->up_next_bytes,
+                       cudaMemcpyHostToDevice, cs->stream));
+    CK(cudaEventRecord(cs->ev_next, cs->stream));
+    cs->next_mark = s->step + 1;
+    return BS_OK;
+}
+
