@@ -78,33 +78,69 @@ static bs_status cuda_accumulate(bs_sim *s, int a)
     return BS_OK;
 }
 
+/* Phase 2: the k candidates of area a into the device candidates of every
+ * area (cs->cand at the area's offset), with no wait: exchange() moves
+ * them.  The selection's internal error flag is copied down with them. */
 static bs_status cuda_local_topk(bs_sim *s, int a, bs_cand *out)
 {
     cuda_state *cs = (cuda_state *)s->be_state;
     const bs_area_state *as = &s->areas[a];
     cuda_area *ca = &cs->areas[a];
+    bs_cand *dst = cs->cand + as->cand_offset;
+    cs->h_err[a] = 0;
     if (as->n_local == 0) {
         const bs_cand pad = {0, UINT64_MAX};
         for (uint64_t i = 0; i < as->k; i++)
             out[i] = pad;
+        CK(cudaMemcpyAsync(dst, out, as->k * sizeof(bs_cand),
+                           cudaMemcpyHostToDevice, cs->stream));
         return BS_OK;
     }
     char who[200];
     snprintf(who, sizeof who, "top-k of area %s", s->exp->areas[a].name);
     bs_k_topk_args tk = {ca->input, as->n_local, as->lo, as->k, ca->hist,
-                         ca->sel, ca->list, cs->cand};
+                         ca->sel, ca->list, dst};
     KCK(bs_k_topk(&tk, cs->stream, WHAT), who);
-    CK(cudaMemcpyAsync(cs->h_cand, cs->cand, as->k * sizeof(bs_cand),
+    CK(cudaMemcpyAsync(cs->h_err + a, &ca->sel->error, 4,
                        cudaMemcpyDeviceToHost, cs->stream));
-    CK(cudaMemcpyAsync(cs->h_err, &ca->sel->error, 4, cudaMemcpyDeviceToHost,
-                       cs->stream));
-    CK(cudaStreamSynchronize(cs->stream));
-    if (*cs->h_err)
-        return bs_sim_fail(s, BS_ERR_CUDA, "rank %d, step %llu: internal "
-                           "error in the device %s (code %u)", s->rank,
-                           (unsigned long long)s->step, who, *cs->h_err);
-    memcpy(out, cs->h_cand, as->k * sizeof(bs_cand));
     return BS_OK;
+}
+
+/* Phase 3's exchange: with NCCL (several ranks), an allgather of the
+ * device candidates on the run's stream and one copy down of every rank's;
+ * otherwise one copy down of this rank's and an MPI allgather.  Then the
+ * host merge (sim_step.c) selects the global top-k. */
+static bs_status cuda_exchange(bs_sim *s)
+{
+    cuda_state *cs = (cuda_state *)s->be_state;
+    const size_t n_bytes = s->sum_k * sizeof(bs_cand);
+    const int nccl = bs_comm_has_nccl(s->comm);
+    bs_status st = BS_OK;
+    if (nccl) {
+        st = bs_comm_nccl_allgather(s->comm, cs->cand, cs->gathered, n_bytes,
+                                    (void *)cs->stream, s->err, sizeof s->err);
+        if (st != BS_OK)
+            return st;
+        CK(cudaMemcpyAsync(cs->h_cand, cs->gathered, n_bytes * s->n_ranks,
+                           cudaMemcpyDeviceToHost, cs->stream));
+    } else {
+        CK(cudaMemcpyAsync(cs->h_cand, cs->cand, n_bytes,
+                           cudaMemcpyDeviceToHost, cs->stream));
+    }
+    CK(cudaStreamSynchronize(cs->stream));
+    for (int a = 0; a < s->exp->n_areas; a++)
+        if (cs->h_err[a])
+            return bs_sim_fail(s, BS_ERR_CUDA, "rank %d, step %llu: internal "
+                               "error in the device top-k of area %s (code "
+                               "%u)", s->rank, (unsigned long long)s->step,
+                               s->exp->areas[a].name, cs->h_err[a]);
+    if (nccl) {
+        memcpy(s->gathered, cs->h_cand, n_bytes * s->n_ranks);
+        return BS_OK;
+    }
+    memcpy(s->cand, cs->h_cand, n_bytes);
+    return bs_comm_allgather(s->comm, s->cand, s->gathered, n_bytes, s->err,
+                             sizeof s->err);
 }
 
 static bs_status cuda_plasticity(bs_sim *s, int f)
@@ -174,4 +210,5 @@ extern "C" const bs_backend_ops bs_backend_cuda = {
     cuda_plasticity,
     cuda_download,
     cuda_destroy,
+    cuda_exchange,
 };

@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "sim.h"
+#include "log.h"
 #include "kernels.h"
 }
 
@@ -44,10 +45,11 @@ typedef struct cuda_state {
     size_t up_fire_bytes, up_next_bytes, desc_bytes;
     unsigned char *h_stage;     /* pinned */
     size_t h_stage_bytes;
-    bs_cand *h_cand;
-    uint32_t *h_err;
+    bs_cand *h_cand;            /* pinned (ranks, sum k) */
+    uint32_t *h_err;            /* pinned (n_areas): top-k error flags */
     bs_k_plastic_state *h_pst;
-    bs_cand *cand;
+    bs_cand *cand;              /* (sum k) this rank's candidates */
+    bs_cand *gathered;          /* (ranks, sum k) every rank's (NCCL) */
     uint64_t cap_max, max_firing;
     bs_k_merge_args pl;         /* plasticity scratch views */
     uint64_t fire_mark, next_mark;  /* s->step + 1 of the last uploads */

@@ -106,7 +106,9 @@ static bs_status plan_pool(const bs_sim *s, cuda_state *cs)
                     s->fibers[f].store[b].cap, view, "fibers.%s.store%d.%s",
                     e->fibers[f].name, b, col[c]);
             }
-    ADD("(max k) bs_cand", sizeof(bs_cand), s->max_k, &cs->cand, "topk.cand");
+    ADD("(sum k) bs_cand", sizeof(bs_cand), s->sum_k, &cs->cand, "topk.cand");
+    ADD("(ranks, sum k) bs_cand", sizeof(bs_cand), s->sum_k * s->n_ranks,
+        &cs->gathered, "topk.gathered");
     const uint64_t cm = cs->cap_max, mf = cs->max_firing + 1;
     bs_k_merge_args *pl = &cs->pl;
     pl->temp_bytes = bs_k_plastic_temp_bytes(cm, cs->max_firing);
@@ -261,15 +263,18 @@ static bs_status alloc_device(bs_sim *s, cuda_state *cs)
                            bs_pool_bytes_of(&cs->pool), cs->device, free_b,
                            total_b);
     }
+    const size_t cand_bytes = align_up(s->sum_k * s->n_ranks * sizeof(bs_cand));
+    const size_t err_bytes = align_up(4 * (size_t)s->exp->n_areas);
     cs->h_stage_bytes = align_up(cs->up_fire_bytes) + align_up(cs->up_next_bytes) +
-                        align_up(s->max_k * sizeof(bs_cand)) + 512;
+                        cand_bytes + err_bytes + 256;
     CK(cudaMallocHost((void **)&cs->h_stage, cs->h_stage_bytes));
     unsigned char *down = cs->h_stage + align_up(cs->up_fire_bytes) +
                           align_up(cs->up_next_bytes);
     cs->h_cand = (bs_cand *)down;
-    down += align_up(s->max_k * sizeof(bs_cand));
+    down += cand_bytes;
     cs->h_err = (uint32_t *)down;
-    cs->h_pst = (bs_k_plastic_state *)(down + 256);
+    memset(cs->h_err, 0, err_bytes);
+    cs->h_pst = (bs_k_plastic_state *)(down + err_bytes);
     for (int a = 0; a < s->exp->n_areas; a++) {
         cs->areas[a].firing = (uint64_t *)(cs->up_fire + cs->areas[a].fire_off);
         cs->areas[a].next = (uint64_t *)(cs->up_next + cs->areas[a].next_off);
@@ -358,6 +363,19 @@ bs_status cuda_init(bs_sim *s)
     CK(cudaEventCreateWithFlags(&cs->ev_next, cudaEventDisableTiming));
     cs->have_ev_next = 1;
     CK((cudaError_t)bs_k_acc_setup());
+    /* the candidates of areas that do not compute a step are never read,
+     * but start defined */
+    CK(cudaMemset(cs->cand, 0, s->sum_k * sizeof(bs_cand)));
+    if (s->n_ranks > 1) {
+        st = bs_comm_nccl_init(s->comm, s->err, sizeof s->err);
+        if (st != BS_OK && st != BS_ERR_BACKEND)
+            return st;
+        bs_log(s->rank == 0 && !s->quiet, "merge: %s%s",
+               st == BS_OK ? "NCCL allgather of device candidates"
+                           : "MPI allgather of host candidates (no NCCL)",
+               bs_comm_cuda_aware() ? "; the MPI library is CUDA-aware" : "");
+        s->err[0] = '\0';
+    }
     return upload_state(s, cs);
 }
 

@@ -2,9 +2,18 @@
  * comm.c - the only file that calls MPI (and NCCL, with the CUDA backend).
  * See comm.h for the contracts.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"            /* BS_HAVE_NCCL */
+#endif
 #include "comm.h"
 
 #include <mpi.h>
+#if defined(OPEN_MPI) && OPEN_MPI
+#include <mpi-ext.h>           /* MPIX_Query_cuda_support */
+#endif
+#ifdef BS_HAVE_NCCL
+#include <nccl.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +21,9 @@ struct bs_comm {
     MPI_Comm world;     /* private duplicate of MPI_COMM_WORLD */
     MPI_Comm node;      /* ranks of this host */
     int rank, size, local_rank, local_size;
+#ifdef BS_HAVE_NCCL
+    ncclComm_t nccl;           /* NULL until bs_comm_nccl_init */
+#endif
 };
 
 /* Checks an MPI call; on failure writes "MPI_X failed at file:line: text". */
@@ -86,6 +98,10 @@ void bs_comm_destroy(bs_comm **comm)
 {
     if (!comm || !*comm)
         return;
+#ifdef BS_HAVE_NCCL
+    if ((*comm)->nccl)
+        ncclCommDestroy((*comm)->nccl);
+#endif
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized) {
@@ -179,6 +195,76 @@ bs_status bs_comm_barrier(bs_comm *comm, char *err, size_t err_len)
 {
     MPI_CHECK(MPI_Barrier(comm->world), err, err_len);
     return BS_OK;
+}
+
+bs_status bs_comm_nccl_init(bs_comm *comm, char *err, size_t err_len)
+{
+#ifdef BS_HAVE_NCCL
+    ncclUniqueId id;
+    ncclResult_t r = ncclSuccess;
+    if (comm->rank == 0)
+        r = ncclGetUniqueId(&id);
+    if (!bs_comm_all_ok(comm, r == ncclSuccess)) {
+        snprintf(err, err_len, "ncclGetUniqueId failed at %s:%d: %s", __FILE__,
+                 __LINE__, ncclGetErrorString(r));
+        return BS_ERR_MPI;
+    }
+    MPI_CHECK(MPI_Bcast(&id, (int)sizeof id, MPI_BYTE, 0, comm->world), err,
+              err_len);
+    r = ncclCommInitRank(&comm->nccl, comm->size, id, comm->rank);
+    if (!bs_comm_all_ok(comm, r == ncclSuccess)) {
+        snprintf(err, err_len, "ncclCommInitRank failed at %s:%d: %s",
+                 __FILE__, __LINE__, r == ncclSuccess ? "on another rank"
+                                                      : ncclGetErrorString(r));
+        if (r == ncclSuccess)
+            ncclCommDestroy(comm->nccl);
+        comm->nccl = NULL;
+        return BS_ERR_MPI;
+    }
+    return BS_OK;
+#else
+    snprintf(err, err_len, "this brainsim was built without NCCL");
+    return BS_ERR_BACKEND;
+#endif
+}
+
+int bs_comm_has_nccl(const bs_comm *comm)
+{
+#ifdef BS_HAVE_NCCL
+    return comm->nccl != NULL;
+#else
+    (void)comm;
+    return 0;
+#endif
+}
+
+bs_status bs_comm_nccl_allgather(bs_comm *comm, const void *send, void *recv,
+                                 size_t n_bytes, void *stream, char *err,
+                                 size_t err_len)
+{
+#ifdef BS_HAVE_NCCL
+    ncclResult_t r = ncclAllGather(send, recv, n_bytes, ncclUint8, comm->nccl,
+                                   (cudaStream_t)stream);
+    if (r != ncclSuccess) {
+        snprintf(err, err_len, "ncclAllGather of %zu bytes failed at %s:%d: "
+                 "%s", n_bytes, __FILE__, __LINE__, ncclGetErrorString(r));
+        return BS_ERR_MPI;
+    }
+    return BS_OK;
+#else
+    (void)comm; (void)send; (void)recv; (void)n_bytes; (void)stream;
+    snprintf(err, err_len, "this brainsim was built without NCCL");
+    return BS_ERR_BACKEND;
+#endif
+}
+
+int bs_comm_cuda_aware(void)
+{
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+    return MPIX_Query_cuda_support();
+#else
+    return 0;
+#endif
 }
 
 bs_status bs_comm_world(int *rank, int *size)

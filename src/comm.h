@@ -50,6 +50,22 @@ bs_status bs_comm_bcast(bs_comm *comm, void *buf, size_t n_bytes,
                         char *err, size_t err_len);
 bs_status bs_comm_barrier(bs_comm *comm, char *err, size_t err_len);
 
+/* NCCL (CUDA backend): one communicator per bs_comm, its unique id
+ * broadcast over MPI; call after the rank has selected its device.
+ * BS_ERR_BACKEND when built without NCCL, BS_ERR_MPI on failure (agreed
+ * by every rank). */
+bs_status bs_comm_nccl_init(bs_comm *comm, char *err, size_t err_len);
+/* 1 when bs_comm_nccl_init succeeded.  Not collective. */
+int bs_comm_has_nccl(const bs_comm *comm);
+/* Allgather of n_bytes of device memory per rank into recv (size *
+ * n_bytes, rank order) on `stream` (a cudaStream_t), asynchronously. */
+bs_status bs_comm_nccl_allgather(bs_comm *comm, const void *send, void *recv,
+                                 size_t n_bytes, void *stream, char *err,
+                                 size_t err_len);
+/* 1 when the MPI library says it is CUDA-aware (MPIX_Query_cuda_support),
+ * else 0.  Not collective. */
+int bs_comm_cuda_aware(void);
+
 /* Rank and size in MPI_COMM_WORLD, initialising MPI if needed (for a
  * caller that has no simulator, such as the CLI after a failed create). */
 bs_status bs_comm_world(int *rank, int *size);

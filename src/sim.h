@@ -97,6 +97,10 @@ typedef struct bs_backend_ops {
      * into them, before a checkpoint; NULL when the host is current */
     bs_status (*download)(struct bs_sim *s);
     void (*destroy)(struct bs_sim *s);
+    /* phase 3's exchange: fills s->gathered (host) with every rank's
+     * candidates of every area (rank-major, s->sum_k each); NULL: the
+     * host candidates in s->cand are allgathered over MPI */
+    bs_status (*exchange)(struct bs_sim *s);
 } bs_backend_ops;
 
 extern const bs_backend_ops bs_backend_cpu;

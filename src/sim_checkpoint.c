@@ -313,6 +313,7 @@ bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
         bs_options_init(&defaults);
         opt = &defaults;
     }
+    double t0 = bs_now();
     /* the reader has a communicator of its own: the simulator takes
      * ownership of its own one, even when its creation fails */
     bs_comm *comm = NULL, *rd_comm = NULL;
@@ -343,7 +344,7 @@ bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
     bs_comm_destroy(&rd_comm);
     if (st == BS_OK)
         bs_log(bs_comm_rank((*out)->comm) == 0 && !opt->quiet,
-               "resumed from %s at step %llu", ckpt_path,
-               (unsigned long long)(*out)->step);
+               "resumed from %s at step %llu (set up and read in %.3f s)",
+               ckpt_path, (unsigned long long)(*out)->step, bs_now() - t0);
     return st;
 }

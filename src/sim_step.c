@@ -78,9 +78,10 @@ static int computes(const bs_area_state *as)
  * target selects its global top-k from its ranks' segments. */
 static bs_status merge_all(bs_sim *s)
 {
-    bs_status st = bs_comm_allgather(s->comm, s->cand, s->gathered,
-                                     s->sum_k * sizeof(bs_cand), s->err,
-                                     sizeof s->err);
+    bs_status st = s->be->exchange
+        ? s->be->exchange(s)
+        : bs_comm_allgather(s->comm, s->cand, s->gathered,
+                            s->sum_k * sizeof(bs_cand), s->err, sizeof s->err);
     if (st != BS_OK)
         return st;
     for (int a = 0; a < s->exp->n_areas; a++) {
