@@ -371,8 +371,10 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
     }
     if (rank == 0 && !a->opt.quiet)
         fprintf(stderr, "brainsim: %d rank%s, host pool %zu bytes per rank "
-                "(rank 0)\n", n_ranks, n_ranks > 1 ? "s" : "",
-                bs_pool_bytes(sim, 0));
+                "(rank 0)%s%.0zu%s\n", n_ranks, n_ranks > 1 ? "s" : "",
+                bs_pool_bytes(sim, 0),
+                bs_pool_bytes(sim, 1) ? ", device pool " : "",
+                bs_pool_bytes(sim, 1), bs_pool_bytes(sim, 1) ? " bytes" : "");
     uint64_t checksum = 0;
     int stopped = 0;
     st = run_steps(sim, a, rank, &checksum, &stopped);

@@ -456,7 +456,13 @@ const char *bs_error(const bs_sim *sim) { return sim ? sim->err : ""; }
 
 size_t bs_pool_bytes(const bs_sim *sim, int device)
 {
-    return device ? 0 : bs_pool_bytes_of(&sim->pool);
+    if (!device)
+        return bs_pool_bytes_of(&sim->pool);
+#ifdef BS_HAVE_CUDA
+    if (sim->be == &bs_backend_cuda)
+        return bs_cuda_plan_bytes(sim);
+#endif
+    return 0;
 }
 
 void bs_destroy(bs_sim **sim)
