@@ -199,6 +199,17 @@ static bs_status apply_one(bs_sim *s, const bs_op *op)
     }
 }
 
+int bs_sim_steps_left(const bs_sim *s)
+{
+    for (int o = s->op; o < s->exp->n_ops; o++) {
+        const bs_op *op = &s->exp->ops[o];
+        if (op->kind == BS_OP_PROJECT &&
+            (o > s->op ? op->rounds > 0 : s->round < op->rounds))
+            return 1;
+    }
+    return 0;
+}
+
 bs_status bs_sim_apply_ops(bs_sim *s)
 {
     while (s->op < s->exp->n_ops) {

@@ -202,6 +202,10 @@ const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
  * operation with rounds left (or the end).  BS_ERR_STATE with a message. */
 bs_status bs_sim_apply_ops(struct bs_sim *s);
 
+/* 1 when the schedule has steps left from the current position.  Can't
+ * fail. */
+int bs_sim_steps_left(const struct bs_sim *s);
+
 /* One step of the current project operation (phases 1-5). */
 bs_status bs_sim_step_once(struct bs_sim *s);
 

@@ -256,9 +256,11 @@ bs_status bs_sim_step_once(bs_sim *s)
     s->round++;
     if (s->rec_rows == s->rec_cap && (st = bs_sim_flush(s)) != BS_OK)
         return st;
-    /* the operations up to the next step belong to this one's state, so a
-     * run stopped here (--steps, the schedule's end) has applied them */
-    return bs_sim_apply_ops(s);
+    /* after the schedule's last step, the operations that follow it
+     * (snapshots, checkpoints) belong to the run; otherwise they are
+     * applied at the start of the next step, so that the state after a
+     * step is the one its output row records */
+    return bs_sim_steps_left(s) ? BS_OK : bs_sim_apply_ops(s);
 }
 
 bs_status bs_sim_flush(bs_sim *s)
