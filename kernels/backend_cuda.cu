@@ -150,7 +150,7 @@ static bs_status cuda_plasticity(bs_sim *s, int f)
     const bs_fiber_spec *spec = &s->exp->fibers[f];
     uint64_t n_firing, first;
     bs_sim_firing(s, f, &n_firing);
-    uint64_t n_win = local_next(&s->areas[spec->dst], &first);
+    uint64_t n_win = bs_sim_local_next(&s->areas[spec->dst], &first);
     /* as the CPU: nothing to do; or potentiate(1) == 1, where the store
      * cannot change (mult 1, or cap 1 and so no entries) */
     if (n_firing == 0 || n_win == 0 ||

@@ -98,7 +98,5 @@ const uint64_t *dev_firing(const bs_sim *s, const cuda_state *cs, int f);
  * target's local new winners and groups (ensure_next). */
 bs_status ensure_firing(bs_sim *s, cuda_state *cs);
 bs_status ensure_next(bs_sim *s, cuda_state *cs);
-/* The new winners of an area in this rank's slice: next[*first .. + n). */
-uint64_t local_next(const bs_area_state *as, uint64_t *first);
 
 #endif /* BS_BACKEND_CUDA_H */

@@ -434,19 +434,6 @@ bs_status ensure_firing(bs_sim *s, cuda_state *cs)
     return BS_OK;
 }
 
-/* The new winners of area a in this rank's slice: next[*first .. + n). */
-uint64_t local_next(const bs_area_state *as, uint64_t *first)
-{
-    uint64_t i = 0;
-    while (i < as->k && as->next[i] < as->lo)
-        i++;
-    uint64_t end = i;
-    while (end < as->k && as->next[end] < as->hi)
-        end++;
-    *first = i;
-    return end - i;
-}
-
 /* Uploads, once per step, every target's local new winners and, per
  * active fiber, the runs of them that share a connectivity block. */
 bs_status ensure_next(bs_sim *s, cuda_state *cs)
@@ -459,7 +446,7 @@ bs_status ensure_next(bs_sim *s, cuda_state *cs)
     for (int a = 0; a < e->n_areas; a++) {
         const bs_area_state *as = &s->areas[a];
         cuda_area *ca = &cs->areas[a];
-        ca->n_next = as->is_target ? local_next(as, &ca->next_first) : 0;
+        ca->n_next = as->is_target ? bs_sim_local_next(as, &ca->next_first) : 0;
         if (ca->n_next)
             memcpy(h + ca->next_off, as->next + ca->next_first, ca->n_next * 8);
     }

@@ -59,27 +59,15 @@ static bs_status cpu_local_topk(bs_sim *s, int a, bs_cand *out)
     return BS_OK;
 }
 
-/* The new winners of area a that lie in this rank's slice: a sub-range of
- * the ascending list next[]. */
-static const uint64_t *local_next(const bs_area_state *as, uint64_t *n)
-{
-    uint64_t first = 0;
-    while (first < as->k && as->next[first] < as->lo)
-        first++;
-    uint64_t end = first;
-    while (end < as->k && as->next[end] < as->hi)
-        end++;
-    *n = end - first;
-    return as->next + first;
-}
-
 static bs_status cpu_plasticity(bs_sim *s, int f)
 {
     bs_fiber_state *fs = &s->fibers[f];
     const bs_fiber_spec *spec = &s->exp->fibers[f];
-    uint64_t n_firing, n_win;
+    uint64_t n_firing, first;
     const uint64_t *firing = bs_sim_firing(s, f, &n_firing);
-    const uint64_t *win = local_next(&s->areas[spec->dst], &n_win);
+    const bs_area_state *dst = &s->areas[spec->dst];
+    uint64_t n_win = bs_sim_local_next(dst, &first);
+    const uint64_t *win = dst->next + first;
     if (n_firing == 0 || n_win == 0)
         return BS_OK;
     bs_status st = bs_store_potentiate(&fs->store[fs->cur],

@@ -202,6 +202,10 @@ const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
  * operation with rounds left (or the end).  BS_ERR_STATE with a message. */
 bs_status bs_sim_apply_ops(struct bs_sim *s);
 
+/* The new winners of an area (its `next` list) that lie in this rank's
+ * slice: next[*first .. *first + n), n returned.  Can't fail. */
+uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first);
+
 /* 1 when the schedule has steps left from the current position.  Can't
  * fail. */
 int bs_sim_steps_left(const struct bs_sim *s);

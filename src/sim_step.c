@@ -74,6 +74,18 @@ static int computes(const bs_area_state *as)
     return as->is_target && !as->fixed;
 }
 
+uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first)
+{
+    uint64_t i = 0;
+    while (i < as->k && as->next[i] < as->lo)
+        i++;
+    uint64_t end = i;
+    while (end < as->k && as->next[end] < as->hi)
+        end++;
+    *first = i;
+    return end - i;
+}
+
 /* Phase 3: one allgather of every area's candidates, then each computing
  * target selects its global top-k from its ranks' segments. */
 static bs_status merge_all(bs_sim *s)
