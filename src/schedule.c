@@ -101,7 +101,7 @@ static bs_status fire_subset(bs_sim *s, const bs_op *op)
         idx[n_out++] = pick;
     }
     qsort(idx, (size_t)m, sizeof *idx, cmp_u64);
-    for (uint64_t i = 0; i < m; i++) {     /* idx[i] >= i: in place */
+    for (uint64_t i = 0; i < m; i++) {     /* ids of the picked indices */
         as->next_inputs[i] = as->win_inputs[idx[i]];
         idx[i] = as->winners[idx[i]];
     }

@@ -178,6 +178,15 @@ static bs_status check_position(bs_sim *s, const bs_ckpt_header *h)
                            "%llu is step %llu)", (unsigned long long)h->step,
                            (int)h->op, (unsigned long long)h->round,
                            (unsigned long long)steps);
+    /* Snapshots (and the verdict's tracking of support and changes) are
+     * not stored in checkpoints yet: refuse a position after a snapshot
+     * rather than continue without it. */
+    for (int o = 0; o < h->op; o++)
+        if (e->ops[o].kind == BS_OP_SNAPSHOT)
+            return bs_sim_fail(s, BS_ERR_CHECKPOINT, "checkpoint: it was taken "
+                               "after the snapshot operation at line %d, and "
+                               "checkpoints do not store snapshots yet: rerun "
+                               "from the start", e->ops[o].line);
     s->step = h->step;
     s->op = h->op;
     s->round = h->round;
@@ -248,7 +257,8 @@ static int extends(const bs_experiment *then, const bs_experiment *now,
                    x->random == y->random && x->fix == y->fix &&
                    x->target_is_fiber == y->target_is_fiber &&
                    x->target == y->target && !x->neurons == !y->neurons &&
-                   !x->path == !y->path;
+                   !x->path == !y->path && x->snapshot == y->snapshot &&
+                   x->fraction == y->fraction && x->n_fire == y->n_fire;
         for (int i = 0; same && i < x->n_fibers; i++)
             same = x->fibers[i] == y->fibers[i];
         if (same && x->neurons)
