@@ -182,13 +182,7 @@ static bs_status cuda_plasticity(bs_sim *s, int f)
                        cudaMemcpyDeviceToHost, cs->stream));
     CK(cudaStreamSynchronize(cs->stream));
     if (cs->h_pst->overflow)
-        return bs_sim_fail(s, BS_ERR_CAPACITY,
-                           "fiber %s on rank %d: the plastic store is full "
-                           "(%llu entries reserved) at step %llu; raise it "
-                           "with --plastic-capacity N (entries per fiber per "
-                           "rank)", spec->name, s->rank,
-                           (unsigned long long)fs->store[0].cap,
-                           (unsigned long long)s->step);
+        return bs_sim_store_full(s, f);
     fs->cur ^= 1;
     fs->store[fs->cur].n = cs->h_pst->new_n;
     return BS_OK;

@@ -75,13 +75,7 @@ static bs_status cpu_plasticity(bs_sim *s, int f)
                                        firing, n_firing, win, n_win, fs->mult,
                                        fs->cap, s->scratch);
     if (st == BS_ERR_CAPACITY)
-        return bs_sim_fail(s, st,
-                           "fiber %s on rank %d: the plastic store is full "
-                           "(%llu entries reserved) at step %llu; raise it "
-                           "with --plastic-capacity N (entries per fiber per "
-                           "rank)", spec->name, s->rank,
-                           (unsigned long long)fs->store[0].cap,
-                           (unsigned long long)s->step);
+        return bs_sim_store_full(s, f);
     fs->cur ^= 1;
     return st;
 }

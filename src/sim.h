@@ -202,6 +202,10 @@ const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
  * operation with rounds left (or the end).  BS_ERR_STATE with a message. */
 bs_status bs_sim_apply_ops(struct bs_sim *s);
 
+/* BS_ERR_CAPACITY with the message naming fiber f, the rank, the step and
+ * the option that raises the reservation (both backends). */
+bs_status bs_sim_store_full(struct bs_sim *s, int f);
+
 /* The new winners of an area (its `next` list) that lie in this rank's
  * slice: next[*first .. *first + n), n returned.  Can't fail. */
 uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first);

@@ -74,6 +74,16 @@ static int computes(const bs_area_state *as)
     return as->is_target && !as->fixed;
 }
 
+bs_status bs_sim_store_full(bs_sim *s, int f)
+{
+    return bs_sim_fail(s, BS_ERR_CAPACITY, "fiber %s on rank %d: the plastic "
+                       "store is full (%llu entries reserved) at step %llu; "
+                       "raise it with --plastic-capacity N (entries per fiber "
+                       "per rank)", s->exp->fibers[f].name, s->rank,
+                       (unsigned long long)s->fibers[f].store[0].cap,
+                       (unsigned long long)s->step);
+}
+
 uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first)
 {
     uint64_t i = 0;

@@ -4,30 +4,7 @@
 # inputs, support and schedule (h5diff of /areas and /schedule).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 
-cat >"$TMP/exp.yaml" <<'YAML'
-seed: 2024
-defaults: {p: 0.02, beta: 0.1}
-areas:
-  - {name: A, n: 20011, k: 150}
-  - {name: B, n: 7000, k: 90, beta: 0.05}
-stimuli:
-  - {name: s, k: 150}
-fibers:
-  - {from: s, to: A}
-  - {from: A, to: A}
-  - {from: A, to: B, p: 0.05}
-  - {from: B, to: A, cap: 3.0}
-  - {from: B, to: B}
-schedule:
-  - project: {fibers: [s->A], rounds: 2}
-  - project: {rounds: 6}
-  - inhibit: s->A
-  - fix: B
-  - project: {rounds: 3}
-  - unfix: B
-  - set_assembly: {area: B, random: true}
-  - project: {fibers: [B->A, A->A, A->B], rounds: 4}
-YAML
+cp "$srcdir/good/mixed.yaml" "$TMP/exp.yaml"
 exp="$TMP/exp.yaml"
 expect_exit 0 "1 rank, 1 thread" -- "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/r1.h5"
 sum1=$(grep checksum "$TMP/out")

@@ -28,30 +28,7 @@ if [ "$ngpu" -ge 2 ]; then
 fi
 
 echo "=== 2. example outputs on CUDA (compared with CPU runs afterwards)"
-cat >mixed.yaml <<'YAML'
-seed: 2024
-defaults: {p: 0.02, beta: 0.1}
-areas:
-  - {name: A, n: 20011, k: 150}
-  - {name: B, n: 7000, k: 90, beta: 0.05}
-stimuli:
-  - {name: s, k: 150}
-fibers:
-  - {from: s, to: A}
-  - {from: A, to: A}
-  - {from: A, to: B, p: 0.05}
-  - {from: B, to: A, cap: 3.0}
-  - {from: B, to: B}
-schedule:
-  - project: {fibers: [s->A], rounds: 2}
-  - project: {rounds: 6}
-  - inhibit: s->A
-  - fix: B
-  - project: {rounds: 3}
-  - unfix: B
-  - set_assembly: {area: B, random: true}
-  - project: {fibers: [B->A, A->A, A->B], rounds: 4}
-YAML
+cp "$here/../../tests/good/mixed.yaml" mixed.yaml
 for e in "$ex/projection.yaml" mixed.yaml "$ex/association.yaml" "$ex/merge.yaml" "$ex/pattern_completion.yaml"; do
   [ -f "$e" ] || continue
   name=$(basename "$e" .yaml)
