@@ -320,7 +320,7 @@ static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
  * EXIT_VERDICT when the schedule ran to its end and an expectation failed
  * (every rank holds the same state, so every rank agrees), else 0. */
 static int summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
-                   double seconds, int rank)
+                   double seconds, int rank, uint64_t first)
 {
     char line[4096];
     int verdict = bs_verdict(sim, line, sizeof line);
@@ -328,9 +328,13 @@ static int summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
     int complete = steps >= total;
     if (rank != 0)
         return complete && verdict == 0 ? EXIT_VERDICT : 0;
-    printf("run: %" PRIu64 " steps in %.3f s (%.2f steps/s), backend %s\n",
-           steps, seconds, seconds > 0 ? steps / seconds : 0.0,
+    uint64_t ran = steps - first;   /* by this invocation */
+    printf("run: %" PRIu64 " steps in %.3f s (%.2f steps/s), backend %s",
+           ran, seconds, seconds > 0 ? ran / seconds : 0.0,
            bs_backend_name(sim));
+    if (first)
+        printf(", resumed at step %" PRIu64, first);
+    printf("\n");
     for (int i = 0; i < bs_n_areas(sim); i++) {
         uint64_t s = 0;
         bs_support(sim, bs_area_name(sim, i), &s);
@@ -375,7 +379,7 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
                 bs_pool_bytes(sim, 0),
                 bs_pool_bytes(sim, 1) ? ", device pool " : "",
                 bs_pool_bytes(sim, 1), bs_pool_bytes(sim, 1) ? " bytes" : "");
-    uint64_t checksum = 0;
+    uint64_t checksum = 0, first = bs_steps_done(sim);
     int stopped = 0;
     st = run_steps(sim, a, rank, &checksum, &stopped);
     if (st != BS_OK) {
@@ -387,7 +391,7 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
         return 1;
     }
     double seconds = now_s() - t0;
-    int rc = stopped ? 0 : summary(sim, a, checksum, seconds, rank);
+    int rc = stopped ? 0 : summary(sim, a, checksum, seconds, rank, first);
     bs_destroy(&sim);
     return rc;
 }
