@@ -38,23 +38,24 @@ static int set_insert(uint64_t *set, uint64_t cap, uint64_t id)
     return 1;
 }
 
-/* k distinct ids of [0, n) drawn from the seed by Floyd's algorithm, keyed
- * by (seed, area) and counted by (operation, iteration): the same on every
- * rank and backend.  Writes them ascending to out.  Uses s->scratch. */
-static void random_assembly(bs_sim *s, int a, uint64_t *out)
+/* k distinct values of [0, n) drawn by Floyd's algorithm from the Philox
+ * stream keyed by (seed, area) in `domain`, counted by (operation,
+ * iteration): the same on every rank and backend.  Writes them ascending
+ * to out.  Uses s->scratch (a set of 2k..4k slots).  Can't fail. */
+static void floyd_sample(bs_sim *s, int area, uint32_t domain, uint64_t n,
+                         uint64_t k, uint64_t *out)
 {
-    const uint64_t n = s->areas[a].n_neurons, k = s->areas[a].k;
     uint64_t cap = 1;
     while (cap < 2 * k)
         cap <<= 1;
     uint64_t *set = s->scratch;            /* 2k <= cap < 4k <= 4 max k */
     for (uint64_t i = 0; i < cap; i++)
         set[i] = UINT64_MAX;
-    bs_key2 key = bs_stream_key(s->exp->seed, 0x40000000u + (uint32_t)a);
+    bs_key2 key = bs_stream_key(s->exp->seed, 0x40000000u + (uint32_t)area);
     uint64_t n_out = 0;
     for (uint64_t j = n - k; j < n; j++) {
         bs_ctr4 r = bs_philox4x32(bs_block_ctr((uint64_t)s->op, j - (n - k),
-                                               BS_DOMAIN_ASSEMBLY, 0), key);
+                                               domain, 0), key);
         uint64_t t = bounded64(r.v[0], r.v[1], j + 1);
         uint64_t pick = set_insert(set, cap, t) ? t : j;
         if (pick == j)
@@ -62,6 +63,13 @@ static void random_assembly(bs_sim *s, int a, uint64_t *out)
         out[n_out++] = pick;
     }
     qsort(out, (size_t)k, sizeof *out, cmp_u64);
+}
+
+/* k random neurons of area a (the assembly domain), ascending, into out. */
+static void random_assembly(bs_sim *s, int a, uint64_t *out)
+{
+    floyd_sample(s, a, BS_DOMAIN_ASSEMBLY, s->areas[a].n_neurons,
+                 s->areas[a].k, out);
 }
 
 /* round(fraction k) = op->n_fire of area a's current winners, drawn by
@@ -83,24 +91,8 @@ static bs_status fire_subset(bs_sim *s, const bs_op *op)
                            s->exp->areas[op->area].name,
                            (unsigned long long)n, (unsigned long long)m,
                            op->fraction);
-    uint64_t cap = 1;
-    while (cap < 2 * m)
-        cap <<= 1;
-    uint64_t *set = s->scratch;            /* 2m <= cap < 4m <= 4 max k */
-    for (uint64_t i = 0; i < cap; i++)
-        set[i] = UINT64_MAX;
-    bs_key2 key = bs_stream_key(s->exp->seed, 0x40000000u + (uint32_t)op->area);
-    uint64_t *idx = as->next, n_out = 0;
-    for (uint64_t j = n - m; j < n; j++) {
-        bs_ctr4 r = bs_philox4x32(bs_block_ctr((uint64_t)s->op, j - (n - m),
-                                               BS_DOMAIN_SUBSET, 0), key);
-        uint64_t t = bounded64(r.v[0], r.v[1], j + 1);
-        uint64_t pick = set_insert(set, cap, t) ? t : j;
-        if (pick == j)
-            set_insert(set, cap, j);
-        idx[n_out++] = pick;
-    }
-    qsort(idx, (size_t)m, sizeof *idx, cmp_u64);
+    uint64_t *idx = as->next;
+    floyd_sample(s, op->area, BS_DOMAIN_SUBSET, n, m, idx);
     for (uint64_t i = 0; i < m; i++) {     /* ids of the picked indices */
         as->next_inputs[i] = as->win_inputs[idx[i]];
         idx[i] = as->winners[idx[i]];
