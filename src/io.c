@@ -327,14 +327,11 @@ static int file_create(bs_h5_ctx *c, bs_io *io)
     return ok;
 }
 
-void bs_io_close(bs_io **iop)
+/* Closes every HDF5 handle of io (the file last); io stays allocated. */
+static void io_close_handles(bs_io *io)
 {
-    bs_io *io = iop ? *iop : NULL;
-    int a, i;
-    if (!io)
-        return;
-    for (a = 0; a < io->n_areas; a++)
-        for (i = 0; i < DS_PER_AREA; i++)
+    for (int a = 0; a < io->n_areas; a++)
+        for (int i = 0; i < DS_PER_AREA; i++)
             bs_h5_close(&io->areas[a].ds[i]);
     bs_h5_close(&io->schedule);
     bs_h5_close(&io->metrics);
@@ -342,6 +339,14 @@ void bs_io_close(bs_io **iop)
     bs_h5_close(&io->metrics_mem);
     bs_h5_close(&io->dxpl);
     bs_h5_close(&io->file);
+}
+
+void bs_io_close(bs_io **iop)
+{
+    bs_io *io = iop ? *iop : NULL;
+    if (!io)
+        return;
+    io_close_handles(io);
     io_free(io);
     *iop = NULL;
 }
@@ -389,15 +394,15 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
 
 static int steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps);
 
-/* Opens the existing file read-write with the MPI-IO driver. */
-static int file_open(bs_h5_ctx *c, bs_io *io)
+/* Opens the existing file (flags: H5F_ACC_RDONLY or H5F_ACC_RDWR) with
+ * the MPI-IO driver. */
+static int file_open(bs_h5_ctx *c, bs_io *io, unsigned flags)
 {
     MPI_Comm *mc = bs_comm_mpi(io->comm);
     hid_t fapl = H5I_INVALID_HID;
     int ok = H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
              H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
-             H5CK(c, "file", io->file = H5Fopen(io->path, H5F_ACC_RDWR,
-                                                fapl)) &&
+             H5CK(c, "file", io->file = H5Fopen(io->path, flags, fapl)) &&
              H5CK(c, "file", io->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
              H5CK(c, "file", H5Pset_dxpl_mpio(io->dxpl,
                                               H5FD_MPIO_COLLECTIVE));
@@ -405,16 +410,34 @@ static int file_open(bs_h5_ctx *c, bs_io *io)
     return ok;
 }
 
-/* Opens dataset `name` under loc, checks its row width (cols, 0 for 1-D)
- * and cuts or extends it to `rows` rows. */
-static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
-                         const char *name, uint64_t cols, uint64_t rows)
+/* Whether type t is of the class and size of `want` (and its sign, or
+ * its number of members): what this writer made, in any byte order. */
+static int type_like(hid_t t, hid_t want)
 {
-    hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    H5T_class_t k = H5Tget_class(want);
+    return H5Tget_class(t) == k && H5Tget_size(t) == H5Tget_size(want) &&
+           (k != H5T_INTEGER || H5Tget_sign(t) == H5Tget_sign(want)) &&
+           (k != H5T_COMPOUND || H5Tget_nmembers(t) == H5Tget_nmembers(want));
+}
+
+/* Opens dataset `name` under loc, checks its type (like `type`) and row
+ * width (cols, 0 for 1-D) and, when resize, cuts or extends it to `rows`
+ * rows. */
+static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
+                         const char *name, hid_t type, uint64_t cols,
+                         uint64_t rows, int resize)
+{
+    hid_t d = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID;
     hsize_t dims[2] = {0, 0}, ext[2] = {rows, cols};
     int want = cols ? 2 : 1;
     int ok = H5CK(c, obj, d = H5Dopen2(loc, name, H5P_DEFAULT)) &&
-             H5CK(c, obj, sp = H5Dget_space(d));
+             H5CK(c, obj, sp = H5Dget_space(d)) &&
+             H5CK(c, obj, t = H5Dget_type(d));
+    if (ok && !type_like(t, type)) {
+        bs_h5_msg(c, "%s: %s: type is not the one brainsim writes", c->path,
+                  obj);
+        ok = 0;
+    }
     if (ok && (H5Sget_simple_extent_ndims(sp) != want ||
                H5Sget_simple_extent_dims(sp, dims, NULL) != want ||
                (cols && dims[1] != cols))) {
@@ -422,16 +445,18 @@ static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
                 c->path, obj, (unsigned long long)cols);
         ok = 0;
     }
-    ok = ok && H5CK(c, obj, H5Dset_extent(d, ext));
+    ok = ok && (!resize || H5CK(c, obj, H5Dset_extent(d, ext)));
+    bs_h5_close(&t);
     bs_h5_close(&sp);
     if (!ok)
         bs_h5_close(&d);
     return d;
 }
 
-/* Opens every dataset of an existing output and sets them to `rows` rows. */
+/* Opens every dataset of an existing output and checks its type and shape;
+ * when resize, sets them to `rows` rows. */
 static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
-                         uint64_t rows)
+                         uint64_t rows, int resize)
 {
     char obj[128], grp[96];
     int ok = 1;
@@ -442,21 +467,22 @@ static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
         for (int i = 0; ok && i < DS_PER_AREA; i++) {
             snprintf(obj, sizeof obj, "%s/%s", grp, ds_names[i]);
             io->areas[a].ds[i] = dset_reopen(c, g, obj, ds_names[i],
+                                             H5T_STD_U64LE,
                                              i == DS_SUPPORT ? 0 : m->area_k[a],
-                                             rows);
+                                             rows, resize);
             ok = io->areas[a].ds[i] >= 0;
         }
         bs_h5_close(&g);
     }
     hid_t ft = H5I_INVALID_HID;
-    ok = ok && sched_types(c, &io->sched_mem, &ft);
+    ok = ok && sched_types(c, &io->sched_mem, &ft) &&
+         (io->schedule = dset_reopen(c, io->file, "/schedule", "schedule", ft,
+                                     0, rows, resize)) >= 0;
     bs_h5_close(&ft);
-    ok = ok && metrics_types(c, &io->metrics_mem, &ft);
+    ok = ok && metrics_types(c, &io->metrics_mem, &ft) &&
+         (io->metrics = dset_reopen(c, io->file, "/metrics", "metrics", ft, 0,
+                                    rows, resize)) >= 0;
     bs_h5_close(&ft);
-    ok = ok && (io->schedule = dset_reopen(c, io->file, "/schedule", "schedule",
-                                           0, rows)) >= 0 &&
-         (io->metrics = dset_reopen(c, io->file, "/metrics", "metrics", 0,
-                                    rows)) >= 0;
     return ok;
 }
 
@@ -476,8 +502,15 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
         io_free(io);
         return BS_ERR_NOMEM;
     }
-    if (!bs_h5_agree(comm, &c, file_open(&c, io)) ||
-        !bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows)) ||
+    /* Read-only first: HDF5 1.10 can fail to close a file opened for
+     * writing whose objects turn out to be corrupt, and then crashes at
+     * exit; a file whose layout reads cleanly is then opened to write. */
+    int readable = bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDONLY)) &&
+                   bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 0));
+    io_close_handles(io);
+    if (!readable ||
+        !bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDWR)) ||
+        !bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 1)) ||
         !bs_h5_agree(comm, &c, steps_put(&c, io, rows))) {
         bs_io_close(&io);
         return BS_ERR_IO;

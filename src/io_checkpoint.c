@@ -416,6 +416,15 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
                                     ? BS_OK : BS_ERR_IO);
     }
     if (w->file >= 0) {
+        /* A failed write (a full disk) makes the close's metadata flush
+         * fail too, and HDF5 1.10 crashes at exit after a failed H5Fclose:
+         * the file is discarded, so free its space first. */
+        if (st != BS_OK) {
+            if (w->rank == 0 && truncate(tmp, 0) != 0) {
+                /* not freed: the close below may fail, and says why */
+            }
+            bs_h5_agree(w->comm, w->c, 1);   /* every rank after the cut */
+        }
         int ok = H5CK(w->c, "file", H5Fclose(w->file));
         w->file = H5I_INVALID_HID;
         bs_status cst = bs_h5_agree_status(w->comm, w->c,
