@@ -36,10 +36,8 @@ extern "C" {
 
 #define ACC_THREADS 512
 #define ACC_WARPS (ACC_THREADS / 32)
-/* largest tile: 2^ACC_LOG2_TILE_MAX targets of u32 counts (a tuning knob) */
-#ifndef ACC_LOG2_TILE_MAX
-#define ACC_LOG2_TILE_MAX 14
-#endif
+/* largest tile: 2^ACC_LOG2_TILE_MAX targets of u32 counts */
+#define ACC_LOG2_TILE_MAX BS_K_TILE_MAX_LOG2
 #define WQ_CAP 64
 #define FULL 0xFFFFFFFFu
 
@@ -238,6 +236,7 @@ struct acc_sink {
     long long idx_lo;
     unsigned long long idx_span;
     uint32_t *cnt;
+    uint32_t inc;               /* 1, or 2^32 - 1 for sources that left */
     struct ctx { long long off; };
     __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
                                            uint64_t &blk, ctx &c) const
@@ -254,7 +253,7 @@ struct acc_sink {
     {
         long long i = c.off + (long long)x;
         if ((unsigned long long)(i - idx_lo) < idx_span)
-            atomicAdd(&cnt[i], 1u);
+            atomicAdd(&cnt[i], inc);
     }
 };
 
@@ -276,10 +275,12 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
 {
     __shared__ unsigned long long warp_max[ACC_WARPS];
     const uint64_t theta = *a.list.guess;
+    const bool part = theta != BS_K_NO_GUESS;   /* bs_k_hist_bin */
     for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
         h[b] = 0;
     __syncthreads();
     unsigned long long vmax = 0;
+    uint32_t below = 0;
     const int lane = threadIdx.x & 31;
     for (uint32_t i = threadIdx.x; i < tile; i += blockDim.x) {
         bool valid = i >= idx_lo && i < idx_hi;
@@ -289,10 +290,15 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
         uint32_t key = valid ? bs_k_hist_key(v) : BS_K_HIST_BINS;
         if (valid)
             vmax = v > vmax ? v : vmax;
-        uint32_t peers = __match_any_sync(FULL, key);
-        if (valid && lane == __ffs(peers) - 1)
-            atomicAdd(&h[key], (uint32_t)__popc(peers));
         bool app = valid && key >= theta;
+        if (part)
+            below += valid && !app;
+        if (!part || __any_sync(FULL, app)) {
+            uint32_t hk = part && !app ? BS_K_HIST_BINS : key;
+            uint32_t peers = __match_any_sync(FULL, hk);
+            if (hk < BS_K_HIST_BINS && lane == __ffs(peers) - 1)
+                atomicAdd(&h[hk], (uint32_t)__popc(peers));
+        }
         uint32_t ball = __ballot_sync(FULL, app);
         if (ball) {
             unsigned long long first = 0;
@@ -307,6 +313,10 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
         }
     }
     vmax = warp_max_u64(vmax);
+    for (int o = 16; o > 0; o >>= 1)
+        below += __shfl_xor_sync(FULL, below, o);
+    if (lane == 0 && below)
+        atomicAdd(&h[0], below);
     if (lane == 0)
         warp_max[threadIdx.x >> 5] = vmax;
     __syncthreads();
@@ -320,13 +330,98 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
             atomicAdd((unsigned long long *)&a.hist[b], (unsigned long long)h[b]);
 }
 
+/* Generates the edges of the sources src[0..n) of fiber geometry gs into
+ * the tile counts, adding inc (1 or -1 mod 2^32) per edge. */
+__device__ static void acc_sources(acc_sink &sk, const gen_geom *gs,
+                                   warp_q *wq, const uint64_t *src, uint64_t n,
+                                   uint32_t inc)
+{
+    /* sources in chunks whose pair ids fit in 32 bits */
+    const uint64_t chunk = 1ull << (31 - sk.lnb);
+    const uint32_t warp = threadIdx.x >> 5;
+    sk.inc = inc;
+    for (uint64_t s0 = 0; s0 < n; s0 += chunk) {
+        uint64_t ns = n - s0 < chunk ? n - s0 : chunk;
+        sk.firing = src + s0;
+        gen_warp(sk, gs, wq, warp * 32, (uint32_t)(ns << sk.lnb), ACC_THREADS);
+    }
+}
+
+/* Generates fiber fb's sources (fb->gen) into the tile counts cnt. */
+__device__ static void acc_fiber(const bs_k_fiber *fb, gen_geom *gs,
+                                 warp_q *wqs, uint32_t *cnt, uint64_t base,
+                                 uint32_t idx_lo, uint32_t idx_hi)
+{
+    load_geom(gs, &fb->geom);
+    __syncthreads();
+    const uint32_t b = gs->g.log2_block;
+    acc_sink sk;
+    sk.blk_first = (base + idx_lo) >> b;
+    uint64_t nb = ((base + idx_hi - 1) >> b) - sk.blk_first + 1;
+    sk.nb = (uint32_t)nb;
+    sk.lnb = 0;
+    while ((1ull << sk.lnb) < nb)
+        sk.lnb++;
+    sk.b = b;
+    sk.off0 = (long long)(sk.blk_first << b) - (long long)base;
+    sk.idx_lo = idx_lo;
+    sk.idx_span = idx_hi - idx_lo;
+    sk.cnt = cnt;
+    warp_q *wq = &wqs[threadIdx.x >> 5];
+    acc_sources(sk, gs, wq, fb->gen, fb->n_plus, 1u);
+    acc_sources(sk, gs, wq, fb->gen + fb->n_plus, fb->n_minus, 0xFFFFFFFFu);
+}
+
+/* Whole-tile moves between the shared counts and a cache segment (n4
+ * uint4, 16-byte aligned), four loads in flight per thread. */
+enum { TILE_COPY = 0, TILE_ADD = 1 };
+template <int op>
+__device__ static void tile_in(uint4 *cnt, const uint4 *g, uint32_t n4)
+{
+    for (uint32_t j = threadIdx.x; j < n4; j += 4 * ACC_THREADS) {
+        uint4 v[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+            if (j + u * ACC_THREADS < n4)
+                v[u] = __ldcg(&g[j + u * ACC_THREADS]);
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            const uint32_t i = j + u * ACC_THREADS;
+            if (i >= n4)
+                break;
+            if (op == TILE_ADD) {
+                uint4 c = cnt[i];
+                v[u].x += c.x;
+                v[u].y += c.y;
+                v[u].z += c.z;
+                v[u].w += c.w;
+            }
+            cnt[i] = v[u];
+        }
+    }
+}
+
+__device__ static void tile_out(uint4 *g, const uint4 *cnt, uint32_t n4)
+{
+    for (uint32_t j = threadIdx.x; j < n4; j += ACC_THREADS)
+        __stcg(&g[j], cnt[j]);
+}
+
 /* One CTA per tile [base, base + 2^log2_tile) of global ids, clipped to
  * [lo, hi).  Dynamic shared memory: counts (tile u32), warp queues (the
- * histogram reuses them), geometry. */
+ * histogram reuses them), geometry.
+ *
+ * With input caches the tile's counts hold one cached fiber at a time: for
+ * each FULL or DELTA fiber, the counts start at 0 or at its cache, get its
+ * edges and are stored back (the whole tile: targets outside [lo, hi) get
+ * no edges and keep what they had); GEN fibers (no cache) then add theirs
+ * on top of the last one's; at the end every other cached fiber's counts
+ * (REUSE ones included) are added from its cache, which this CTA wrote
+ * just before for the updated ones (visible to it after __syncthreads). */
 __global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args a)
 {
     extern __shared__ uint4 smem[];
-    const uint32_t tile = 1u << a.log2_tile;
+    const uint32_t tile = 1u << a.log2_tile, n4 = tile / 4;
     uint32_t *cnt = (uint32_t *)smem;
     warp_q *wqs = (warp_q *)(cnt + tile);
     gen_geom *gs = (gen_geom *)(wqs + ACC_WARPS);
@@ -334,35 +429,37 @@ __global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args 
     const uint32_t idx_lo = (uint32_t)((a.lo > base ? a.lo : base) - base);
     const uint64_t end = base + tile < a.hi ? base + tile : a.hi;
     const uint32_t idx_hi = (uint32_t)(end - base);
-    for (uint32_t i = threadIdx.x; i < tile / 4; i += blockDim.x)
+    const uint64_t c0 = base - bs_k_cache_lo(a.lo);   /* cache index of cnt[0] */
+    for (uint32_t i = threadIdx.x; i < n4; i += blockDim.x)
         smem[i] = make_uint4(0, 0, 0, 0);
-    const uint32_t warp = threadIdx.x >> 5;
+    int held = -1;              /* the cached fiber whose counts cnt holds */
     for (int f = 0; f < a.n_fibers; f++) {
-        __syncthreads();        /* gs free; counts zeroed */
-        load_geom(gs, &a.fibers[f].geom);
+        const bs_k_fiber *fb = &a.fibers[f];
+        const uint32_t mode = fb->mode;
+        if (mode != BS_K_FULL && mode != BS_K_DELTA)
+            continue;
+        __syncthreads();        /* gs free; the last fiber's counts stored */
+        if (mode == BS_K_DELTA)
+            tile_in<TILE_COPY>(smem, (const uint4 *)(fb->cache + c0), n4);
+        else if (held >= 0)
+            for (uint32_t i = threadIdx.x; i < n4; i += blockDim.x)
+                smem[i] = make_uint4(0, 0, 0, 0);
+        held = f;
+        acc_fiber(fb, gs, wqs, cnt, base, idx_lo, idx_hi);
         __syncthreads();
-        const uint64_t n_firing = a.fibers[f].n_firing;
-        const uint32_t b = gs->g.log2_block;
-        acc_sink sk;
-        sk.blk_first = (base + idx_lo) >> b;
-        uint64_t nb = ((base + idx_hi - 1) >> b) - sk.blk_first + 1;
-        sk.nb = (uint32_t)nb;
-        sk.lnb = 0;
-        while ((1ull << sk.lnb) < nb)
-            sk.lnb++;
-        sk.b = b;
-        sk.off0 = (long long)(sk.blk_first << b) - (long long)base;
-        sk.idx_lo = idx_lo;
-        sk.idx_span = idx_hi - idx_lo;
-        sk.cnt = cnt;
-        /* sources in chunks whose pair ids fit in 32 bits */
-        const uint64_t chunk = 1ull << (31 - sk.lnb);
-        for (uint64_t s0 = 0; s0 < n_firing; s0 += chunk) {
-            uint64_t ns = n_firing - s0 < chunk ? n_firing - s0 : chunk;
-            sk.firing = a.fibers[f].firing + s0;
-            gen_warp(sk, gs, &wqs[warp], warp * 32, (uint32_t)(ns << sk.lnb),
-                     ACC_THREADS);
+        tile_out((uint4 *)(fb->cache + c0), smem, n4);
+    }
+    for (int f = 0; f < a.n_fibers; f++)
+        if (a.fibers[f].mode == BS_K_GEN) {
+            __syncthreads();    /* gs free */
+            acc_fiber(&a.fibers[f], gs, wqs, cnt, base, idx_lo, idx_hi);
         }
+    for (int f = 0; f < a.n_fibers; f++) {
+        const bs_k_fiber *fb = &a.fibers[f];
+        if (fb->mode == BS_K_GEN || f == held)
+            continue;
+        __syncthreads();
+        tile_in<TILE_ADD>(smem, (const uint4 *)(fb->cache + c0), n4);
     }
     __syncthreads();
     acc_write_out(a, tile, base, idx_lo, idx_hi, cnt, (uint32_t *)wqs);
@@ -433,9 +530,10 @@ __device__ __forceinline__ uint32_t fdiv(const fast_div &f, uint32_t q)
  * emits the keys of edges into the group's winners. */
 struct find_sink {
     const uint64_t *firing, *win;
+    const uint32_t *fsel;       /* NULL: source r is firing[r] */
     const bs_k_group *groups;
     fast_div ng;
-    uint32_t fi0, b;
+    uint32_t fi0, g0, b;        /* the CTA's first pair: (fi0, g0) */
     uint64_t *keys, *fcount;
     uint64_t cap;
     bs_k_plastic_state *st;
@@ -443,8 +541,9 @@ struct find_sink {
     __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
                                            uint64_t &blk, ctx &c) const
     {
+        q += g0;
         uint32_t r = fdiv(ng, q), g = q - r * ng.d;
-        c.fi = fi0 + r;
+        c.fi = fsel ? __ldg(&fsel[fi0 + r]) : fi0 + r;
         ulonglong2 gr = __ldg((const ulonglong2 *)&groups[g]);
         blk = gr.x & ((1ull << 40) - 1);
         c.nw = (uint32_t)(gr.x >> 40);
@@ -484,11 +583,14 @@ struct find_sink {
 };
 
 #define FIND_THREADS 256
-#define FIND_PAIRS_PER_CTA 65536u
+#define FIND_MIN_PAIRS_PER_CTA 4096u
+#define FIND_CTAS_PER_SM 32     /* 4 waves of 8 resident CTAs */
 
-/* One CTA per `rows` consecutive firing sources (all groups of each). */
+/* One CTA per `per` consecutive pairs, source-major: pair p is (source
+ * p / n_groups, group p % n_groups), so that few sources with many groups
+ * still fill the device. */
 __global__ void __launch_bounds__(FIND_THREADS) find_edges_kernel(
-    const bs_k_find_args a, uint32_t rows, fast_div ng)
+    const bs_k_find_args a, uint32_t per, uint64_t n_pairs, fast_div ng)
 {
     __shared__ gen_geom gs;
     __shared__ warp_q wqs[FIND_THREADS / 32];
@@ -496,38 +598,42 @@ __global__ void __launch_bounds__(FIND_THREADS) find_edges_kernel(
     __syncthreads();
     find_sink sk;
     sk.firing = a.firing;
+    sk.fsel = a.fsel;
     sk.win = a.win;
     sk.groups = a.groups;
     sk.ng = ng;
-    sk.fi0 = blockIdx.x * rows;
+    const uint64_t p0 = (uint64_t)blockIdx.x * per;
+    sk.fi0 = (uint32_t)(p0 / a.n_groups);
+    sk.g0 = (uint32_t)(p0 % a.n_groups);
     sk.b = a.geom.log2_block;
     sk.keys = a.keys;
     sk.fcount = a.fcount;
     sk.cap = a.cap;
     sk.st = a.st;
-    uint64_t n_rows = a.n_firing - sk.fi0 < rows ? a.n_firing - sk.fi0 : rows;
+    const uint64_t n_here = n_pairs - p0 < per ? n_pairs - p0 : per;
     const uint32_t warp = threadIdx.x >> 5;
-    gen_warp(sk, &gs, &wqs[warp], warp * 32, (uint32_t)(n_rows * a.n_groups),
-             FIND_THREADS);
+    gen_warp(sk, &gs, &wqs[warp], warp * 32, (uint32_t)n_here, FIND_THREADS);
 }
 
 extern "C" int bs_k_find_edges(const bs_k_find_args *a, void *stream,
                                const char **what)
 {
     *what = "find_edges_kernel";
-    if (a->n_firing == 0 || a->n_groups == 0)
+    const uint64_t n_src = a->fsel ? a->n_sel : a->n_firing;
+    if (n_src == 0 || a->n_groups == 0)
         return 0;
-    uint64_t rows = FIND_PAIRS_PER_CTA / a->n_groups;
-    if (rows < 1)
-        rows = 1;
-    if (rows > a->n_firing)
-        rows = a->n_firing;
-    /* pair ids of one CTA must fit in 32 bits */
-    while (rows > 1 && rows * a->n_groups >= (1ull << 32))
-        rows /= 2;
-    uint64_t n_ctas = (a->n_firing + rows - 1) / rows;
+    const uint64_t n_pairs = n_src * a->n_groups;
+    const uint64_t ctas = (uint64_t)(a->n_sm > 0 ? a->n_sm : 132) * FIND_CTAS_PER_SM;
+    uint64_t per = (n_pairs + ctas - 1) / ctas;
+    if (per < FIND_MIN_PAIRS_PER_CTA)
+        per = FIND_MIN_PAIRS_PER_CTA;
+    /* a CTA's pair ids, offset by its first group, fit in 32 bits */
+    const uint64_t per_max = (1ull << 31) - a->n_groups;
+    if (per > per_max)
+        per = per_max;
+    const uint64_t n_ctas = (n_pairs + per - 1) / per;
     find_edges_kernel<<<(unsigned)n_ctas, FIND_THREADS, 0,
-                        (cudaStream_t)stream>>>(*a, (uint32_t)rows,
+                        (cudaStream_t)stream>>>(*a, (uint32_t)per, n_pairs,
                                                 fast_div_init((uint32_t)a->n_groups));
     return (int)cudaGetLastError();
 }

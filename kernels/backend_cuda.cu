@@ -143,14 +143,89 @@ static bs_status cuda_exchange(bs_sim *s)
                              sizeof s->err);
 }
 
+/* How fiber f's plasticity this step reuses the edges of its last one
+ * (kernels.h, bs_k_reuse_args), from the sources F (n_f) and local new
+ * winners W (n_w, groups from ensure_next): fills r and uploads the
+ * source selection, the dirty groups and flags.  r->use_prev 0 when the
+ * previous edges are unknown (or the sets unsorted). */
+static bs_status plan_reuse(bs_sim *s, cuda_state *cs, int f,
+                            const uint64_t *F, uint64_t n_f,
+                            const uint64_t *W, uint64_t n_w,
+                            bs_k_reuse_args *r)
+{
+    cuda_fiber *cf = &cs->fibers[f];
+    memset(r, 0, sizeof *r);
+    if (!cs->caches)
+        return BS_OK;
+    r->prev_src = cf->prev_src;
+    r->prev_tgt = cf->prev_tgt;
+    r->prev_cap = cf->prev_cap;
+    const bs_k_group *groups = (const bs_k_group *)(
+        cs->h_stage + align_up(cs->up_fire_bytes) + cf->group_off);
+    cs->pairs_full += n_f * cf->n_groups;
+    int sorted = 1;
+    for (uint64_t i = 1; i < n_f && sorted; i++)
+        sorted = F[i - 1] < F[i];
+    if (!cf->prev_valid || !sorted) {
+        cs->pairs_done += n_f * cf->n_groups;
+        return BS_OK;
+    }
+    /* joined sources from the front of fsel, common ones from the back */
+    uint32_t *fsel = (uint32_t *)cs->h_pl;
+    uint64_t nj = 0, nc = 0;
+    for (uint64_t i = 0, j = 0; i < n_f; i++) {
+        while (j < cf->n_pf && cf->pf[j] < F[i])
+            j++;
+        if (j < cf->n_pf && cf->pf[j] == F[i])
+            fsel[n_f - 1 - nc++] = (uint32_t)i;
+        else
+            fsel[nj++] = (uint32_t)i;
+    }
+    /* dirty: the groups holding a winner not in the previous ones */
+    bs_k_group *dg = (bs_k_group *)(cs->h_pl + cs->pl_groups_off);
+    uint8_t *dirty = cs->h_pl + cs->pl_dirty_off;
+    uint64_t ndg = 0, j = 0;
+    for (uint64_t g = 0; g < cf->n_groups; g++) {
+        const uint64_t w0 = groups[g].y & 0xFFFFFFFFu, nw = groups[g].x >> 40;
+        int d = 0;
+        for (uint64_t w = w0; w < w0 + nw; w++) {
+            while (j < cf->n_pw && cf->pw[j] < W[w])
+                j++;
+            d |= !(j < cf->n_pw && cf->pw[j] == W[w]);
+        }
+        memset(dirty + w0, d, nw);
+        if (d)
+            dg[ndg++] = groups[g];
+    }
+    r->use_prev = 1;
+    r->fsel = (const uint32_t *)cs->up_pl;
+    r->n_join = nj;
+    r->n_common = nc;
+    r->dgroups = (const bs_k_group *)(cs->up_pl + cs->pl_groups_off);
+    r->n_dgroups = ndg;
+    r->wdirty = cs->up_pl + cs->pl_dirty_off;
+    r->n_prev = cf->n_prev;
+    cs->pairs_done += nj * cf->n_groups + nc * ndg;
+    memmove(fsel + nj, fsel + n_f - nc, nc * 4);
+    CK(cudaMemcpyAsync(cs->up_pl, fsel, n_f * 4, cudaMemcpyHostToDevice,
+                       cs->stream));
+    if (ndg)
+        CK(cudaMemcpyAsync(cs->up_pl + cs->pl_groups_off, dg,
+                           ndg * sizeof *dg, cudaMemcpyHostToDevice, cs->stream));
+    CK(cudaMemcpyAsync(cs->up_pl + cs->pl_dirty_off, dirty, n_w,
+                       cudaMemcpyHostToDevice, cs->stream));
+    return BS_OK;
+}
+
 static bs_status cuda_plasticity(bs_sim *s, int f)
 {
     cuda_state *cs = (cuda_state *)s->be_state;
     bs_fiber_state *fs = &s->fibers[f];
     const bs_fiber_spec *spec = &s->exp->fibers[f];
     uint64_t n_firing, first;
-    bs_sim_firing(s, f, &n_firing);
+    const uint64_t *F = bs_sim_firing(s, f, &n_firing);
     uint64_t n_win = bs_sim_local_next(&s->areas[spec->dst], &first);
+    const uint64_t *W = s->areas[spec->dst].next + first;
     /* as the CPU: nothing to do; or potentiate(1) == 1, where the store
      * cannot change (mult 1, or cap 1 and so no entries) */
     if (n_firing == 0 || n_win == 0 ||
@@ -174,15 +249,30 @@ static bs_status cuda_plasticity(bs_sim *s, int f)
     ma.next = cf->store[fs->cur ^ 1];
     ma.n_cur = fs->store[fs->cur].n;
     ma.cap = fs->store[0].cap;
-    bs_k_find_args fa = {fs->geom, ma.firing, n_firing, ma.win, n_win,
-                         cf->groups, cf->n_groups, ma.keys_raw, ma.fcount,
-                         ma.cap, ma.st};
-    KCK(bs_k_plasticity(&fa, &ma, cs->stream, WHAT), who);
+    bs_k_find_args fa = {fs->geom, ma.firing, n_firing, NULL, 0, ma.win,
+                         n_win, cf->groups, cf->n_groups, ma.keys_raw,
+                         ma.fcount, ma.cap, ma.st, cs->n_sm};
+    bs_k_reuse_args ra;
+    if ((st = plan_reuse(s, cs, f, F, n_firing, W, n_win, &ra)) != BS_OK)
+        return st;
+    KCK(bs_k_plasticity(&fa, &ma, &ra, cs->stream, WHAT), who);
     CK(cudaMemcpyAsync(cs->h_pst, ma.st, sizeof *ma.st,
                        cudaMemcpyDeviceToHost, cs->stream));
     CK(cudaStreamSynchronize(cs->stream));
     if (cs->h_pst->overflow)
         return bs_sim_store_full(s, f);
+    if (cs->caches) {           /* the edges kept for the next step */
+        cuda_fiber *cm = &cs->fibers[f];
+        int sorted = 1;
+        for (uint64_t i = 1; i < n_firing && sorted; i++)
+            sorted = F[i - 1] < F[i];
+        cm->prev_valid = sorted && cs->h_pst->n_u <= cm->prev_cap;
+        cm->n_prev = cs->h_pst->n_u;
+        memcpy(cm->pf, F, n_firing * 8);
+        cm->n_pf = n_firing;
+        memcpy(cm->pw, W, n_win * 8);
+        cm->n_pw = n_win;
+    }
     fs->cur ^= 1;
     fs->store[fs->cur].n = cs->h_pst->new_n;
     return BS_OK;

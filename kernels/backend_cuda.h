@@ -29,6 +29,21 @@ typedef struct cuda_fiber {
     bs_k_group *groups;         /* device view into up.next */
     size_t group_off;
     uint64_t n_groups;
+    /* input cache (kernels.h, BS_K_FULL ...): device counts over the
+     * target's slice, and the firing set they are of (host, ascending) */
+    uint32_t *cache;            /* NULL: caches off */
+    uint64_t *cached;           /* (source k) host */
+    uint64_t n_cached;
+    int cache_valid;
+    size_t delta_off;           /* byte offset in up.fire of the joined and
+                                   left sources (source k u64) */
+    /* the edges of the last plasticity (kernels.h, bs_k_reuse_args):
+     * device, and the firing sources and winners they are of (host) */
+    uint64_t *prev_src, *prev_tgt;
+    uint64_t prev_cap, n_prev;
+    uint64_t *pf, *pw;          /* (source k), (target k) host, ascending */
+    uint64_t n_pf, n_pw;
+    int prev_valid;
 } cuda_fiber;
 
 typedef struct cuda_state {
@@ -43,6 +58,7 @@ typedef struct cuda_state {
     uint64_t *stim_ids, *stim_off;
     unsigned char *up_fire, *up_next;
     size_t up_fire_bytes, up_next_bytes, desc_bytes;
+    size_t up_fire_fixed;       /* bs_k_fiber and winners: always uploaded */
     unsigned char *h_stage;     /* pinned */
     size_t h_stage_bytes;
     bs_cand *h_cand;            /* pinned (ranks, sum k) */
@@ -53,6 +69,16 @@ typedef struct cuda_state {
     uint64_t cap_max, max_firing;
     bs_k_merge_args pl;         /* plasticity scratch views */
     uint64_t fire_mark, next_mark;  /* s->step + 1 of the last uploads */
+    int caches;                 /* input caches and previous edges
+                                   planned and allocated (incremental) */
+    uint64_t *cached_all;       /* host block of every cuda_fiber.cached,
+                                   pf and pw */
+    uint64_t n_mode[4];         /* fiber accumulations by BS_K_* mode */
+    uint64_t pairs_done, pairs_full;  /* plasticity (source, group) pairs
+                                   generated, and without the prev edges */
+    unsigned char *up_pl, *h_pl;/* per fiber's plasticity: fsel (max firing
+                                   u32), dirty groups and flags (max k) */
+    size_t pl_groups_off, pl_dirty_off, up_pl_bytes;
 } cuda_state;
 
 

@@ -79,8 +79,46 @@ static bs_status plan_pool(const bs_sim *s, cuda_state *cs)
     for (int a = 0; a < e->n_areas; a++)
         cs->areas[a].fire_off = cs->desc_bytes + cs->areas[a].next_off;
     cs->up_fire_bytes = cs->desc_bytes + align_up(sum_k * 8);
-    ADD("bytes: bs_k_fiber, winners", 1, cs->up_fire_bytes, &cs->up_fire,
-        "up.fire");
+    cs->up_fire_fixed = cs->up_fire_bytes;
+    for (int f = 0; f < e->n_fibers && cs->caches; f++) {
+        cs->fibers[f].delta_off = cs->up_fire_bytes;
+        cs->up_fire_bytes += align_up(source_k(s, f) * 8);
+    }
+    ADD(cs->caches ? "bytes: bs_k_fiber, winners, joined/left sources"
+                   : "bytes: bs_k_fiber, winners",
+        1, cs->up_fire_bytes, &cs->up_fire, "up.fire");
+    uint64_t max_kdst = 0, max_src = 0;
+    for (int f = 0; f < e->n_fibers; f++) {
+        const bs_area_state *dst = &s->areas[e->fibers[f].dst];
+        uint64_t kd = dst->k < dst->n_local ? dst->k : dst->n_local;
+        max_kdst = kd > max_kdst ? kd : max_kdst;
+        max_src = source_k(s, f) > max_src ? source_k(s, f) : max_src;
+    }
+    if (cs->caches) {
+        cs->pl_groups_off = align_up(max_src * 4);
+        cs->pl_dirty_off = cs->pl_groups_off + align_up(max_kdst * sizeof(bs_k_group));
+        cs->up_pl_bytes = cs->pl_dirty_off + align_up(max_kdst);
+        ADD("bytes: sources, dirty groups, dirty winners", 1, cs->up_pl_bytes,
+            &cs->up_pl, "up.plastic");
+    }
+    for (int f = 0; f < e->n_fibers && cs->caches; f++) {
+        /* room for the edges of one step: 4 x their mean, at most cap */
+        const bs_area_state *dst = &s->areas[e->fibers[f].dst];
+        double kd = (double)(dst->k < dst->n_local ? dst->k : dst->n_local);
+        double want = 4.0 * (double)source_k(s, f) * kd * e->fibers[f].p + 65536;
+        uint64_t cap = s->fibers[f].store[0].cap;
+        cuda_fiber *cf = &cs->fibers[f];
+        cf->prev_cap = want < (double)cap ? (uint64_t)want : cap;
+        ADD("(prev cap) u64", 8, cf->prev_cap, &cf->prev_src,
+            "fibers.%s.prev_src", e->fibers[f].name);
+        ADD("(prev cap) u64", 8, cf->prev_cap, &cf->prev_tgt,
+            "fibers.%s.prev_tgt", e->fibers[f].name);
+    }
+    for (int f = 0; f < e->n_fibers && cs->caches; f++)
+        ADD("(n_local of target, whole tiles) u32", 4,
+            bs_k_cache_len(s->areas[e->fibers[f].dst].lo,
+                           s->areas[e->fibers[f].dst].hi),
+            &cs->fibers[f].cache, "fibers.%s.cache", e->fibers[f].name);
     for (int f = 0; f < e->n_fibers; f++) {
         cs->fibers[f].group_off = align_up(sum_k * 8) +
                                   sum_groups * sizeof(bs_k_group);
@@ -132,11 +170,19 @@ static bs_status plan_pool(const bs_sim *s, cuda_state *cs)
     return BS_OK;
 }
 
+/* Input caches and previous edges unless BRAINSIM_CUDA_INCREMENTAL=0. */
+static int caches_wanted(void)
+{
+    const char *v = getenv("BRAINSIM_CUDA_INCREMENTAL");
+    return !(v && *v && atoi(v) == 0);
+}
+
 static cuda_state *state_new(const bs_sim *s)
 {
     cuda_state *cs = (cuda_state *)calloc(1, sizeof *cs);
     if (!cs)
         return NULL;
+    cs->caches = caches_wanted();
     cs->areas = (cuda_area *)calloc((size_t)s->exp->n_areas + 1, sizeof *cs->areas);
     cs->fibers = (cuda_fiber *)calloc((size_t)s->exp->n_fibers + 1,
                                       sizeof *cs->fibers);
@@ -156,6 +202,7 @@ static cuda_state *state_new(const bs_sim *s)
 static void state_free(cuda_state *cs)
 {
     bs_pool_destroy(&cs->pool);
+    free(cs->cached_all);
     free(cs->areas);
     free(cs->fibers);
     free(cs->desc_fiber);
@@ -248,12 +295,45 @@ static bs_status check_model(bs_sim *s)
     return BS_OK;
 }
 
+/* The device pool, with input caches when they fit (else without them,
+ * said once in the log), and the host's record of the cached sets. */
 static bs_status alloc_device(bs_sim *s, cuda_state *cs)
 {
     bs_status st = plan_pool(s, cs);
     if (st != BS_OK)
         return bs_sim_fail(s, st, "cuda: planning the device pool failed");
-    if (bs_pool_alloc_with(&cs->pool, dev_alloc, dev_free) != BS_OK) {
+    int ok = bs_pool_alloc_with(&cs->pool, dev_alloc, dev_free) == BS_OK;
+    if (!ok && cs->caches) {
+        size_t with = bs_pool_bytes_of(&cs->pool);
+        bs_pool_destroy(&cs->pool);
+        cs->caches = 0;
+        if ((st = plan_pool(s, cs)) != BS_OK)
+            return bs_sim_fail(s, st, "cuda: planning the device pool failed");
+        ok = bs_pool_alloc_with(&cs->pool, dev_alloc, dev_free) == BS_OK;
+        if (ok)
+            bs_log(!s->quiet, "rank %d: cuda: incremental steps off (the "
+                   "pool with input caches and previous edges, %zu bytes, "
+                   "does not fit on device %d; without them %zu bytes)",
+                   s->rank, with, cs->device, bs_pool_bytes_of(&cs->pool));
+    }
+    if (cs->caches) {
+        const bs_experiment *e = s->exp;
+        uint64_t n = 0;
+        for (int f = 0; f < e->n_fibers; f++)
+            n += 2 * source_k(s, f) + e->areas[e->fibers[f].dst].k;
+        cs->cached_all = (uint64_t *)malloc((n ? n : 1) * 8);
+        if (!cs->cached_all)
+            return bs_sim_fail(s, BS_ERR_NOMEM, "cuda: out of host memory");
+        n = 0;
+        for (int f = 0; f < e->n_fibers; f++) {
+            cuda_fiber *cf = &cs->fibers[f];
+            cf->cached = cs->cached_all + n;
+            cf->pf = cf->cached + source_k(s, f);
+            cf->pw = cf->pf + source_k(s, f);
+            n += 2 * source_k(s, f) + e->areas[e->fibers[f].dst].k;
+        }
+    }
+    if (!ok) {
         size_t free_b = 0, total_b = 0;
         cudaMemGetInfo(&free_b, &total_b);
         cudaGetLastError();
@@ -266,7 +346,7 @@ static bs_status alloc_device(bs_sim *s, cuda_state *cs)
     const size_t cand_bytes = align_up(s->sum_k * s->n_ranks * sizeof(bs_cand));
     const size_t err_bytes = align_up(4 * (size_t)s->exp->n_areas);
     cs->h_stage_bytes = align_up(cs->up_fire_bytes) + align_up(cs->up_next_bytes) +
-                        cand_bytes + err_bytes + 256;
+                        cand_bytes + err_bytes + 256 + align_up(cs->up_pl_bytes);
     CK(cudaMallocHost((void **)&cs->h_stage, cs->h_stage_bytes));
     unsigned char *down = cs->h_stage + align_up(cs->up_fire_bytes) +
                           align_up(cs->up_next_bytes);
@@ -275,6 +355,7 @@ static bs_status alloc_device(bs_sim *s, cuda_state *cs)
     cs->h_err = (uint32_t *)down;
     memset(cs->h_err, 0, err_bytes);
     cs->h_pst = (bs_k_plastic_state *)(down + err_bytes);
+    cs->h_pl = down + err_bytes + 256;
     for (int a = 0; a < s->exp->n_areas; a++) {
         cs->areas[a].firing = (uint64_t *)(cs->up_fire + cs->areas[a].fire_off);
         cs->areas[a].next = (uint64_t *)(cs->up_next + cs->areas[a].next_off);
@@ -320,6 +401,17 @@ void cuda_destroy(bs_sim *s)
     cuda_state *cs = (cuda_state *)s->be_state;
     if (!cs)
         return;
+    if (cs->caches && cs->n_mode[BS_K_FULL] + cs->n_mode[BS_K_DELTA] +
+                      cs->n_mode[BS_K_REUSE])
+        bs_log(s->rank == 0 && !s->quiet, "cuda: incremental steps (rank "
+               "0): fiber inputs %llu computed in full, %llu updated from "
+               "the sources that changed, %llu reused; plasticity generated "
+               "%.1f%% of the (source, block) pairs of its edges",
+               (unsigned long long)cs->n_mode[BS_K_FULL],
+               (unsigned long long)cs->n_mode[BS_K_DELTA],
+               (unsigned long long)cs->n_mode[BS_K_REUSE],
+               cs->pairs_full ? 100.0 * (double)cs->pairs_done /
+                                (double)cs->pairs_full : 0.0);
     if (cs->have_stream)
         cudaStreamSynchronize(cs->stream);
     if (cs->h_stage)
@@ -388,8 +480,63 @@ const uint64_t *dev_firing(const bs_sim *s, const cuda_state *cs, int f)
                              : cs->areas[spec->src].firing;
 }
 
+/* The generation of fiber f's edges this step (desc->gen, n_plus, n_minus,
+ * cache, mode) from its firing set F (n ids, host), and the new cached
+ * set: the mode (kernels.h) that generates the fewest sources, where a
+ * DELTA's joined and left sources (at most n - 1 of them) go to the
+ * staging area at the fiber's delta_off.  Grows *used, the staged bytes.
+ * Only for fibers whose target computes this step (the kernel then runs
+ * and the cache holds what the host records). */
+static void plan_generation(bs_sim *s, cuda_state *cs, int f,
+                            const uint64_t *F, uint64_t n, bs_k_fiber *d,
+                            size_t *used)
+{
+    cuda_fiber *cf = &cs->fibers[f];
+    const bs_area_state *dst = &s->areas[s->exp->fibers[f].dst];
+    d->gen = d->firing;
+    d->n_plus = n;
+    d->n_minus = 0;
+    d->cache = NULL;
+    d->mode = BS_K_GEN;
+    if (!cs->caches || !dst->is_target || dst->fixed)
+        return;
+    d->cache = cf->cache;
+    d->mode = BS_K_FULL;
+    int sorted = 1;
+    for (uint64_t i = 1; i < n && sorted; i++)
+        sorted = F[i - 1] < F[i];
+    if (cf->cache_valid && sorted) {
+        /* joined = F \ C from the front, left = C \ F from the back */
+        uint64_t *out = (uint64_t *)(cs->h_stage + cf->delta_off);
+        const uint64_t room = source_k(s, f), *C = cf->cached;
+        uint64_t i = 0, j = 0, nj = 0, nl = 0;
+        while ((i < n || j < cf->n_cached) && nj + nl < n) {
+            if (j == cf->n_cached || (i < n && F[i] < C[j]))
+                out[nj++] = F[i++];
+            else if (i == n || C[j] < F[i])
+                out[room - 1 - nl++] = C[j++];
+            else
+                i++, j++;
+        }
+        if (i == n && j == cf->n_cached) {
+            memmove(out + nj, out + room - nl, nl * 8);
+            d->mode = nj + nl ? BS_K_DELTA : BS_K_REUSE;
+            d->gen = (const uint64_t *)(cs->up_fire + cf->delta_off);
+            d->n_plus = nj;
+            d->n_minus = nl;
+            if (cf->delta_off + (nj + nl) * 8 > *used)
+                *used = cf->delta_off + (nj + nl) * 8;
+        }
+    }
+    cs->n_mode[d->mode]++;
+    memcpy(cf->cached, F, n * 8);
+    cf->n_cached = n;
+    cf->cache_valid = sorted;
+}
+
 /* Uploads, once per step, the bs_k_fiber of every active fiber with a
- * firing source (grouped by target area) and every area's winners. */
+ * firing source (grouped by target area), every area's winners and the
+ * sources that joined or left the cached firing sets. */
 bs_status ensure_firing(bs_sim *s, cuda_state *cs)
 {
     if (cs->fire_mark == s->step + 1)
@@ -411,9 +558,10 @@ bs_status ensure_firing(bs_sim *s, cuda_state *cs)
         n_desc += cs->areas[a].desc_count;
         cs->areas[a].desc_count = 0;
     }
+    size_t used = cs->up_fire_fixed;
     for (int f = 0; f < e->n_fibers; f++) {
         uint64_t n;
-        bs_sim_firing(s, f, &n);
+        const uint64_t *F = bs_sim_firing(s, f, &n);
         if (!s->fibers[f].active || n == 0)
             continue;
         cuda_area *ca = &cs->areas[e->fibers[f].dst];
@@ -421,13 +569,14 @@ bs_status ensure_firing(bs_sim *s, cuda_state *cs)
         desc[d].geom = s->fibers[f].geom;
         desc[d].firing = dev_firing(s, cs, f);
         desc[d].n_firing = n;
+        plan_generation(s, cs, f, F, n, &desc[d], &used);
         cs->desc_fiber[d] = f;
     }
     for (int a = 0; a < e->n_areas; a++)
         if (s->areas[a].n_winners)
             memcpy(cs->h_stage + cs->areas[a].fire_off, s->areas[a].winners,
                    s->areas[a].k * 8);
-    CK(cudaMemcpyAsync(cs->up_fire, cs->h_stage, cs->up_fire_bytes,
+    CK(cudaMemcpyAsync(cs->up_fire, cs->h_stage, used,
                        cudaMemcpyHostToDevice, cs->stream));
     CK(cudaEventRecord(cs->ev_fire, cs->stream));
     cs->fire_mark = s->step + 1;

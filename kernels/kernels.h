@@ -11,8 +11,9 @@
  *
  * Device layout of one computing area a (rank slice [lo, hi), n_local):
  *   input  (n_local)            u64  Q16.16 sums, written by accumulate
- *   hist   (BS_K_HIST_BINS)     u64  histogram of bs_k_hist_key(input),
- *                                    exact after accumulate + corrections
+ *   hist   (BS_K_HIST_BINS)     u64  histogram of bs_k_hist_bin(input
+ *                                    key, list guess), exact after
+ *                                    accumulate + corrections
  *   sel    (1)                  bs_k_select  top-k state; zeroed with hist
  *                                    before every accumulate
  *   list   (lcap), guess (1)    u64  candidate list (see bs_k_list)
@@ -47,12 +48,57 @@ BS_HD uint32_t bs_k_hist_key(uint64_t v)
     return 1024u + (e - 10u) * 32u + (uint32_t)((c >> (e - 5u)) & 31u);
 }
 
+/* The histogram bin of key under the candidate list's guess: with a
+ * guess, every key below it counts in bin 0, since the top-k looks at the
+ * bins from the top down only to its threshold bin, which the list serves
+ * only when it is >= guess (and a wrong, lower bin found in bin 0 only
+ * sends the top-k to the whole slice).  This spares the write-out the
+ * histogram of the (many) inputs below the guess. */
+#define BS_K_NO_GUESS UINT64_MAX
+BS_HD uint32_t bs_k_hist_bin(uint32_t key, uint64_t guess)
+{
+    return guess != BS_K_NO_GUESS && key < guess ? 0u : key;
+}
+
+/* How the accumulate kernel gets a fiber's edge counts (the input cache:
+ * per fiber, the edge counts of its last firing set into every target of
+ * the slice, a function of that set alone since the connectome is fixed):
+ *   GEN    no cache: generate the edges of `gen` into the sum;
+ *   FULL   generate the edges of `gen` (the firing set), store the counts
+ *          in the cache, add them to the sum;
+ *   DELTA  cache + edges of gen[0..n_plus) - edges of gen[n_plus..
+ *          n_plus + n_minus) (the sources that joined and left the firing
+ *          set since the cache's), stored back and added to the sum;
+ *   REUSE  the firing set is the cache's: add the cache. */
+enum { BS_K_GEN = 0, BS_K_FULL = 1, BS_K_DELTA = 2, BS_K_REUSE = 3 };
+
+/* Tiles of the accumulate kernel have at most 2^BS_K_TILE_MAX_LOG2
+ * targets, aligned in global id space.  A cache covers whole tiles of
+ * that size: entry i is target cache_lo + i, cache_lo = lo rounded down,
+ * so that every tile's segment is 16-byte aligned and whole. */
+#define BS_K_TILE_MAX_LOG2 14
+BS_HD uint64_t bs_k_cache_lo(uint64_t lo)
+{
+    return lo >> BS_K_TILE_MAX_LOG2 << BS_K_TILE_MAX_LOG2;
+}
+BS_HD uint64_t bs_k_cache_len(uint64_t lo, uint64_t hi)
+{
+    return hi <= lo ? 0
+                    : (((hi - 1) >> BS_K_TILE_MAX_LOG2) + 1 -
+                       (lo >> BS_K_TILE_MAX_LOG2)) << BS_K_TILE_MAX_LOG2;
+}
+
 /* One active fiber into an area with a non-empty firing set, as uploaded
  * (once per step, with every firing list) for the accumulate kernel. */
 typedef struct bs_k_fiber {
     bs_fiber_geom geom;
     const uint64_t *firing;     /* device (n_firing) ascending source ids */
     uint64_t n_firing;
+    const uint64_t *gen;        /* device (n_plus + n_minus) sources */
+    uint64_t n_plus, n_minus;
+    uint32_t *cache;            /* device (bs_k_cache_len) edge counts of
+                                   targets cache_lo + i, or NULL */
+    uint32_t mode, pad;         /* BS_K_GEN ... */
 } bs_k_fiber;
 
 /* Per-area top-k state on the device, zeroed before every accumulate.
@@ -76,9 +122,8 @@ typedef struct bs_k_select {
  * one pass over the slice), or the whole slice. */
 enum { BS_K_VIEW_LIST = 0, BS_K_VIEW_COMPACT = 1, BS_K_VIEW_FULL = 2 };
 
-/* A list threshold meaning "no list" (the first step, or after one whose
- * threshold bin was below 3). */
-#define BS_K_NO_GUESS UINT64_MAX
+/* BS_K_NO_GUESS, the list threshold meaning "no list" (the first step,
+ * or after one whose threshold bin was below 3), is defined above. */
 
 /* Per-area list of candidate ids for the next top-k: accumulate and
  * corrections append every index whose input has hist key >= *guess (the
@@ -95,8 +140,10 @@ typedef struct bs_k_list {
 /* Phase 1, procedural part, for one area: input[j - lo] = 65536 * (number
  * of edges from the firing sources of fibers[0..n_fibers) into j), for j in
  * [lo, hi), every target written exactly once (tiles of 2^log2_tile targets
- * in shared memory, aligned in global id space); also hist, sel->max and
- * the candidate list of those values (hist and sel zeroed by the caller). */
+ * in shared memory, aligned in global id space), each fiber's counts taken
+ * from, or updated in, its input cache as its mode says; also hist,
+ * sel->max and the candidate list of those values (hist and sel zeroed by
+ * the caller). */
 typedef struct bs_k_acc_args {
     const bs_k_fiber *fibers;   /* device (n_fibers) */
     int n_fibers;
@@ -121,10 +168,11 @@ int bs_k_acc_setup(void);
 
 /* Plasticity, step 1: every edge (F[fi], W[wi]) of the fiber with F the
  * firing sources and W the local new winners (both ascending; groups
- * gstart[0..n_groups] split W into runs sharing a connectivity block)
- * appended as key (fi << 32 | wi) to keys[] (unordered) with per-source
- * counts in fcount[fi]; st->n_u counts every edge found, also beyond cap
- * (then keys holds the first cap).  Groups: see bs_k_group. */
+ * split W into runs sharing a connectivity block), fi in fsel[0..n_sel)
+ * (or every fi when fsel is NULL) and W in the groups given, appended as
+ * key (fi << 32 | wi) to keys[] (unordered) with per-source counts in
+ * fcount[fi]; st->n_u counts every edge found, also beyond cap (then keys
+ * holds the first cap).  Groups: see bs_k_group. */
 typedef struct bs_k_plastic_state {
     uint64_t n_u;               /* edges (firing source, local winner) */
     uint64_t new_n;             /* entries of the next store */
@@ -149,6 +197,9 @@ typedef struct bs_k_find_args {
     bs_fiber_geom geom;
     const uint64_t *firing;     /* device (n_firing) */
     uint64_t n_firing;
+    const uint32_t *fsel;       /* device (n_sel) indices into firing, or
+                                   NULL */
+    uint64_t n_sel;
     const uint64_t *win;        /* device (n_win) */
     uint64_t n_win;
     const bs_k_group *groups;   /* device (n_groups) */
@@ -157,6 +208,7 @@ typedef struct bs_k_find_args {
     uint64_t *fcount;           /* device (n_firing + 1), zeroed */
     uint64_t cap;
     bs_k_plastic_state *st;     /* device, zeroed */
+    int n_sm;                   /* the device's multiprocessors */
 } bs_k_find_args;
 
 int bs_k_find_edges(const bs_k_find_args *a, void *stream, const char **what);
@@ -211,11 +263,36 @@ typedef struct bs_k_merge_args {
 int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
                        const char **what);
 
+/* The edges of a fiber's previous plasticity, kept so that the next one
+ * regenerates only what changed.  With F, W this step's firing sources
+ * and local new winners and F', W' the previous ones, whose edges are
+ * prev_src/prev_tgt[0..n_prev):
+ *   - joined sources (F \ F') x every group of W: generated;
+ *   - common sources (F n F') x the dirty groups (the connectivity blocks
+ *     that hold a winner not in W'): generated;
+ *   - common sources x the other winners (blocks whose winners were all
+ *     in W'): the previous edges (i, j) with i in F, j in W, not dirty.
+ * Together: every edge of F x W once.  Afterwards this step's edges are
+ * stored in prev_src/prev_tgt when there are at most prev_cap of them
+ * (st->n_u says; otherwise the host must not use them). */
+typedef struct bs_k_reuse_args {
+    int use_prev;               /* 0: generate F x W (fsel, dgroups unused) */
+    const uint32_t *fsel;       /* device (n_join + n_common): indices into F
+                                   of the joined sources, then the common */
+    uint64_t n_join, n_common;
+    const bs_k_group *dgroups;  /* device (n_dgroups) dirty groups */
+    uint64_t n_dgroups;
+    const uint8_t *wdirty;      /* device (n_win) 1: winner in a dirty group */
+    uint64_t *prev_src, *prev_tgt;        /* device (prev_cap) */
+    uint64_t n_prev, prev_cap;
+} bs_k_reuse_args;
+
 /* Plasticity of one fiber: zeroes m's scratch (st, fcount, ffill, ins,
- * hit), then bs_k_find_edges(f) and bs_k_plastic_merge(m); f's firing,
- * win, keys, fcount, cap and st must be m's. */
+ * hit), finds the edges (bs_k_find_edges of f, reusing r's previous edges
+ * where r->use_prev), bs_k_plastic_merge(m), then keeps the edges in r's
+ * prev arrays; f's firing, win, keys, fcount, cap and st must be m's. */
 int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m,
-                    void *stream, const char **what);
+                    const bs_k_reuse_args *r, void *stream, const char **what);
 
 /* CUB scratch bytes for bs_k_plastic_merge with stores of cap entries and
  * firing sets of at most max_firing: an upper bound that does not need a

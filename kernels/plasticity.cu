@@ -67,9 +67,12 @@ __global__ void corrections_kernel(bs_k_corr_args a)
                 (unsigned long long *)&a.input[at], (unsigned long long)d);
             nv = old + d;
             uint32_t k0 = bs_k_hist_key(old), k1 = bs_k_hist_key(nv);
+            uint32_t b0 = bs_k_hist_bin(k0, theta), b1 = bs_k_hist_bin(k1, theta);
+            if (b0 != b1) {
+                atomicAdd((unsigned long long *)&a.hist[b0], ~0ull);
+                atomicAdd((unsigned long long *)&a.hist[b1], 1ull);
+            }
             if (k0 != k1) {
-                atomicAdd((unsigned long long *)&a.hist[k0], ~0ull);
-                atomicAdd((unsigned long long *)&a.hist[k1], 1ull);
                 if (k0 < theta && k1 >= theta) {    /* crosses once */
                     unsigned long long pos = atomicAdd(
                         (unsigned long long *)&a.sel->n_list, 1ull);
@@ -278,8 +281,75 @@ extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
     return 0;
 }
 
+/* ---- phase 4, step 1 with the previous edges (bs_k_reuse_args) ---- */
+
+/* Index of x in v[0..n) (ascending), or UINT64_MAX. */
+__device__ static uint64_t find_id(const uint64_t *v, uint64_t n, uint64_t x)
+{
+    uint64_t lb = lower_src(v, n, x);
+    return lb < n && v[lb] == x ? lb : UINT64_MAX;
+}
+
+/* The previous edges (i, j) with i in F and j a winner of a clean group,
+ * appended as find_edges_kernel appends. */
+__global__ void reuse_kernel(bs_k_find_args f, bs_k_reuse_args r)
+{
+    for (uint64_t u = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x;
+         u < r.n_prev; u += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t fi = find_id(f.firing, f.n_firing, r.prev_src[u]);
+        if (fi == UINT64_MAX)
+            continue;
+        uint64_t wi = find_id(f.win, f.n_win, r.prev_tgt[u]);
+        if (wi == UINT64_MAX || r.wdirty[wi])
+            continue;
+        unsigned long long slot = atomicAdd((unsigned long long *)&f.st->n_u, 1ull);
+        if (slot < f.cap) {
+            f.keys[slot] = fi << 32 | wi;
+            atomicAdd((unsigned long long *)&f.fcount[fi], 1ull);
+        }
+    }
+}
+
+/* This step's edges (the ordered keys) as ids, for the next step. */
+__global__ void save_kernel(bs_k_merge_args m, bs_k_reuse_args r)
+{
+    const uint64_t n = m.st->n_u;
+    if (n > r.prev_cap || n > m.cap)
+        return;
+    for (uint64_t u = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; u < n;
+         u += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t key = m.keys[u];
+        r.prev_src[u] = m.firing[key >> 32];
+        r.prev_tgt[u] = m.win[key & 0xFFFFFFFFu];
+    }
+}
+
+/* Step 1: the edges of F x W, from the generator and the previous edges. */
+static int find_all(const bs_k_find_args *f, const bs_k_reuse_args *r,
+                    cudaStream_t st, const char **what)
+{
+    if (!r || !r->use_prev)
+        return bs_k_find_edges(f, st, what);
+    bs_k_find_args g = *f;
+    g.fsel = r->fsel;                   /* joined x every group */
+    g.n_sel = r->n_join;
+    int e = bs_k_find_edges(&g, st, what);
+    if (e)
+        return e;
+    g.fsel = r->fsel + r->n_join;       /* common x dirty groups */
+    g.n_sel = r->n_common;
+    g.groups = r->dgroups;
+    g.n_groups = r->n_dgroups;
+    if ((e = bs_k_find_edges(&g, st, what)) != 0)
+        return e;
+    if (r->n_prev)
+        LAUNCH(reuse_kernel, GRID_CTAS, GRID_THREADS, *f, *r);
+    return 0;
+}
+
 extern "C" int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m,
-                               void *stream, const char **what)
+                               const bs_k_reuse_args *r, void *stream,
+                               const char **what)
 {
     cudaStream_t st = (cudaStream_t)stream;
     *what = "cudaMemsetAsync (plasticity scratch)";
@@ -294,8 +364,12 @@ extern "C" int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m
         e = cudaMemsetAsync(m->hit, 0, m->n_cur, st);
     if (e != cudaSuccess)
         return (int)e;
-    int r = bs_k_find_edges(f, stream, what);
-    return r ? r : bs_k_plastic_merge(m, stream, what);
+    int rc = find_all(f, r, st, what);
+    if (rc == 0)
+        rc = bs_k_plastic_merge(m, stream, what);
+    if (rc == 0 && r && r->prev_cap)
+        LAUNCH(save_kernel, GRID_CTAS, GRID_THREADS, *m, *r);
+    return rc;
 }
 
 extern "C" uint64_t bs_k_groups(const uint64_t *win, uint64_t n_win,

@@ -86,6 +86,40 @@ static const char *edges =
     "  - project: {fibers: [t->Y, Y->Z, t->Z], rounds: 3}\n"
     "  - project: {rounds: 4}\n";
 
+/* The incremental paths of the CUDA step (input caches: inputs computed
+ * in full, updated from the sources that changed, reused; plasticity
+ * reusing the last step's edges): assemblies that settle and stay, then
+ * operations that change firing sets in every way (a subset firing, a
+ * fiber inhibited and back, a random assembly, an area reset). */
+static const char *incremental =
+    "seed: 11\n"
+    "defaults: {p: 0.02, beta: 0.3}\n"
+    "areas:\n"
+    "  - {name: A, n: 100000, k: 200}\n"
+    "  - {name: B, n: 40000, k: 100}\n"
+    "stimuli:\n"
+    "  - {name: s, k: 200}\n"
+    "  - {name: t, k: 100}\n"
+    "fibers:\n"
+    "  - {from: s, to: A}\n"
+    "  - {from: A, to: A}\n"
+    "  - {from: A, to: B}\n"
+    "  - {from: t, to: B}\n"
+    "  - {from: B, to: A, p: 0.01}\n"
+    "schedule:\n"
+    "  - project: {fibers: [s->A], rounds: 2}\n"
+    "  - project: {fibers: [s->A, A->A], rounds: 12}\n"
+    "  - project: {fibers: [s->A, A->A, A->B, t->B], rounds: 8}\n"
+    "  - fire_subset: {area: A, fraction: 0.5}\n"
+    "  - project: {fibers: [A->A, A->B], rounds: 4}\n"
+    "  - inhibit: s->A\n"
+    "  - project: {rounds: 3}\n"
+    "  - disinhibit: s->A\n"
+    "  - set_assembly: {area: A, random: true}\n"
+    "  - project: {rounds: 4}\n"
+    "  - reset: B\n"
+    "  - project: {rounds: 3}\n";
+
 static bs_sim *create(const char *text, const char *name, bs_backend_kind be,
                       uint64_t capacity)
 {
@@ -161,6 +195,32 @@ START_TEST(projection_matches_cpu) { run_both(projection, "projection", 2); }
 END_TEST
 
 START_TEST(edge_cases_match_cpu) { run_both(edges, "edges", 1); }
+END_TEST
+
+/* incremental on the CPU, on CUDA with the incremental paths (default)
+ * and on CUDA without them (BRAINSIM_CUDA_INCREMENTAL=0): all three
+ * identical after every step. */
+START_TEST(incremental_matches_cpu)
+{
+    bs_sim *cpu = create(incremental, "incremental", BS_BACKEND_CPU, 0);
+    bs_sim *inc = create(incremental, "incremental", BS_BACKEND_CUDA, 0);
+    setenv("BRAINSIM_CUDA_INCREMENTAL", "0", 1);
+    bs_sim *plain = create(incremental, "incremental", BS_BACKEND_CUDA, 0);
+    unsetenv("BRAINSIM_CUDA_INCREMENTAL");
+    uint64_t total = bs_steps_total(cpu);
+    for (uint64_t s = 0; s < total; s++) {
+        ck_assert_int_eq(bs_step(cpu, 1, NULL), BS_OK);
+        ck_assert_msg(bs_step(inc, 1, NULL) == BS_OK, "%s", bs_error(inc));
+        ck_assert_msg(bs_step(plain, 1, NULL) == BS_OK, "%s", bs_error(plain));
+        compare(cpu, inc, "incremental", s);
+        compare(cpu, plain, "incremental (BRAINSIM_CUDA_INCREMENTAL=0)", s);
+    }
+    fprintf(stderr, "incremental: %llu steps identical on cpu, cuda and cuda "
+            "without incremental steps\n", (unsigned long long)total);
+    bs_destroy(&plain);
+    bs_destroy(&inc);
+    bs_destroy(&cpu);
+}
 END_TEST
 
 /* A plastic store too small: both backends fail at the same step with the
@@ -256,6 +316,7 @@ int main(void)
     tcase_add_test(tc, model_matches_cpu);
     tcase_add_test(tc, projection_matches_cpu);
     tcase_add_test(tc, edge_cases_match_cpu);
+    tcase_add_test(tc, incremental_matches_cpu);
     tcase_add_test(tc, capacity_error_matches_cpu);
     tcase_add_test(tc, checkpoint_resume_matches_cpu);
     suite_add_tcase(s, tc);

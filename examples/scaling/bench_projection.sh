@@ -45,7 +45,7 @@ report() {
 import subprocess, sys
 path, n, ranks, bw = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 names = ["accumulate", "topk", "merge", "plasticity", "record"]
-rows, backend = [], "?"
+rows, backend, same = [], "?", None
 try:
     import h5py
     with h5py.File(path, "r") as f:
@@ -55,6 +55,9 @@ try:
         m = f["metrics"][:steps]
         rows = [[float(r[x + "_s"]) for x in names] + [float(r["synaptic_events"])]
                 for r in m]
+        w = f["areas/A/winners"][:steps]
+        same = [0] + [len(set(w[i].tolist()) & set(w[i - 1].tolist()))
+                      for i in range(1, steps)]
 except ImportError:
     out = subprocess.run(["h5dump", "-d", "/metrics", "-w", "0", "-y", path],
                          capture_output=True, text=True, check=True).stdout
@@ -74,6 +77,16 @@ if not rows:
     sys.exit("bench_projection.sh: no metrics rows in " + path)
 later = rows[1:] or rows
 mean = lambda col, rs: sum(r[col] for r in rs) / len(rs)
+if same is not None:
+    # per step: the phases, and how many winners A kept from the step before
+    # (the input caches and plasticity do less work as the assembly settles)
+    print("%-5s %9s %11s %11s %8s %8s" % ("step", "step ms", "accumulate",
+          "plasticity", "kept", "kept %"))
+    for i, r in enumerate(rows):
+        k_ = len(set(w[i].tolist()) - {2**64 - 1})
+        print("%-5d %9.3f %11.3f %11.3f %8d %7.1f%%"
+              % (i, 1e3 * sum(r[:5]), 1e3 * r[0], 1e3 * r[3], same[i],
+                 100.0 * same[i] / k_ if k_ else 0.0))
 print("backend %s, %d steps (step 0: stim->A only; mean over steps 1..%d)"
       % (backend, len(rows), len(rows) - 1))
 print("%-12s %12s %12s" % ("phase", "mean ms", "step 0 ms"))
