@@ -46,6 +46,7 @@ extern "C" {
 struct gen_geom {
     bs_fiber_geom g;
     uint32_t th[128];
+    uint8_t start[256];         /* the count m for u = t << 24 */
 };
 
 /* One warp's queues (stage 2: pair, m | n << 8, words 1..3; stage 3:
@@ -67,18 +68,29 @@ __device__ static void load_geom(gen_geom *gs, const bs_fiber_geom *g)
     for (unsigned i = threadIdx.x; i < 128; i += blockDim.x)
         gs->th[i] = i < g->n_thresh && i < BS_MAX_BLOCK_EDGES ? g->thresh[i]
                                                              : 0xFFFFFFFFu;
+    const uint32_t nt = g->n_thresh < BS_MAX_BLOCK_EDGES ? g->n_thresh
+                                                         : BS_MAX_BLOCK_EDGES;
+    for (unsigned t = threadIdx.x; t < 256; t += blockDim.x) {
+        const uint32_t u = t << 24;
+        uint32_t m = 0;
+        while (m < nt && u >= g->thresh[m])
+            m++;
+        gs->start[t] = (uint8_t)m;
+    }
 }
 
 /* The count m of bs_block_edges: the least m with u < thresh[m], else
- * n_thresh (thresholds are non-decreasing: the backend checks at init). */
+ * n_thresh (thresholds are non-decreasing: the backend checks at init;
+ * n_thresh <= BS_MAX_BLOCK_EDGES, also checked). */
 __device__ __forceinline__ uint32_t edge_count(const gen_geom *gs, uint32_t u)
 {
-    uint32_t m = 0;
-#pragma unroll
-    for (uint32_t s = 64; s >= 1; s >>= 1)
-        if (u >= gs->th[m + s - 1])
-            m += s;
-    return m < gs->g.n_thresh ? m : gs->g.n_thresh;
+    /* from the count at the bottom of u's 1/256 of the range, up: mostly
+     * no step, rarely more than one */
+    uint32_t m = gs->start[u >> 24];
+    const uint32_t nt = gs->g.n_thresh;
+    while (m < nt && u >= gs->th[m])
+        m++;
+    return m;
 }
 
 __device__ __forceinline__ uint32_t lanes_below(void)
@@ -330,24 +342,10 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
             atomicAdd((unsigned long long *)&a.hist[b], (unsigned long long)h[b]);
 }
 
-/* Generates the edges of the sources src[0..n) of fiber geometry gs into
- * the tile counts, adding inc (1 or -1 mod 2^32) per edge. */
-__device__ static void acc_sources(acc_sink &sk, const gen_geom *gs,
-                                   warp_q *wq, const uint64_t *src, uint64_t n,
-                                   uint32_t inc)
-{
-    /* sources in chunks whose pair ids fit in 32 bits */
-    const uint64_t chunk = 1ull << (31 - sk.lnb);
-    const uint32_t warp = threadIdx.x >> 5;
-    sk.inc = inc;
-    for (uint64_t s0 = 0; s0 < n; s0 += chunk) {
-        uint64_t ns = n - s0 < chunk ? n - s0 : chunk;
-        sk.firing = src + s0;
-        gen_warp(sk, gs, wq, warp * 32, (uint32_t)(ns << sk.lnb), ACC_THREADS);
-    }
-}
-
-/* Generates fiber fb's sources (fb->gen) into the tile counts cnt. */
+/* Generates fiber fb's sources into the tile counts cnt: gen[0..n_plus)
+ * adding 1 per edge, then gen[n_plus..n_plus + n_minus) adding -1 (mod
+ * 2^32).  One call site of gen_warp (the kernel's code size matters: a
+ * copy per sign or per caller misses the instruction cache). */
 __device__ static void acc_fiber(const bs_k_fiber *fb, gen_geom *gs,
                                  warp_q *wqs, uint32_t *cnt, uint64_t base,
                                  uint32_t idx_lo, uint32_t idx_hi)
@@ -368,8 +366,19 @@ __device__ static void acc_fiber(const bs_k_fiber *fb, gen_geom *gs,
     sk.idx_span = idx_hi - idx_lo;
     sk.cnt = cnt;
     warp_q *wq = &wqs[threadIdx.x >> 5];
-    acc_sources(sk, gs, wq, fb->gen, fb->n_plus, 1u);
-    acc_sources(sk, gs, wq, fb->gen + fb->n_plus, fb->n_minus, 0xFFFFFFFFu);
+    /* sources in chunks whose pair ids fit in 32 bits */
+    const uint64_t chunk = 1ull << (31 - sk.lnb);
+    const uint64_t n_all = fb->n_plus + fb->n_minus;
+    for (uint64_t s0 = 0; s0 < n_all;) {
+        const bool plus = s0 < fb->n_plus;
+        const uint64_t part_end = plus ? fb->n_plus : n_all;
+        const uint64_t ns = part_end - s0 < chunk ? part_end - s0 : chunk;
+        sk.inc = plus ? 1u : 0xFFFFFFFFu;
+        sk.firing = fb->gen + s0;
+        gen_warp(sk, gs, wq, (threadIdx.x >> 5) * 32, (uint32_t)(ns << sk.lnb),
+                 ACC_THREADS);
+        s0 += ns;
+    }
 }
 
 /* Whole-tile moves between the shared counts and a cache segment (n4
@@ -433,27 +442,29 @@ __global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args 
     for (uint32_t i = threadIdx.x; i < n4; i += blockDim.x)
         smem[i] = make_uint4(0, 0, 0, 0);
     int held = -1;              /* the cached fiber whose counts cnt holds */
-    for (int f = 0; f < a.n_fibers; f++) {
+    /* pass 0: FULL and DELTA fibers; pass 1: GEN fibers (one loop, so
+     * that acc_fiber is inlined once) */
+    for (int i = 0; i < 2 * a.n_fibers; i++) {
+        const int f = i % a.n_fibers;
         const bs_k_fiber *fb = &a.fibers[f];
         const uint32_t mode = fb->mode;
-        if (mode != BS_K_FULL && mode != BS_K_DELTA)
+        const bool cached = mode == BS_K_FULL || mode == BS_K_DELTA;
+        if (i < a.n_fibers ? !cached : mode != BS_K_GEN)
             continue;
         __syncthreads();        /* gs free; the last fiber's counts stored */
         if (mode == BS_K_DELTA)
             tile_in<TILE_COPY>(smem, (const uint4 *)(fb->cache + c0), n4);
-        else if (held >= 0)
-            for (uint32_t i = threadIdx.x; i < n4; i += blockDim.x)
-                smem[i] = make_uint4(0, 0, 0, 0);
-        held = f;
+        else if (cached && held >= 0)
+            for (uint32_t j = threadIdx.x; j < n4; j += blockDim.x)
+                smem[j] = make_uint4(0, 0, 0, 0);
+        if (cached)
+            held = f;
         acc_fiber(fb, gs, wqs, cnt, base, idx_lo, idx_hi);
-        __syncthreads();
-        tile_out((uint4 *)(fb->cache + c0), smem, n4);
-    }
-    for (int f = 0; f < a.n_fibers; f++)
-        if (a.fibers[f].mode == BS_K_GEN) {
-            __syncthreads();    /* gs free */
-            acc_fiber(&a.fibers[f], gs, wqs, cnt, base, idx_lo, idx_hi);
+        if (cached) {
+            __syncthreads();
+            tile_out((uint4 *)(fb->cache + c0), smem, n4);
         }
+    }
     for (int f = 0; f < a.n_fibers; f++) {
         const bs_k_fiber *fb = &a.fibers[f];
         if (fb->mode == BS_K_GEN || f == held)
@@ -537,40 +548,33 @@ struct find_sink {
     uint64_t *keys, *fcount;
     uint64_t cap;
     bs_k_plastic_state *st;
-    struct ctx { uint32_t fi, w0, nw, off0; };
+    struct ctx { uint32_t fi, w0, nw, off0, off1, off2; };
     __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
                                            uint64_t &blk, ctx &c) const
     {
         q += g0;
         uint32_t r = fdiv(ng, q), g = q - r * ng.d;
         c.fi = fsel ? __ldg(&fsel[fi0 + r]) : fi0 + r;
-        ulonglong2 gr = __ldg((const ulonglong2 *)&groups[g]);
+        const ulonglong2 *gp = (const ulonglong2 *)&groups[g];
+        ulonglong2 gr = __ldg(gp);
         blk = gr.x & ((1ull << 40) - 1);
         c.nw = (uint32_t)(gr.x >> 40);
         c.w0 = (uint32_t)gr.y;
         c.off0 = (uint32_t)(gr.y >> 32);
+        c.off1 = c.off2 = 0;
+        if (c.nw > 1) {
+            ulonglong2 gz = __ldg(gp + 1);
+            c.off1 = (uint32_t)gz.x;
+            c.off2 = (uint32_t)(gz.x >> 32);
+        }
         src = __ldg(&firing[c.fi]);
         return true;
     }
     __device__ __forceinline__ void emit(const ctx &c, uint32_t x) const
     {
-        uint32_t hit = UINT32_MAX;
-        if (c.nw == 1) {
-            if (x == c.off0)
-                hit = c.w0;
-        } else {                /* lower bound of the offset x */
-            const uint64_t mask = (1ull << b) - 1;
-            uint32_t lo = c.w0, hi = c.w0 + c.nw;
-            while (lo < hi) {
-                uint32_t mid = (lo + hi) >> 1;
-                if ((__ldg(&win[mid]) & mask) < x)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo < c.w0 + c.nw && (__ldg(&win[lo]) & mask) == x)
-                hit = lo;
-        }
+        uint32_t hit = x == c.off0 ? c.w0
+                     : c.nw > 1 && x == c.off1 ? c.w0 + 1
+                     : c.nw > 2 && x == c.off2 ? c.w0 + 2 : UINT32_MAX;
         if (hit != UINT32_MAX) {
             unsigned long long slot =
                 atomicAdd((unsigned long long *)&st->n_u, 1ull);

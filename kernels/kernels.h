@@ -180,11 +180,15 @@ typedef struct bs_k_plastic_state {
     uint32_t pad;
 } bs_k_plastic_state;
 
-/* A run of local winners sharing a connectivity block, as uploaded per
- * step: x = block | n_winners << 40, y = first winner index | (offset of
- * that winner in the block) << 32. */
+/* A run of 1..BS_K_GROUP_MAX local winners sharing a connectivity block
+ * (a longer run is split into several groups), as uploaded per step:
+ * x = block | n_winners << 40, y = first winner index | (offset of that
+ * winner in the block) << 32, z = offsets of the second | third << 32.
+ * The edge finder compares a generated position with the offsets inline:
+ * no search, no divergence between lanes. */
+#define BS_K_GROUP_MAX 3
 typedef struct bs_k_group {
-    uint64_t x, y;
+    uint64_t x, y, z, pad;
 } bs_k_group;
 
 /* Host: the groups of local winners win[0..n_win) (ascending) for blocks

@@ -378,10 +378,15 @@ extern "C" uint64_t bs_k_groups(const uint64_t *win, uint64_t n_win,
     uint64_t n = 0;
     for (uint64_t i = 0; i < n_win;) {
         uint64_t j = i + 1, blk = win[i] >> log2_block;
-        while (j < n_win && (win[j] >> log2_block) == blk)
+        while (j < n_win && j - i < BS_K_GROUP_MAX &&
+               (win[j] >> log2_block) == blk)
             j++;
+        const uint64_t base = blk << log2_block;
         out[n].x = blk | (j - i) << 40;
-        out[n].y = i | (win[i] - (blk << log2_block)) << 32;
+        out[n].y = i | (win[i] - base) << 32;
+        out[n].z = (j - i > 1 ? win[i + 1] - base : 0) |
+                   (j - i > 2 ? win[i + 2] - base : 0) << 32;
+        out[n].pad = 0;
         n++;
         i = j;
     }

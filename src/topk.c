@@ -119,6 +119,14 @@ static void sort_by_id(bs_cand *c, bs_cand *tmp, size_t n)
 void bs_topk_merge(bs_cand *gathered, size_t n, uint64_t k,
                    uint64_t *winners, uint64_t *inputs)
 {
+    if (n == k) {               /* one rank: every candidate wins */
+        sort_by_id(gathered, gathered + n, (size_t)k);
+        for (uint64_t i = 0; i < k; i++) {
+            winners[i] = gathered[i].id;
+            inputs[i] = gathered[i].input;
+        }
+        return;
+    }
     /* select in place: the k best to the front, in id order */
     uint64_t n_above;
     uint64_t t = cand_threshold(gathered, n, k, &n_above);

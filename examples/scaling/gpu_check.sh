@@ -62,14 +62,18 @@ timeout 400 compute-sanitizer --tool memcheck --leak-check full --error-exitcode
   "$B" run small.yaml -b cuda -q -o o/small_cuda_memcheck.h5 2>&1 | tail -4
 echo "memcheck exit: $?"
 
-echo "=== 4. benchmarks"
+echo "=== 4. benchmarks (incremental steps on, then off: BRAINSIM_CUDA_INCREMENTAL=0)"
 bench="$here/bench_projection.sh"
-echo "--- 1 GPU: n=1e8 k=1e4 p=1e-3"
-sh "$bench" -B "$B" -n 100000000 -k 10000 -p 0.001 -r 10 -d b1 2>&1 | grep -v "^area\|^output"
-if [ "$ngpu" -ge 2 ]; then
-  echo "--- 2 GPUs: n=2e8 (1e8 per GPU) k=1e4 p=1e-3 (weak scaling)"
-  sh "$bench" -B "$B" -R 2 -n 200000000 -k 10000 -p 0.001 -r 10 -d b2 2>&1 | grep -v "^area\|^output"
-fi
+for inc in 1 0; do
+  echo "--- 1 GPU: n=1e8 k=1e4 p=1e-3, 20 rounds, incremental=$inc"
+  BRAINSIM_CUDA_INCREMENTAL=$inc sh "$bench" -B "$B" -n 100000000 -k 10000 -p 0.001 -r 20 -d b1_$inc 2>&1 | grep -v "^area\|^output"
+  if [ "$ngpu" -ge 2 ]; then
+    echo "--- 2 GPUs: n=2e8 (1e8 per GPU) k=1e4 p=1e-3, 20 rounds (weak scaling), incremental=$inc"
+    BRAINSIM_CUDA_INCREMENTAL=$inc sh "$bench" -B "$B" -R 2 -n 200000000 -k 10000 -p 0.001 -r 20 -d b2_$inc 2>&1 | grep -v "^area\|^output"
+  fi
+done
+echo "--- 1 GPU: n=1e6 k=1e4 p=1e-3, 20 rounds (little device work: the fixed cost of a step)"
+sh "$bench" -B "$B" -n 1000000 -k 10000 -p 0.001 -r 20 -d b0 2>&1 | grep -E "^(phase|accumulate|topk|merge|plasticity|record|step |steps/s)"
 echo "--- 1 GPU: n=1e8 k=1e4 p=1e-2"
 sh "$bench" -B "$B" -n 100000000 -k 10000 -p 0.01 -r 4 -d b3 2>&1 | grep -v "^area\|^output"
 echo "--- 1 GPU: n=1e9 k=1e4 p=1e-3 (top-k at 1e9)"
@@ -80,7 +84,7 @@ if [ -f "$ex/projection_1e8.yaml" ]; then
 fi
 if [ "$ngpu" -ge 2 ]; then
   echo "--- checkpoint write and read, 2 GPUs, 1e8 neurons per rank"
-  mpirun -np 2 "$B" run b2/projection.yaml -b cuda -o ckrun.h5 --steps 6 \
+  mpirun -np 2 "$B" run b2_1/projection.yaml -b cuda -o ckrun.h5 --steps 6 \
     --checkpoint-every 6 --checkpoint big_ck.h5 2>&1 | grep -E "checkpoint|run:"
   ls -l big_ck.h5
   mpirun -np 2 "$B" run -b cuda --resume big_ck.h5 -o ckrun.h5 --steps 8 2>&1 | grep -E "resumed|run:"

@@ -19,8 +19,8 @@ date -u; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | sort
 for g in $counts; do
   [ "$g" -le "$ngpu" ] || continue
   echo "=== weak: $g GPU(s), n = $g x 1e8"
-  sh "$bench" -B "$B" -R "$g" -n $((g * 100000000)) -k 10000 -p 0.001 -r 10 -d weak$g 2>&1 \
-    | grep -E "^(run|checksum|step |steps/s|merge|accumulate|topk|plasticity|synaptic)"
+  sh "$bench" -B "$B" -R "$g" -n $((g * 100000000)) -k 10000 -p 0.001 -r 20 -d weak$g 2>&1 \
+    | grep -E "^(run|checksum|step |steps/s|merge|accumulate|topk|plasticity|synaptic|[0-9])"
 done
 for g in $counts; do
   [ "$g" -ge 2 ] && [ "$g" -le "$ngpu" ] || continue
