@@ -572,9 +572,24 @@ struct find_sink {
     }
     __device__ __forceinline__ void emit(const ctx &c, uint32_t x) const
     {
-        uint32_t hit = x == c.off0 ? c.w0
-                     : c.nw > 1 && x == c.off1 ? c.w0 + 1
-                     : c.nw > 2 && x == c.off2 ? c.w0 + 2 : UINT32_MAX;
+        uint32_t hit = UINT32_MAX;
+        if (c.nw <= BS_K_GROUP_INLINE) {
+            hit = x == c.off0 ? c.w0
+                : c.nw > 1 && x == c.off1 ? c.w0 + 1
+                : c.nw > 2 && x == c.off2 ? c.w0 + 2 : UINT32_MAX;
+        } else {                /* lower bound of the offset x */
+            const uint64_t mask = (1ull << b) - 1;
+            uint32_t lo = c.w0, hi = c.w0 + c.nw;
+            while (lo < hi) {
+                uint32_t mid = (lo + hi) >> 1;
+                if ((__ldg(&win[mid]) & mask) < x)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < c.w0 + c.nw && (__ldg(&win[lo]) & mask) == x)
+                hit = lo;
+        }
         if (hit != UINT32_MAX) {
             unsigned long long slot =
                 atomicAdd((unsigned long long *)&st->n_u, 1ull);

@@ -16,9 +16,16 @@
  *   areas.<A>.guess        (1)                  u64   list threshold
  *   stims.ids              (sum stim k)         u64   0..k-1 per stimulus
  *   up.fire                bytes  per step: bs_k_fiber (n_fibers), then
- *                                 every area's winners (sum k u64)
+ *                                 every area's winners (sum k u64), then
+ *                                 per fiber the sources that joined or
+ *                                 left its cached firing set (source k u64)
  *   up.next                bytes  per step: local new winners (sum k u64),
  *                                 then winner groups (sum k_dst) bs_k_group
+ *   up.plastic             bytes  per fiber's plasticity: source selection
+ *                                 (max firing u32), dirty groups and flags
+ *   fibers.<F>.prev_{src,tgt} (prev cap)        u64   last step's edges
+ *   fibers.<F>.cache       (whole tiles of the target's slice) u32
+ *                                 edge counts of the cached firing set
  *   fibers.<F>.store{0,1}.{src,tgt,w} (cap)     u64/u64/u32
  *   topk.cand              (max k)              bs_cand
  *   plastic.{keys_raw,keys,lb} (max cap)        u64
@@ -27,7 +34,29 @@
  *   plastic.{fcount,foff,ffill} (max firing + 1) u64
  *   plastic.state          (1)                  bs_k_plastic_state
  *   plastic.temp           bytes                CUB scan scratch
- * Pinned host staging (one cudaMallocHost): up.fire | up.next | results.
+ * Pinned host staging (one cudaMallocHost): up.fire | up.next | results |
+ * up.plastic.  The caches, prev arrays and up.plastic exist only with
+ * incremental steps (below).
+ *
+ * Incremental steps (BRAINSIM_CUDA_INCREMENTAL=0 turns them off; they are
+ * also off, with a line in the log, when the pool with them does not fit
+ * on the device).  The connectome is fixed, so a fiber's edge counts into
+ * the slice are a function of its firing set alone, and its edges into a
+ * set of winners a function of the two sets:
+ *   - accumulate keeps, per fiber, the counts of the last firing set it
+ *     generated; a step whose set is the same reuses them, one that
+ *     differs in fewer sources than it has generates only the sources
+ *     that joined (+1) and left (-1), otherwise all (kernels.h,
+ *     BS_K_FULL ...).  A stimulus, a fixed area and a settled assembly
+ *     cost a read of the counts;
+ *   - plasticity keeps the edges it found (firing sources x local new
+ *     winners) and the two sets; the next step generates only the pairs
+ *     of joined sources, and of the other sources with the connectivity
+ *     blocks that hold a new winner, and takes the rest from the kept
+ *     edges (bs_k_reuse_args).
+ * Both only skip regenerating edges that the last step generated: the
+ * results are the same bit for bit (tests/test_cuda.c runs the CPU, the
+ * CUDA backend with them and without them side by side).
  *
  * A step uploads every firing list once (one H2D at the first accumulate
  * or plasticity of the step), the local new winners once (at the first

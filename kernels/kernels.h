@@ -180,13 +180,14 @@ typedef struct bs_k_plastic_state {
     uint32_t pad;
 } bs_k_plastic_state;
 
-/* A run of 1..BS_K_GROUP_MAX local winners sharing a connectivity block
- * (a longer run is split into several groups), as uploaded per step:
- * x = block | n_winners << 40, y = first winner index | (offset of that
- * winner in the block) << 32, z = offsets of the second | third << 32.
- * The edge finder compares a generated position with the offsets inline:
- * no search, no divergence between lanes. */
-#define BS_K_GROUP_MAX 3
+/* A run of local winners sharing a connectivity block, as uploaded per
+ * step: x = block | n_winners << 40, y = first winner index | (offset of
+ * that winner in the block) << 32, z = offsets of the second | third <<
+ * 32.  The edge finder compares a generated position with up to
+ * BS_K_GROUP_INLINE offsets inline (no search, no divergence between
+ * lanes: sparse winners), and searches the winners of longer runs (dense
+ * winners, where splitting runs would regenerate blocks again). */
+#define BS_K_GROUP_INLINE 3
 typedef struct bs_k_group {
     uint64_t x, y, z, pad;
 } bs_k_group;

@@ -378,8 +378,7 @@ extern "C" uint64_t bs_k_groups(const uint64_t *win, uint64_t n_win,
     uint64_t n = 0;
     for (uint64_t i = 0; i < n_win;) {
         uint64_t j = i + 1, blk = win[i] >> log2_block;
-        while (j < n_win && j - i < BS_K_GROUP_MAX &&
-               (win[j] >> log2_block) == blk)
+        while (j < n_win && (win[j] >> log2_block) == blk)
             j++;
         const uint64_t base = blk << log2_block;
         out[n].x = blk | (j - i) << 40;

@@ -96,8 +96,13 @@ step = sum(mean(i, later) for i in range(5))
 print("%-12s %12.3f %12.3f" % ("step", 1e3 * step, 1e3 * sum(rows[0][:5])))
 print("steps/s: %.2f" % (1.0 / step if step > 0 else 0.0))
 acc = mean(0, later)
-print("synaptic events/s: %.3e (%.3e events per step / accumulate_s)"
+print("synaptic events/s: %.3e (%.3e nominal events per step / accumulate_s;"
+      " with incremental steps, reused inputs count too)"
       % (mean(5, later) / acc if acc > 0 else 0.0, mean(5, later)))
+if rows[0][0] > 0:
+    print("generation at step 0: %.3e synaptic events/s (stim->A, every edge"
+          " generated: %.3e events in %.3f ms)"
+          % (rows[0][5] / rows[0][0], rows[0][5], 1e3 * rows[0][0]))
 read_s = n / ranks * 8 / bw
 print("top-k: %.3f ms = %.2f x one read of the input (%.0f B at %.2e B/s: %.3f ms)"
       % (1e3 * mean(1, later), mean(1, later) / read_s, n / ranks * 8, bw,
