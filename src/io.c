@@ -4,8 +4,10 @@
  *   /experiment   the experiment text, always a scalar dataset (a text may
  *                 exceed the 64 KiB attribute limit), fixed-length UTF-8
  *                 string of exact byte length; h5py: .asstr()[()] is str
- *   attributes    strings variable-length UTF-8 (h5py: str), the operations
- *                 of /schedule an [n_ops] array of them; seed, steps_total,
+ *   attributes    strings fixed-length, NUL-padded UTF-8 of the longest
+ *                 string's length (at least 1 byte; h5py: numpy bytes, the
+ *                 Python reader decodes them), the operations of /schedule
+ *                 an [n_ops] array of them; seed, steps_total,
  *                 steps_complete, n, k u64 LE; n_ranks, format_version i32
  *   datasets      chunked, extendible along steps; u64 LE, compounds packed
  *                 in the writer's byte order; rows never written read as
@@ -215,8 +217,8 @@ static int layout_create(bs_h5_ctx *c, bs_io *io, const bs_io_meta *meta)
          bs_h5_attr_str(c, root, "fallback_reason", meta->fallback_reason) &&
          bs_h5_attr_u64(c, root, "steps_total", meta->steps_total) &&
          bs_h5_attr_u64(c, root, "steps_complete", 0) &&
-         bs_h5_attr_str(c, root, "format", "brainsim-output") &&
-         bs_h5_attr_i32(c, root, "format_version", 1) &&
+         bs_h5_attr_str(c, root, "format", BS_H5_FORMAT_OUTPUT) &&
+         bs_h5_attr_i32(c, root, "format_version", BS_H5_FORMAT_VERSION) &&
          H5CK(c, "/areas", areas = H5Gcreate2(root, "areas", H5P_DEFAULT,
                                                H5P_DEFAULT, H5P_DEFAULT));
     for (a = 0; ok && a < meta->n_areas; a++)
@@ -504,8 +506,14 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
     }
     /* Read-only first: HDF5 1.10 can fail to close a file opened for
      * writing whose objects turn out to be corrupt, and then crashes at
-     * exit; a file whose layout reads cleanly is then opened to write. */
+     * exit; a file whose format, version and layout read cleanly is then
+     * opened to write. */
+    char format[64];
     int readable = bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDONLY)) &&
+                   bs_h5_agree(comm, &c,
+                               bs_h5_format_check(&c, io->file,
+                                                  BS_H5_FORMAT_OUTPUT, format,
+                                                  sizeof format)) &&
                    bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 0));
     io_close_handles(io);
     if (!readable ||

@@ -6,7 +6,7 @@
  *   types         every dataset 1-D little-endian (u64, geometry and weight
  *                 u32), chunked and extendible (so 0 rows is a valid
  *                 dataset); attributes as in io.c (u64 counts, i32 flags
- *                 0/1, variable-length UTF-8 strings); /experiment a scalar
+ *                 0/1, fixed-length UTF-8 strings); /experiment a scalar
  *                 fixed-length UTF-8 string of the text's exact length (1
  *                 byte, NUL, for an empty text)
  *   not fired     when n_winners = 0 the caller's winners and win_inputs are
@@ -358,8 +358,9 @@ static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
 {
     bs_h5_ctx *c = w->c;
     hid_t root = w->file;
-    int ok = bs_h5_attr_str(c, root, "format", "brainsim-checkpoint") &&
-             bs_h5_attr_i32(c, root, "format_version", 1) &&
+    int ok = bs_h5_attr_str(c, root, "format", BS_H5_FORMAT_CHECKPOINT) &&
+             bs_h5_attr_i32(c, root, "format_version",
+                            BS_H5_FORMAT_VERSION) &&
              bs_h5_attr_str(c, root, "brainsim_version", BS_VERSION_STRING) &&
              bs_h5_attr_u64(c, root, "step", h->step) &&
              bs_h5_attr_i32(c, root, "op", h->op) &&
