@@ -15,9 +15,10 @@
  *   format        HDF5 1.8 objects (H5F_LIBVER_V18): large attributes ok
  * Every HDF5 call goes through H5CK (io_common.h), which puts the object,
  * the call, file:line and the innermost HDF5 error in the caller's
- * message.  Ranks agree (bs_h5_agree) after each collective unit of work,
- * so a failure on one rank does not leave the others waiting in the next
- * collective.
+ * message; a failed write of the created file also says how much space
+ * its file system has left (bs_h5_note_space).  Ranks agree (bs_h5_agree)
+ * after each collective unit of work, so a failure on one rank does not
+ * leave the others waiting in the next collective.
  */
 #include "io.h"
 
@@ -379,12 +380,16 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
         io_free(io);
         return st;
     }
-    if (!bs_h5_agree(comm, &c, file_create(&c, io)) ||
-        !bs_h5_agree(comm, &c, layout_create(&c, io, meta)) ||
+    if (!bs_h5_agree(comm, &c, file_create(&c, io))) {
+        bs_io_close(&io);
+        return BS_ERR_IO;
+    }
+    if (!bs_h5_agree(comm, &c, layout_create(&c, io, meta)) ||
         !bs_h5_agree(comm, &c,
                      experiment_create(&c, io, meta->experiment_text)) ||
         !bs_h5_agree(comm, &c, H5CK(&c, "file", H5Fflush(io->file,
                                                     H5F_SCOPE_GLOBAL)))) {
+        bs_h5_note_space(comm, &c, path);   /* the file exists: why? */
         bs_io_close(&io);
         return BS_ERR_IO;
     }
@@ -517,9 +522,13 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
                    bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 0));
     io_close_handles(io);
     if (!readable ||
-        !bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDWR)) ||
-        !bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 1)) ||
+        !bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDWR))) {
+        bs_io_close(&io);
+        return BS_ERR_IO;
+    }
+    if (!bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 1)) ||
         !bs_h5_agree(comm, &c, steps_put(&c, io, rows))) {
+        bs_h5_note_space(comm, &c, path);
         bs_io_close(&io);
         return BS_ERR_IO;
     }
@@ -625,5 +634,7 @@ bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
     }
     ok = ok &&
          bs_h5_agree(io->comm, &c, steps_put(&c, io, io->steps_complete));
+    if (!ok)   /* every rank: each step above agreed */
+        bs_h5_note_space(io->comm, &c, io->path);
     return ok ? BS_OK : BS_ERR_IO;
 }

@@ -15,6 +15,9 @@
  *                 (BS_ERR_ARG on every rank): unsorted or out-of-range ids,
  *                 rows not strictly increasing by (target, source), weights
  *                 below 1.0, ever-fired lists that do not add up to support
+ *   full disk     a failed write or close of "<path>.tmp" also says how
+ *                 much space its file system had left (bs_h5_note_space),
+ *                 before the file is cut and removed
  *   durability    H5Fflush (MPI_File_sync on every rank), H5Fclose, then
  *                 rank 0 fsyncs "<path>.tmp", rotates, renames it to path
  *                 and fsyncs the directory.  A failed rotation is undone
@@ -419,8 +422,10 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
     if (w->file >= 0) {
         /* A failed write (a full disk) makes the close's metadata flush
          * fail too, and HDF5 1.10 crashes at exit after a failed H5Fclose:
-         * the file is discarded, so free its space first. */
+         * the file is discarded, so free its space first (after saying
+         * how much was left). */
         if (st != BS_OK) {
+            bs_h5_note_space(w->comm, w->c, tmp);
             if (w->rank == 0 && truncate(tmp, 0) != 0) {
                 /* not freed: the close below may fail, and says why */
             }
@@ -430,6 +435,8 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
         w->file = H5I_INVALID_HID;
         bs_status cst = bs_h5_agree_status(w->comm, w->c,
                                            ok ? BS_OK : BS_ERR_IO);
+        if (st == BS_OK && cst != BS_OK)
+            bs_h5_note_space(w->comm, w->c, tmp);
         st = st == BS_OK ? cst : st;
     }
     return st;

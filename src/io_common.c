@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /*
  * io_common.c - helpers shared by the HDF5 files; contracts in io_common.h.
  */
@@ -7,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+
+#define SPACE_LOW_BYTES (UINT64_C(1) << 20) /* "no space left" below this */
 
 void bs_h5_msg(bs_h5_ctx *c, const char *fmt, ...)
 {
@@ -114,6 +118,40 @@ bs_status bs_h5_agree_status(bs_comm *comm, bs_h5_ctx *c, bs_status st)
 int bs_h5_agree(bs_comm *comm, bs_h5_ctx *c, int ok)
 {
     return bs_h5_agree_status(comm, c, ok ? BS_OK : BS_ERR_IO) == BS_OK;
+}
+
+/* Appends text to the message recorded in c (c->note and c->err). */
+static void msg_append(bs_h5_ctx *c, const char *text)
+{
+    size_t at = strlen(c->note);
+    snprintf(c->note + at, sizeof c->note - at, "%s", text);
+    if (c->err != NULL && c->err_len > 0) {
+        at = strnlen(c->err, c->err_len - 1);
+        snprintf(c->err + at, c->err_len - at, "%s", text);
+    }
+}
+
+void bs_h5_note_space(bs_comm *comm, bs_h5_ctx *c, const char *file)
+{
+    /* [0]: 1 when rank 0 could read the free space, [1]: the bytes */
+    uint64_t v[2] = {0, 0};
+    char mpi_err[128], text[256];
+    struct statvfs fs;
+    if (bs_comm_rank(comm) == 0 && file != NULL && statvfs(file, &fs) == 0) {
+        v[0] = 1;
+        v[1] = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
+    }
+    if (bs_comm_bcast(comm, v, sizeof v, mpi_err, sizeof mpi_err) != BS_OK ||
+        !c->failed || v[0] == 0)
+        return;
+    if (v[1] < SPACE_LOW_BYTES)
+        snprintf(text, sizeof text, " (no space left: %llu bytes free on "
+                 "the file system of %s)", (unsigned long long)v[1],
+                 c->path);
+    else
+        snprintf(text, sizeof text, " (%llu bytes free on its file system)",
+                 (unsigned long long)v[1]);
+    msg_append(c, text);
 }
 
 /* ---- attributes -------------------------------------------------------- */

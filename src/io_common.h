@@ -3,8 +3,9 @@
  * io_checkpoint_read.c) share: error messages that name the file, the
  * object, the failing call with file:line and the innermost HDF5 error;
  * closing ids of any type; agreement of all ranks on the outcome of a
- * collective unit of work; attribute writers; reads that check the type
- * and shape of what they read.  Internal to libbrainsim
+ * collective unit of work; the free space of a file system after a failed
+ * write; attribute writers; reads that check the type and shape of what
+ * they read.  Internal to libbrainsim
  * (includes hdf5.h: only the io files include it).
  */
 #ifndef BS_IO_COMMON_H
@@ -74,6 +75,18 @@ bs_status bs_h5_agree_status(bs_comm *comm, bs_h5_ctx *c, bs_status st);
 /* Collective: 1 iff every rank passes ok != 0 (the others get the message
  * of the lowest failing rank, as bs_h5_agree_status). */
 int bs_h5_agree(bs_comm *comm, bs_h5_ctx *c, int ok);
+
+/*
+ * Collective, on every rank after an agreed failure to write the file
+ * `file` (MPI-IO does not pass errno up, so the message says what failed
+ * but not why): rank 0 reads the space left on file's file system
+ * (statvfs, the bytes available to the user) and every rank appends to its
+ * message " (no space left: N bytes free on the file system of <c->path>)"
+ * when N is below 1 MiB, else " (N bytes free on its file system)".
+ * Appends nothing when statvfs or the broadcast fails or no message is
+ * recorded.  Can't fail.
+ */
+void bs_h5_note_space(bs_comm *comm, bs_h5_ctx *c, const char *file);
 
 /* Writes attribute `name` of `loc` (named c->where): file type ftype,
  * memory type mtype, n values (n < 0: scalar) from buf.  Returns 1, or 0

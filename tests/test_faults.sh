@@ -10,7 +10,10 @@
 # last checkpoint equal to the uninterrupted run.
 #
 # The full disk is a small tmpfs (mount needs root, as in CI); where it
-# cannot be mounted those cases are skipped with a note.  (ulimit -f is no
+# cannot be mounted those cases are skipped with a note.  A failed write's
+# message ends with the space left on the file system ("(no space left: N
+# bytes free on the file system of FILE)"), since MPI-IO does not say why
+# a write failed.  (ulimit -f is no
 # substitute: Open MPI's PMIx cannot start under a file size limit.)
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 cd "$TMP" || exit 1
@@ -100,6 +103,9 @@ if small_disk 3m; then
     $RUN disk.yaml -o "$SMALL/out.h5" --checkpoint-every 25 --checkpoint a_ck.h5
   expect_output "$SMALL/out.h5" "output on a full disk: the message names the file"
   expect_output "write failed" "output on a full disk: the message says the write failed"
+  expect_output "(no space left: " "output on a full disk: the message says there is no space left"
+  expect_output "bytes free on the file system of $SMALL/out.h5)" \
+    "output on a full disk: the message gives the free bytes of the file's file system"
   readable "$SMALL/out.h5" "output on a full disk: the output written so far is readable"
   loads a_ck.h5 "output on a full disk: the last checkpoint loads"
   cp "$SMALL/out.h5" a_out.h5
@@ -110,6 +116,8 @@ if small_disk 3m; then
   small_disk 1m
   expect_exit 1 "output full at the first rows: exit 1" -- $RUN disk.yaml -o "$SMALL/out.h5"
   expect_output "$SMALL/out.h5" "output full at the first rows: the message names the file"
+  expect_output "bytes free on the file system of $SMALL/out.h5)" \
+    "output full at the first rows: the message says there is no space left"
   readable "$SMALL/out.h5" "output full at the first rows: the file is readable (0 steps)"
 
   # a checkpoint fills the disk: two fit (rotation), the third does not
@@ -117,6 +125,9 @@ if small_disk 3m; then
   expect_exit 1 "checkpoint on a full disk: exit 1" -- \
     $RUN disk.yaml -o b_out.h5 --checkpoint-every 25 --checkpoint "$SMALL/ck.h5" --keep 2
   expect_output "$SMALL/ck.h5" "checkpoint on a full disk: the message names the checkpoint"
+  expect_output "(no space left: " "checkpoint on a full disk: the message says there is no space left"
+  expect_output "bytes free on the file system of $SMALL/ck.h5)" \
+    "checkpoint on a full disk: the message gives the free bytes of the checkpoint's file system"
   if [ -e "$SMALL/ck.h5.tmp" ]; then fail "checkpoint on a full disk: ck.h5.tmp left behind"
   else pass "checkpoint on a full disk: no .tmp left behind"; fi
   loads "$SMALL/ck.h5" "checkpoint on a full disk: the previous checkpoint loads"

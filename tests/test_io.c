@@ -18,6 +18,7 @@
 
 #include "comm.h"
 #include "io.h"
+#include "io_common.h"
 
 static bs_comm *g_comm;
 
@@ -767,6 +768,47 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* After a failed write, the message gains the space left on the file
+ * system (rank 0's number on every rank); nothing without a message or
+ * when the file system cannot be read. */
+START_TEST(test_note_space)
+{
+    char err[ERR_LEN] = "", err2[ERR_LEN] = "", err3[ERR_LEN] = "";
+    char tail[128] = "";
+    const char *head = "out.h5: /areas/A/winners: H5Dwrite failed";
+    unsigned long long n = 0;
+    int low = 0, parsed = 0;
+    bs_h5_ctx c = {"out.h5", err, sizeof err, 0, "/", ""};
+    bs_h5_ctx none = {"out.h5", err2, sizeof err2, 0, "/", ""};
+    bs_h5_ctx gone = {"out.h5", err3, sizeof err3, 0, "/", ""};
+    bs_h5_msg(&c, "%s", head);
+    bs_h5_note_space(g_comm, &c, ".");
+    bs_h5_note_space(g_comm, &none, ".");    /* no message: nothing */
+    bs_h5_msg(&gone, "%s", head);
+    bs_h5_note_space(g_comm, &gone, "no-such-dir/out.h5");
+    if (strncmp(err, head, strlen(head)) == 0) {
+        const char *rest = err + strlen(head);
+        low = strncmp(rest, " (no space left: ", 17) == 0;
+        parsed = low ? sscanf(rest, " (no space left: %llu bytes free on "
+                              "the file system of %127[^\n]", &n, tail)
+                     : sscanf(rest, " (%llu bytes free on its file "
+                              "system%127[^\n]", &n, tail);
+    }
+    ck_assert_msg(parsed == 2, "message: %s", err);
+    if (low) {
+        ck_assert_uint_lt(n, 1u << 20);
+        ck_assert_str_eq(tail, "out.h5)");
+    } else {
+        ck_assert_uint_ge(n, 1u << 20);
+        ck_assert_str_eq(tail, ")");
+    }
+    ck_assert_str_eq(c.note, err);           /* the shared note too */
+    ck_assert_str_eq(err2, "");              /* nothing appended */
+    ck_assert_str_eq(none.note, "");
+    ck_assert_str_eq(err3, head);
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
@@ -780,6 +822,7 @@ static Suite *io_suite(void)
     tcase_add_test(tc, test_empty_layout);
     tcase_add_test(tc, test_large_text);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_note_space);
     suite_add_tcase(s, tc);
     return s;
 }
