@@ -175,7 +175,9 @@ bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
 
 /* Prints a short summary of an output or checkpoint file (format, steps,
  * areas, sizes, backend, ranks) to out.  Not collective.  BS_ERR_IO naming
- * the file when it cannot be read or is not a brainsim file. */
+ * the file when it cannot be read, is not a brainsim file, is of another
+ * format_version, or holds a variable-length string attribute (refused
+ * unread: brainsim files store fixed-length strings). */
 bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len);
 
 /* This process's rank and the number of ranks (MPI_COMM_WORLD),

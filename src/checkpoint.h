@@ -6,7 +6,7 @@
  * A checkpoint holds everything needed to continue bit-identically, on any
  * number of ranks:
  *   /                         attributes: format = "brainsim-checkpoint",
- *                             format_version = 1, brainsim_version, step,
+ *                             format_version = 2, brainsim_version, step,
  *                             op (i32), round, config_hash, seed, n_ranks
  *                             (that wrote it), n_areas, n_fibers
  *   /experiment               scalar string: the experiment text
@@ -29,6 +29,8 @@
  * each rank reads the rows of the targets it owns (binary search on the
  * sorted target column).
  *
+ * String attributes are fixed-length UTF-8 (format_version 2; version 1
+ * stored them variable-length and is refused).
  * Loading validates before use: format and version, the shape and type of
  * every dataset, id ranges, sortedness, counts against the reserved
  * capacities.  A truncated, corrupted or hostile file is BS_ERR_CHECKPOINT

@@ -56,8 +56,8 @@ static const char usage_text[] =
     "plan options:\n"
     "  -r, --ranks N            ranks to plan for (default 1)\n"
     "\n"
-    "On SIGTERM or SIGINT the run finishes its step, writes a checkpoint and\n"
-    "exits 0, saying how to resume.\n"
+    "On SIGTERM or SIGINT the run finishes its step (during start-up: its\n"
+    "first step), writes a checkpoint and exits 0, saying how to resume.\n"
     "inspect prints a summary of an output or checkpoint file.\n"
     "Progress goes to stderr on rank 0; the summary and checksum to stdout,\n"
     "and, when the experiment has an expect: list and the schedule ran to\n"
@@ -201,15 +201,41 @@ static void on_stop_signal(int sig)
 }
 
 /* SIGTERM (batch schedulers before the wall-clock limit) and SIGINT ask
- * the run to stop after the current step with a checkpoint. */
-static void install_stop_handlers(void)
+ * the run to stop after the current step with a checkpoint.  Installed
+ * before MPI is initialised, so that a signal during start-up (MPI, reading
+ * the experiment or checkpoint, creating the output) is a stop request
+ * too: the run then takes its first step, writes the checkpoint and exits
+ * 0, as for a signal between steps.  Interrupted system calls restart
+ * (SA_RESTART), so that no read or write of MPI or HDF5 fails with EINTR
+ * because of the signal.  Returns 0, or -1 when sigaction fails. */
+static int install_stop_handlers(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 ||
+        sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+/* Tests only: sleeps BRAINSIM_TEST_START_PAUSE seconds when set (between
+ * installing the stop handlers and initialising MPI, so that a test can
+ * signal a run there). */
+static void test_start_pause(void)
+{
+    const char *s = getenv("BRAINSIM_TEST_START_PAUSE");
+    char *end = NULL;
+    double sec = s ? strtod(s, &end) : 0.0;
+    struct timespec ts;
+    if (!s || end == s || *end != '\0' || !(sec > 0.0) || sec > 86400.0)
+        return;
+    ts.tv_sec = (time_t)sec;
+    ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }
 
 /* FNV-1a over 64-bit words. */
@@ -253,8 +279,6 @@ static void show_progress(progress *p, uint64_t done, uint64_t total, int last)
             p->tty && !last ? "   " : "\n");
 }
 
-/* Steps to the end (or max_steps), folding every step's winners into the
- * checksum.  Returns the status of the first failing step. */
 /* Writes the checkpoint after a stop request and says how to resume. */
 static bs_status stop_with_checkpoint(bs_sim *sim, const cli_args *a, int rank)
 {
@@ -267,6 +291,10 @@ static bs_status stop_with_checkpoint(bs_sim *sim, const cli_args *a, int rank)
     return st;
 }
 
+/* Steps to the end (or max_steps), folding every step's winners into the
+ * checksum.  A stop requested before the first step (a signal during
+ * start-up) is agreed by the ranks during that step: the run stops after
+ * it.  Returns the status of the first failing step. */
 static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
                            uint64_t *checksum, int *stopped)
 {
@@ -364,7 +392,6 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
     char err[2048] = "";
     bs_sim *sim = NULL;
     double t0 = now_s();
-    install_stop_handlers();
     bs_status st = a->resume
         ? bs_resume(a->resume, a->experiment, &a->opt, &sim, err, sizeof err)
         : bs_create_from_file(a->experiment, &a->opt, &sim, err, sizeof err);
@@ -440,6 +467,12 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc ? rc : cmd_plan(&a);
     }
     int rank = 0, n_ranks = 1;
+    if (install_stop_handlers() != 0) {
+        fprintf(stderr, "brainsim: error: cannot install the SIGTERM/SIGINT "
+                "handler: %s\n", strerror(errno));
+        return 1;
+    }
+    test_start_pause();
     if (bs_world(&rank, &n_ranks) != BS_OK) {
         fprintf(stderr, "brainsim: error: MPI could not be initialised\n");
         return 1;

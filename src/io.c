@@ -4,8 +4,10 @@
  *   /experiment   the experiment text, always a scalar dataset (a text may
  *                 exceed the 64 KiB attribute limit), fixed-length UTF-8
  *                 string of exact byte length; h5py: .asstr()[()] is str
- *   attributes    strings variable-length UTF-8 (h5py: str), the operations
- *                 of /schedule an [n_ops] array of them; seed, steps_total,
+ *   attributes    strings fixed-length, NUL-padded UTF-8 of the longest
+ *                 string's length (at least 1 byte; h5py: numpy bytes, the
+ *                 Python reader decodes them), the operations of /schedule
+ *                 an [n_ops] array of them; seed, steps_total,
  *                 steps_complete, n, k u64 LE; n_ranks, format_version i32
  *   datasets      chunked, extendible along steps; u64 LE, compounds packed
  *                 in the writer's byte order; rows never written read as
@@ -13,9 +15,10 @@
  *   format        HDF5 1.8 objects (H5F_LIBVER_V18): large attributes ok
  * Every HDF5 call goes through H5CK (io_common.h), which puts the object,
  * the call, file:line and the innermost HDF5 error in the caller's
- * message.  Ranks agree (bs_h5_agree) after each collective unit of work,
- * so a failure on one rank does not leave the others waiting in the next
- * collective.
+ * message; a failed write of the created file also says how much space
+ * its file system has left (bs_h5_note_space).  Ranks agree (bs_h5_agree)
+ * after each collective unit of work, so a failure on one rank does not
+ * leave the others waiting in the next collective.
  */
 #include "io.h"
 
@@ -215,8 +218,8 @@ static int layout_create(bs_h5_ctx *c, bs_io *io, const bs_io_meta *meta)
          bs_h5_attr_str(c, root, "fallback_reason", meta->fallback_reason) &&
          bs_h5_attr_u64(c, root, "steps_total", meta->steps_total) &&
          bs_h5_attr_u64(c, root, "steps_complete", 0) &&
-         bs_h5_attr_str(c, root, "format", "brainsim-output") &&
-         bs_h5_attr_i32(c, root, "format_version", 1) &&
+         bs_h5_attr_str(c, root, "format", BS_H5_FORMAT_OUTPUT) &&
+         bs_h5_attr_i32(c, root, "format_version", BS_H5_FORMAT_VERSION) &&
          H5CK(c, "/areas", areas = H5Gcreate2(root, "areas", H5P_DEFAULT,
                                                H5P_DEFAULT, H5P_DEFAULT));
     for (a = 0; ok && a < meta->n_areas; a++)
@@ -377,12 +380,16 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
         io_free(io);
         return st;
     }
-    if (!bs_h5_agree(comm, &c, file_create(&c, io)) ||
-        !bs_h5_agree(comm, &c, layout_create(&c, io, meta)) ||
+    if (!bs_h5_agree(comm, &c, file_create(&c, io))) {
+        bs_io_close(&io);
+        return BS_ERR_IO;
+    }
+    if (!bs_h5_agree(comm, &c, layout_create(&c, io, meta)) ||
         !bs_h5_agree(comm, &c,
                      experiment_create(&c, io, meta->experiment_text)) ||
         !bs_h5_agree(comm, &c, H5CK(&c, "file", H5Fflush(io->file,
                                                     H5F_SCOPE_GLOBAL)))) {
+        bs_h5_note_space(comm, &c, path);   /* the file exists: why? */
         bs_io_close(&io);
         return BS_ERR_IO;
     }
@@ -504,14 +511,24 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
     }
     /* Read-only first: HDF5 1.10 can fail to close a file opened for
      * writing whose objects turn out to be corrupt, and then crashes at
-     * exit; a file whose layout reads cleanly is then opened to write. */
+     * exit; a file whose format, version and layout read cleanly is then
+     * opened to write. */
+    char format[64];
     int readable = bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDONLY)) &&
+                   bs_h5_agree(comm, &c,
+                               bs_h5_format_check(&c, io->file,
+                                                  BS_H5_FORMAT_OUTPUT, format,
+                                                  sizeof format)) &&
                    bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 0));
     io_close_handles(io);
     if (!readable ||
-        !bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDWR)) ||
-        !bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 1)) ||
+        !bs_h5_agree(comm, &c, file_open(&c, io, H5F_ACC_RDWR))) {
+        bs_io_close(&io);
+        return BS_ERR_IO;
+    }
+    if (!bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 1)) ||
         !bs_h5_agree(comm, &c, steps_put(&c, io, rows))) {
+        bs_h5_note_space(comm, &c, path);
         bs_io_close(&io);
         return BS_ERR_IO;
     }
@@ -617,5 +634,7 @@ bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
     }
     ok = ok &&
          bs_h5_agree(io->comm, &c, steps_put(&c, io, io->steps_complete));
+    if (!ok)   /* every rank: each step above agreed */
+        bs_h5_note_space(io->comm, &c, io->path);
     return ok ? BS_OK : BS_ERR_IO;
 }

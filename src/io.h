@@ -6,7 +6,9 @@
  *   /                      attributes: brainsim_version, seed, n_ranks,
  *                          backend, fallback_reason,
  *                          steps_total, steps_complete (updated on flush),
- *                          format ("brainsim-output"), format_version (1)
+ *                          format ("brainsim-output"), format_version (2:
+ *                          strings fixed-length; version 1 files, whose
+ *                          strings are variable-length, are refused)
  *   /experiment            scalar string dataset: the experiment text (a
  *                          dataset, since texts may exceed attribute limits)
  *   /areas/<name>/         attributes: n, k
@@ -93,8 +95,10 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
                        bs_io **out, char *err, size_t err_len);
 
 /*
- * Reopens an existing output file to continue a resumed run: checks that
- * every dataset of meta's areas exists with the right row width, cuts or
+ * Reopens an existing output file to continue a resumed run: checks its
+ * format and format_version (an output of another version is refused,
+ * saying so) and that every dataset of meta's areas exists with the
+ * right type and row width, cuts or
  * extends every dataset to `rows` rows (rows past them, from a run that
  * died after its checkpoint, are dropped and rewritten, never duplicated)
  * and sets steps_complete to rows.  BS_ERR_IO naming the path and object

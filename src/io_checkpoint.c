@@ -6,7 +6,7 @@
  *   types         every dataset 1-D little-endian (u64, geometry and weight
  *                 u32), chunked and extendible (so 0 rows is a valid
  *                 dataset); attributes as in io.c (u64 counts, i32 flags
- *                 0/1, variable-length UTF-8 strings); /experiment a scalar
+ *                 0/1, fixed-length UTF-8 strings); /experiment a scalar
  *                 fixed-length UTF-8 string of the text's exact length (1
  *                 byte, NUL, for an empty text)
  *   not fired     when n_winners = 0 the caller's winners and win_inputs are
@@ -15,6 +15,9 @@
  *                 (BS_ERR_ARG on every rank): unsorted or out-of-range ids,
  *                 rows not strictly increasing by (target, source), weights
  *                 below 1.0, ever-fired lists that do not add up to support
+ *   full disk     a failed write or close of "<path>.tmp" also says how
+ *                 much space its file system had left (bs_h5_note_space),
+ *                 before the file is cut and removed
  *   durability    H5Fflush (MPI_File_sync on every rank), H5Fclose, then
  *                 rank 0 fsyncs "<path>.tmp", rotates, renames it to path
  *                 and fsyncs the directory.  A failed rotation is undone
@@ -358,8 +361,9 @@ static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
 {
     bs_h5_ctx *c = w->c;
     hid_t root = w->file;
-    int ok = bs_h5_attr_str(c, root, "format", "brainsim-checkpoint") &&
-             bs_h5_attr_i32(c, root, "format_version", 1) &&
+    int ok = bs_h5_attr_str(c, root, "format", BS_H5_FORMAT_CHECKPOINT) &&
+             bs_h5_attr_i32(c, root, "format_version",
+                            BS_H5_FORMAT_VERSION) &&
              bs_h5_attr_str(c, root, "brainsim_version", BS_VERSION_STRING) &&
              bs_h5_attr_u64(c, root, "step", h->step) &&
              bs_h5_attr_i32(c, root, "op", h->op) &&
@@ -418,8 +422,10 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
     if (w->file >= 0) {
         /* A failed write (a full disk) makes the close's metadata flush
          * fail too, and HDF5 1.10 crashes at exit after a failed H5Fclose:
-         * the file is discarded, so free its space first. */
+         * the file is discarded, so free its space first (after saying
+         * how much was left). */
         if (st != BS_OK) {
+            bs_h5_note_space(w->comm, w->c, tmp);
             if (w->rank == 0 && truncate(tmp, 0) != 0) {
                 /* not freed: the close below may fail, and says why */
             }
@@ -429,6 +435,8 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
         w->file = H5I_INVALID_HID;
         bs_status cst = bs_h5_agree_status(w->comm, w->c,
                                            ok ? BS_OK : BS_ERR_IO);
+        if (st == BS_OK && cst != BS_OK)
+            bs_h5_note_space(w->comm, w->c, tmp);
         st = st == BS_OK ? cst : st;
     }
     return st;

@@ -148,8 +148,8 @@ static bs_status group_count(bs_h5_ctx *c, hid_t file, const char *name,
 {
     hid_t g = H5I_INVALID_HID;
     H5G_info_t info;
-    htri_t ex = H5Lexists(file, name, H5P_DEFAULT);
-    bs_status st = CK(c, name, ex);
+    htri_t ex;
+    bs_status st = CK(c, name, ex = H5Lexists(file, name, H5P_DEFAULT));
     if (st == BS_OK && !ex)
         st = bad(c, "%s: group %s: missing", c->path, name);
     if (st == BS_OK)
@@ -168,17 +168,8 @@ static bs_status header_read(bs_h5_ctx *c, bs_ckpt_reader *r)
     bs_ckpt_header *h = &r->h;
     hid_t f = r->file;
     char format[64];
-    int32_t version = 0;
-    bs_status st = OKST(bs_h5_attr_text(c, f, "/", "format", format,
-                                        sizeof format));
-    if (st == BS_OK && strcmp(format, "brainsim-checkpoint") != 0)
-        st = bad(c, "%s: attribute 'format' of / is '%s': not a brainsim "
-                 "checkpoint", c->path, format);
-    if (st == BS_OK)
-        st = attr_i32(c, f, "/", "format_version", &version);
-    if (st == BS_OK && version != 1)
-        st = bad(c, "%s: attribute 'format_version' of / is %d: this "
-                 "brainsim reads version 1", c->path, (int)version);
+    bs_status st = OKST(bs_h5_format_check(c, f, BS_H5_FORMAT_CHECKPOINT,
+                                           format, sizeof format));
     if (st == BS_OK) /* each stops at the first failure */
         st = attr_u64(c, f, "/", "step", &h->step) ||
              attr_i32(c, f, "/", "op", &h->op) ||
@@ -340,8 +331,8 @@ static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     uint64_t fn = 0, fk = 0;
     hid_t g = H5I_INVALID_HID;
     snprintf(gpath, sizeof gpath, "/areas/%s", name);
-    htri_t ex = H5Lexists(r->file, gpath, H5P_DEFAULT);
-    bs_status st = CK(c, gpath, ex);
+    htri_t ex;
+    bs_status st = CK(c, gpath, ex = H5Lexists(r->file, gpath, H5P_DEFAULT));
     if (st == BS_OK && !ex)
         st = bad(c, "%s: group %s: missing", c->path, gpath);
     if (st == BS_OK)
@@ -569,8 +560,8 @@ static bs_status fiber_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     uint64_t fsrc = 0, fdst = 0;
     hid_t g = H5I_INVALID_HID;
     snprintf(gpath, sizeof gpath, "/fibers/%s", name);
-    htri_t ex = H5Lexists(r->file, gpath, H5P_DEFAULT);
-    bs_status st = CK(c, gpath, ex);
+    htri_t ex;
+    bs_status st = CK(c, gpath, ex = H5Lexists(r->file, gpath, H5P_DEFAULT));
     if (st == BS_OK && !ex)
         st = bad(c, "%s: group %s: missing", c->path, gpath);
     if (st == BS_OK)

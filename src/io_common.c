@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /*
  * io_common.c - helpers shared by the HDF5 files; contracts in io_common.h.
  */
@@ -7,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+
+#define SPACE_LOW_BYTES (UINT64_C(1) << 20) /* "no space left" below this */
 
 void bs_h5_msg(bs_h5_ctx *c, const char *fmt, ...)
 {
@@ -116,6 +120,40 @@ int bs_h5_agree(bs_comm *comm, bs_h5_ctx *c, int ok)
     return bs_h5_agree_status(comm, c, ok ? BS_OK : BS_ERR_IO) == BS_OK;
 }
 
+/* Appends text to the message recorded in c (c->note and c->err). */
+static void msg_append(bs_h5_ctx *c, const char *text)
+{
+    size_t at = strlen(c->note);
+    snprintf(c->note + at, sizeof c->note - at, "%s", text);
+    if (c->err != NULL && c->err_len > 0) {
+        at = strnlen(c->err, c->err_len - 1);
+        snprintf(c->err + at, c->err_len - at, "%s", text);
+    }
+}
+
+void bs_h5_note_space(bs_comm *comm, bs_h5_ctx *c, const char *file)
+{
+    /* [0]: 1 when rank 0 could read the free space, [1]: the bytes */
+    uint64_t v[2] = {0, 0};
+    char mpi_err[128], text[256];
+    struct statvfs fs;
+    if (bs_comm_rank(comm) == 0 && file != NULL && statvfs(file, &fs) == 0) {
+        v[0] = 1;
+        v[1] = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
+    }
+    if (bs_comm_bcast(comm, v, sizeof v, mpi_err, sizeof mpi_err) != BS_OK ||
+        !c->failed || v[0] == 0)
+        return;
+    if (v[1] < SPACE_LOW_BYTES)
+        snprintf(text, sizeof text, " (no space left: %llu bytes free on "
+                 "the file system of %s)", (unsigned long long)v[1],
+                 c->path);
+    else
+        snprintf(text, sizeof text, " (%llu bytes free on its file system)",
+                 (unsigned long long)v[1]);
+    msg_append(c, text);
+}
+
 /* ---- attributes -------------------------------------------------------- */
 
 int bs_h5_attr_put(bs_h5_ctx *c, hid_t loc, const char *name, hid_t ftype,
@@ -152,13 +190,29 @@ int bs_h5_attr_i32(bs_h5_ctx *c, hid_t loc, const char *name, int32_t v)
 int bs_h5_attr_strings(bs_h5_ctx *c, hid_t loc, const char *name, int n,
                        const char *const *strs)
 {
-    static const char *const none[1] = {""}; /* H5Awrite wants a buffer */
     hid_t t = H5I_INVALID_HID;
-    int ok = H5CK(c, name, t = H5Tcopy(H5T_C_S1)) &&
-             H5CK(c, name, H5Tset_size(t, H5T_VARIABLE)) &&
-             H5CK(c, name, H5Tset_cset(t, H5T_CSET_UTF8)) &&
-             bs_h5_attr_put(c, loc, name, t, t, n, n == 0 ? none : strs);
+    size_t count = n < 0 ? 1 : (size_t)n, size = 1, i;
+    char *buf;
+    int ok;
+    for (i = 0; i < count; i++)
+        if (strs[i] && strlen(strs[i]) > size)
+            size = strlen(strs[i]);
+    buf = calloc(count ? count : 1, size);   /* NUL-padded values */
+    if (!buf) {
+        bs_h5_msg(c, "%s: attribute '%s' of %s: out of memory", c->path,
+                  name, c->where ? c->where : "/");
+        return 0;
+    }
+    for (i = 0; i < count; i++)
+        if (strs[i])
+            memcpy(buf + i * size, strs[i], strlen(strs[i]));
+    ok = H5CK(c, name, t = H5Tcopy(H5T_C_S1)) &&
+         H5CK(c, name, H5Tset_size(t, size)) &&
+         H5CK(c, name, H5Tset_strpad(t, H5T_STR_NULLPAD)) &&
+         H5CK(c, name, H5Tset_cset(t, H5T_CSET_UTF8)) &&
+         bs_h5_attr_put(c, loc, name, t, t, n, buf);
     bs_h5_close(&t);
+    free(buf);
     return ok;
 }
 
@@ -175,8 +229,8 @@ int bs_h5_attr_str(bs_h5_ctx *c, hid_t loc, const char *name, const char *v)
 static int attr_open(bs_h5_ctx *c, hid_t loc, const char *what,
                      const char *name, hid_t *a, hid_t *s, hid_t *t)
 {
-    htri_t ex = H5Aexists(loc, name);
-    if (!H5CK(c, what, ex))
+    htri_t ex;
+    if (!H5CK(c, what, ex = H5Aexists(loc, name)))
         return 0;
     if (!ex) {
         bs_h5_msg(c, "%s: %s: missing", c->path, what);
@@ -210,36 +264,84 @@ int bs_h5_attr_int(bs_h5_ctx *c, hid_t loc, const char *obj, const char *name,
     return ok;
 }
 
+/* Whether the string attribute `what` (type t) is variable-length:
+ * recorded as an error, before any read (reading one decodes the file's
+ * global heap, where HDF5 1.10 crashes or hangs on corrupt files).  1 when
+ * it is variable-length or the question fails. */
+static int vlen_refused(bs_h5_ctx *c, const char *what, hid_t t)
+{
+    htri_t vlen;
+    if (!H5CK(c, what, vlen = H5Tis_variable_str(t)))
+        return 1;
+    if (vlen)
+        bs_h5_msg(c, "%s: %s is a variable-length string; brainsim files "
+                  "store fixed-length strings", c->path, what);
+    return vlen != 0;
+}
+
 int bs_h5_attr_text(bs_h5_ctx *c, hid_t loc, const char *obj,
                     const char *name, char *out, size_t len)
 {
     hid_t a = H5I_INVALID_HID, s = H5I_INVALID_HID, t = H5I_INVALID_HID;
-    hid_t mt = H5I_INVALID_HID;
-    char what[192], *v = NULL;
+    char what[192];
     snprintf(what, sizeof what, "attribute '%s' of %s", name, obj);
     memset(out, 0, len);
     int ok = attr_open(c, loc, what, name, &a, &s, &t);
-    htri_t vlen = ok ? H5Tis_variable_str(t) : 0;
-    if (ok && (H5Sget_simple_extent_npoints(s) != 1 ||
-               H5Tget_class(t) != H5T_STRING || vlen < 0 ||
-               (!vlen && H5Tget_size(t) >= len))) {
-        bs_h5_msg(c, "%s: %s: not a string of < %zu bytes", c->path, what,
-                  len);
+    if (ok && H5Tget_class(t) != H5T_STRING) {
+        bs_h5_msg(c, "%s: %s: not a string", c->path, what);
         ok = 0;
     }
-    ok = ok && H5CK(c, what, mt = H5Tcopy(H5T_C_S1)) &&
-         H5CK(c, what, H5Tset_size(mt, vlen ? H5T_VARIABLE
-                                            : H5Tget_size(t))) &&
-         H5CK(c, what, H5Tset_cset(mt, H5Tget_cset(t))) &&
-         H5CK(c, what, H5Aread(a, mt, vlen ? (void *)&v : (void *)out));
-    if (vlen && v)
-        snprintf(out, len, "%s", v);
-    H5free_memory(v);
+    ok = ok && !vlen_refused(c, what, t);
+    if (ok && (H5Sget_simple_extent_npoints(s) != 1 ||
+               H5Tget_size(t) >= len)) {
+        bs_h5_msg(c, "%s: %s: not a single string of < %zu bytes", c->path,
+                  what, len);
+        ok = 0;
+    }
+    /* read as stored (memory type = file type): no conversion */
+    ok = ok && H5CK(c, what, H5Aread(a, t, out));
     out[len - 1] = '\0';
-    bs_h5_close(&mt);
     bs_h5_close(&t);
     bs_h5_close(&s);
     bs_h5_close(&a);
+    return ok;
+}
+
+int bs_h5_format_check(bs_h5_ctx *c, hid_t file, const char *want,
+                       char *format, size_t len)
+{
+    int32_t version = 0;
+    htri_t ex;
+    int ok = H5CK(c, "attribute 'format_version' of /",
+                  ex = H5Aexists(file, "format_version"));
+    memset(format, 0, len);
+    if (ok && !ex) {
+        bs_h5_msg(c, "%s: not a brainsim file (no root attribute "
+                  "'format_version')", c->path);
+        ok = 0;
+    }
+    ok = ok && bs_h5_attr_int(c, file, "/", "format_version", 1, &version);
+    if (ok && version == 1)
+        bs_h5_msg(c, "%s: attribute 'format_version' of / is 1: the file was "
+                  "written by an older brainsim, whose files store "
+                  "variable-length strings; this brainsim reads version %d",
+                  c->path, BS_H5_FORMAT_VERSION);
+    else if (ok && version != BS_H5_FORMAT_VERSION)
+        bs_h5_msg(c, "%s: attribute 'format_version' of / is %d: this "
+                  "brainsim reads version %d", c->path, (int)version,
+                  BS_H5_FORMAT_VERSION);
+    ok = ok && version == BS_H5_FORMAT_VERSION &&
+         bs_h5_attr_text(c, file, "/", "format", format, len);
+    if (ok && (want ? strcmp(format, want) != 0
+                    : strcmp(format, BS_H5_FORMAT_OUTPUT) != 0 &&
+                      strcmp(format, BS_H5_FORMAT_CHECKPOINT) != 0)) {
+        bs_h5_msg(c, "%s: attribute 'format' of / is '%s': not a brainsim "
+                  "%s", c->path, format,
+                  !want ? "file"
+                  : strcmp(want, BS_H5_FORMAT_OUTPUT) == 0 ? "output"
+                                                            : "checkpoint");
+        ok = 0;
+    }
     return ok;
 }
 
@@ -249,8 +351,8 @@ int bs_h5_dset_open(bs_h5_ctx *c, hid_t loc, const char *obj,
 {
     hid_t t = H5I_INVALID_HID, s = H5I_INVALID_HID;
     hsize_t dim = 0;
-    htri_t ex = H5Lexists(loc, name, H5P_DEFAULT);
-    int ok = H5CK(c, obj, ex);
+    htri_t ex;
+    int ok = H5CK(c, obj, ex = H5Lexists(loc, name, H5P_DEFAULT));
     if (ok && !ex) {
         bs_h5_msg(c, "%s: %s: missing", c->path, obj);
         ok = 0;
@@ -342,8 +444,8 @@ int bs_h5_dset_text(bs_h5_ctx *c, hid_t loc, const char *obj,
 {
     hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, s = H5I_INVALID_HID;
     size_t size = 0;
-    htri_t ex = H5Lexists(loc, name, H5P_DEFAULT);
-    int ok = H5CK(c, obj, ex);
+    htri_t ex;
+    int ok = H5CK(c, obj, ex = H5Lexists(loc, name, H5P_DEFAULT));
     *out = NULL;
     if (ok && !ex) {
         bs_h5_msg(c, "%s: %s: missing", c->path, obj);

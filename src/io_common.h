@@ -3,8 +3,9 @@
  * io_checkpoint_read.c) share: error messages that name the file, the
  * object, the failing call with file:line and the innermost HDF5 error;
  * closing ids of any type; agreement of all ranks on the outcome of a
- * collective unit of work; attribute writers; reads that check the type
- * and shape of what they read.  Internal to libbrainsim
+ * collective unit of work; the free space of a file system after a failed
+ * write; attribute writers; reads that check the type and shape of what
+ * they read.  Internal to libbrainsim
  * (includes hdf5.h: only the io files include it).
  */
 #ifndef BS_IO_COMMON_H
@@ -19,6 +20,14 @@
 #include "comm.h"
 
 #define BS_H5_NOTE_LEN 256  /* bytes of a message shared between ranks */
+
+/* Root attributes of every brainsim file: format is one of these two
+ * strings, format_version this number.  Version 2: every string attribute
+ * is a fixed-length, NUL-padded UTF-8 string (version 1 stored them
+ * variable-length; such files are refused, see bs_h5_format_check). */
+#define BS_H5_FORMAT_OUTPUT "brainsim-output"
+#define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
+#define BS_H5_FORMAT_VERSION 2
 
 /* Where a failure is reported (the first failure wins) and the HDF5 object
  * being worked on, for messages.  Initialise as
@@ -67,6 +76,18 @@ bs_status bs_h5_agree_status(bs_comm *comm, bs_h5_ctx *c, bs_status st);
  * of the lowest failing rank, as bs_h5_agree_status). */
 int bs_h5_agree(bs_comm *comm, bs_h5_ctx *c, int ok);
 
+/*
+ * Collective, on every rank after an agreed failure to write the file
+ * `file` (MPI-IO does not pass errno up, so the message says what failed
+ * but not why): rank 0 reads the space left on file's file system
+ * (statvfs, the bytes available to the user) and every rank appends to its
+ * message " (no space left: N bytes free on the file system of <c->path>)"
+ * when N is below 1 MiB, else " (N bytes free on its file system)".
+ * Appends nothing when statvfs or the broadcast fails or no message is
+ * recorded.  Can't fail.
+ */
+void bs_h5_note_space(bs_comm *comm, bs_h5_ctx *c, const char *file);
+
 /* Writes attribute `name` of `loc` (named c->where): file type ftype,
  * memory type mtype, n values (n < 0: scalar) from buf.  Returns 1, or 0
  * with the failure in c. */
@@ -75,10 +96,12 @@ int bs_h5_attr_put(bs_h5_ctx *c, hid_t loc, const char *name, hid_t ftype,
 /* Scalar u64 / i32 little-endian attributes. */
 int bs_h5_attr_u64(bs_h5_ctx *c, hid_t loc, const char *name, uint64_t v);
 int bs_h5_attr_i32(bs_h5_ctx *c, hid_t loc, const char *name, int32_t v);
-/* n variable-length UTF-8 strings (n < 0: the scalar string strs[0]). */
+/* n fixed-length, NUL-padded UTF-8 strings (n < 0: the scalar string
+ * strs[0]; NULL: ""), all of the length of the longest (at least 1 byte):
+ * no reader has to decode a global heap. */
 int bs_h5_attr_strings(bs_h5_ctx *c, hid_t loc, const char *name, int n,
                        const char *const *strs);
-/* A scalar variable-length UTF-8 string (NULL: ""). */
+/* A scalar fixed-length UTF-8 string (NULL: ""). */
 int bs_h5_attr_str(bs_h5_ctx *c, hid_t loc, const char *name, const char *v);
 
 /* ---- checked reads: each returns 1, or 0 with a message naming the
@@ -88,11 +111,18 @@ int bs_h5_attr_str(bs_h5_ctx *c, hid_t loc, const char *name, const char *v);
  * i32 (is_signed) or u64, into out. */
 int bs_h5_attr_int(bs_h5_ctx *c, hid_t loc, const char *obj, const char *name,
                    int is_signed, void *out);
-/* A single string attribute (variable or fixed length) into out (len
- * bytes, NUL-terminated); a fixed-length one of len bytes or more is
- * refused, a variable-length one truncated. */
+/* A single fixed-length string attribute into out (len bytes,
+ * NUL-terminated); one of len bytes or more is refused, and so is a
+ * variable-length one ("... is a variable-length string; brainsim files
+ * store fixed-length strings"), without reading it. */
 int bs_h5_attr_text(bs_h5_ctx *c, hid_t loc, const char *obj,
                     const char *name, char *out, size_t len);
+/* The root of a brainsim file: attribute format_version (i32, read first,
+ * so that a file of another version is refused with the reason) is
+ * BS_H5_FORMAT_VERSION, and attribute format (a fixed-length string, into
+ * format: len bytes) is `want`, or when want is NULL either format. */
+int bs_h5_format_check(bs_h5_ctx *c, hid_t file, const char *want,
+                       char *format, size_t len);
 /* Opens dataset `name` of loc (path obj) after checking that it is 1-D,
  * of unsigned integers of `size` bytes and, unless want is UINT64_MAX, of
  * exactly want values; its length into *len (*d invalid on failure). */

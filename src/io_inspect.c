@@ -1,6 +1,9 @@
 /*
  * io_inspect.c - `brainsim inspect`: a short summary of an output or
  * checkpoint file, read with serial HDF5 (an io file: it may call HDF5).
+ * Refuses (BS_ERR_IO, message in err) a file that is not a brainsim file
+ * of this format_version, and any string attribute that is not a
+ * fixed-length string, before reading it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include <hdf5.h>
 
 #include "brainsim.h"
+#include "io_common.h"
 
 /* Reads a numeric attribute as u64 or a string attribute into buf; returns
  * 1 on success, 0 when absent or of another kind. */
@@ -28,40 +32,16 @@ static int attr_u64(hid_t loc, const char *name, uint64_t *v)
     return ok;
 }
 
-static int attr_str(hid_t loc, const char *name, char *buf, size_t len)
+/* A string attribute of the root into buf: "" when absent; 0 with the
+ * message in c when it cannot be read (a variable-length string is refused
+ * unread, as by every reader of brainsim files). */
+static int attr_str(bs_h5_ctx *c, hid_t loc, const char *name, char *buf,
+                    size_t len)
 {
     buf[0] = '\0';
     if (H5Aexists(loc, name) <= 0)
-        return 0;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
-    hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
-    int ok = 0;
-    if (t >= 0 && H5Tget_class(t) == H5T_STRING &&
-        H5Sget_simple_extent_npoints(sp) == 1) {
-        if (H5Tis_variable_str(t) > 0) {
-            char *s = NULL;
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, H5T_VARIABLE);
-            H5Tset_cset(mt, H5Tget_cset(t));   /* no ASCII <-> UTF-8 path */
-            if (H5Aread(a, mt, &s) >= 0 && s) {
-                snprintf(buf, len, "%s", s);
-                ok = 1;
-            }
-            if (s)
-                H5free_memory(s);
-            H5Tclose(mt);
-        } else if (H5Tget_size(t) < len) {
-            hid_t mt = H5Tcopy(t);
-            memset(buf, 0, len);
-            ok = H5Aread(a, mt, buf) >= 0;
-            H5Tclose(mt);
-        }
-    }
-    if (sp >= 0) H5Sclose(sp);
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
-    return ok;
+        return 1;
+    return bs_h5_attr_text(c, loc, "/", name, buf, len);
 }
 
 /* Rows of dataset `name` under loc (first dimension), or -1. */
@@ -154,18 +134,18 @@ bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
         snprintf(err, err_len, "%s: cannot open as HDF5", path);
         return BS_ERR_IO;
     }
-    char format[64], version[64], backend[64], reason[256];
+    bs_h5_ctx c = {path, err, err_len, 0, "/", ""};
+    char format[64], version[64], backend[64], reason[512];
     uint64_t fv = 0, v = 0, total = 0;
-    attr_str(f, "format", format, sizeof format);
-    if (strcmp(format, "brainsim-output") && strcmp(format, "brainsim-checkpoint")) {
-        snprintf(err, err_len, "%s: not a brainsim file (root attribute "
-                 "'format' is '%s')", path, format);
+    if (!bs_h5_format_check(&c, f, NULL, format, sizeof format) ||
+        !attr_str(&c, f, "brainsim_version", version, sizeof version) ||
+        !attr_str(&c, f, "backend", backend, sizeof backend) ||
+        !attr_str(&c, f, "fallback_reason", reason, sizeof reason)) {
         H5Fclose(f);
         return BS_ERR_IO;
     }
-    walk_ctx w = {out, strcmp(format, "brainsim-checkpoint") == 0};
+    walk_ctx w = {out, strcmp(format, BS_H5_FORMAT_CHECKPOINT) == 0};
     attr_u64(f, "format_version", &fv);
-    attr_str(f, "brainsim_version", version, sizeof version);
     fprintf(out, "file: %s\nformat: %s %" PRIu64 " (brainsim %s)\n", path,
             format, fv, version);
     if (attr_u64(f, "seed", &v))
@@ -182,8 +162,6 @@ bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
     } else {
         attr_u64(f, "steps_complete", &v);
         attr_u64(f, "steps_total", &total);
-        attr_str(f, "backend", backend, sizeof backend);
-        attr_str(f, "fallback_reason", reason, sizeof reason);
         fprintf(out, "steps: %" PRIu64 " of %" PRIu64 " complete\n", v, total);
         fprintf(out, "backend: %s%s%s%s\n", backend, reason[0] ? " (fallback: " : "",
                 reason, reason[0] ? ")" : "");

@@ -14,11 +14,12 @@ n_pass=0
 pass() { n_pass=$((n_pass + 1)); echo "ok: $*"; }
 fail() { n_fail=$((n_fail + 1)); echo "FAIL: $*"; }
 
-# expect_exit CODE DESCRIPTION -- COMMAND...: runs COMMAND with a timeout,
-# output in $TMP/out; checks the exit status.
+# expect_exit CODE DESCRIPTION -- COMMAND...: runs COMMAND with a timeout
+# (SIGTERM after 120 s, which brainsim may take as a stop request, then
+# SIGKILL), output in $TMP/out; checks the exit status.
 expect_exit() {
   want=$1; what=$2; shift 3
-  timeout 120 "$@" >"$TMP/out" 2>&1
+  timeout -k 10 120 "$@" >"$TMP/out" 2>&1
   got=$?
   if [ "$got" -eq "$want" ]; then pass "$what (exit $got)"
   else fail "$what: exit $got, expected $want"; sed 's/^/    /' "$TMP/out" | head -20; fi

@@ -660,11 +660,25 @@ static void c_truncated(rec *rc, const char *p)
     write_bytes(rc, p, b, n / 2);
 }
 
+/* format "brainsim-output", a fixed-length string as brainsim writes. */
 static void c_format(rec *rc, const char *p)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     const char *v = "brainsim-output";
+    H5Tset_size(t, strlen(v));
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    set_attr(rc, p, "/", "format", t, t, v);
+    H5Tclose(t);
+}
+
+/* format "brainsim-checkpoint" as a variable-length string (the writer of
+ * format_version 1 did so): refused before it is read. */
+static void c_format_vlen(rec *rc, const char *p)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    const char *v = "brainsim-checkpoint";
     H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
     set_attr(rc, p, "/", "format", t, t, &v);
     H5Tclose(t);
 }
@@ -754,8 +768,12 @@ static const bad_case bad_cases[] = {
     FN("random bytes", c_random, "not a valid HDF5 file (truncated or "),
     FN("truncated", c_truncated, "not a valid HDF5 file (truncated or "),
     FN("format", c_format, "attribute 'format' of / is 'brainsim-output'"),
-    {"format_version", E_I32, NULL, "/", "format_version", 0, 2,
-     "'format_version' of / is 2"},
+    FN("format variable-length", c_format_vlen, "attribute 'format' of / is "
+       "a variable-length string; brainsim files store fixed-length strings"),
+    {"format_version 1", E_I32, NULL, "/", "format_version", 0, 1,
+     "'format_version' of / is 1: the file was written by an older brainsim"},
+    {"format_version 3", E_I32, NULL, "/", "format_version", 0, 3,
+     "'format_version' of / is 3: this brainsim reads version 2"},
     {"step as i32", E_I32, NULL, "/", "step", 0, 7,
      "attribute 'step' of /: not a single u64"},
     {"n_areas -1", E_I32, NULL, "/", "n_areas", 0, -1, "n_areas -1"},

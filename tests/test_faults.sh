@@ -10,7 +10,10 @@
 # last checkpoint equal to the uninterrupted run.
 #
 # The full disk is a small tmpfs (mount needs root, as in CI); where it
-# cannot be mounted those cases are skipped with a note.  (ulimit -f is no
+# cannot be mounted those cases are skipped with a note.  A failed write's
+# message ends with the space left on the file system ("(no space left: N
+# bytes free on the file system of FILE)"), since MPI-IO does not say why
+# a write failed.  (ulimit -f is no
 # substitute: Open MPI's PMIx cannot start under a file size limit.)
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 cd "$TMP" || exit 1
@@ -100,6 +103,9 @@ if small_disk 3m; then
     $RUN disk.yaml -o "$SMALL/out.h5" --checkpoint-every 25 --checkpoint a_ck.h5
   expect_output "$SMALL/out.h5" "output on a full disk: the message names the file"
   expect_output "write failed" "output on a full disk: the message says the write failed"
+  expect_output "(no space left: " "output on a full disk: the message says there is no space left"
+  expect_output "bytes free on the file system of $SMALL/out.h5)" \
+    "output on a full disk: the message gives the free bytes of the file's file system"
   readable "$SMALL/out.h5" "output on a full disk: the output written so far is readable"
   loads a_ck.h5 "output on a full disk: the last checkpoint loads"
   cp "$SMALL/out.h5" a_out.h5
@@ -110,6 +116,8 @@ if small_disk 3m; then
   small_disk 1m
   expect_exit 1 "output full at the first rows: exit 1" -- $RUN disk.yaml -o "$SMALL/out.h5"
   expect_output "$SMALL/out.h5" "output full at the first rows: the message names the file"
+  expect_output "bytes free on the file system of $SMALL/out.h5)" \
+    "output full at the first rows: the message says there is no space left"
   readable "$SMALL/out.h5" "output full at the first rows: the file is readable (0 steps)"
 
   # a checkpoint fills the disk: two fit (rotation), the third does not
@@ -117,6 +125,9 @@ if small_disk 3m; then
   expect_exit 1 "checkpoint on a full disk: exit 1" -- \
     $RUN disk.yaml -o b_out.h5 --checkpoint-every 25 --checkpoint "$SMALL/ck.h5" --keep 2
   expect_output "$SMALL/ck.h5" "checkpoint on a full disk: the message names the checkpoint"
+  expect_output "(no space left: " "checkpoint on a full disk: the message says there is no space left"
+  expect_output "bytes free on the file system of $SMALL/ck.h5)" \
+    "checkpoint on a full disk: the message gives the free bytes of the checkpoint's file system"
   if [ -e "$SMALL/ck.h5.tmp" ]; then fail "checkpoint on a full disk: ck.h5.tmp left behind"
   else pass "checkpoint on a full disk: no .tmp left behind"; fi
   loads "$SMALL/ck.h5" "checkpoint on a full disk: the previous checkpoint loads"
@@ -206,9 +217,10 @@ rank_dies 0.2 "" "a rank killed between steps"
 rank_dies 2 d_ck.h5.tmp "a rank killed while writing a checkpoint"
 
 # ---- (e) SIGTERM at any point ------------------------------------------
-# Stops after the current step with a checkpoint and exit 0 (or, if it
-# comes before the signal handler is in place, ends the process before it
-# has written anything).  Every checkpoint present loads.
+# Stops after the current step (during start-up: the first step) with a
+# checkpoint and exit 0 (or, if it comes before the signal handler is in
+# place, while the program is being loaded, ends the process before it has
+# written anything).  Every checkpoint present loads.
 term_at() {  # DELAY PAUSE WAIT_FOR DESCRIPTION [RESUME]
   rm -f e_ck.h5* e_out.h5
   BRAINSIM_TEST_CHECKPOINT_PAUSE=$2 "$BRAINSIM" run mpi.yaml -t 1 -o e_out.h5 \
@@ -236,6 +248,67 @@ term_at() {  # DELAY PAUSE WAIT_FOR DESCRIPTION [RESUME]
   fi
 }
 term_at 0 0.2 "" "SIGTERM at once (start-up)"
+
+# SIGTERM during start-up: brainsim installs its handler before MPI is
+# initialised, so a signal before or during MPI_Init, before anything is
+# written, is a stop request: the run takes its first step, writes the
+# checkpoint and exits 0 with the resume hint.  (A signal before the
+# handler, while the program is still being loaded, ends the process before
+# it has written anything: "SIGTERM at once" above.)  Two cases: the signal
+# 1.5 s into a 3 s pause held before MPI_Init (BRAINSIM_TEST_START_PAUSE;
+# fails if the handler comes after MPI_Init), and the signal as soon as the
+# handler is in place (seen in /proc: SIGTERM and SIGINT caught), while
+# MPI_Init runs (it takes 0.1-0.5 s here, the poll of /proc a few ms).
+handler_ready() {  # PID: 0 once PID catches SIGTERM (bit 14) and SIGINT (bit 1)
+  while read -r key val; do
+    if [ "$key" = "SigCgt:" ]; then
+      [ $(( 0x$val >> 14 & 1 )) -eq 1 ] && [ $(( 0x$val >> 1 & 1 )) -eq 1 ]
+      return; fi
+  done <"/proc/$1/status" 2>/dev/null
+  return 1
+}
+term_early_check() {  # DESCRIPTION: sends SIGTERM to $pid and checks the stop
+  written=$(ls e_out.h5 e_ck.h5* 2>/dev/null)
+  kill -TERM "$pid" 2>/dev/null
+  if ! wait_pid "$pid" 60; then fail "$1: still running 60 s after SIGTERM"; return; fi
+  if [ -n "$written" ]; then
+    fail "$1: the signal came too late: $written already written"; return; fi
+  pass "$1: the signal came during start-up, before anything was written"
+  if [ "$rc" -eq 0 ] && grep -q "stopped by a signal after step 1; checkpoint e_ck.h5 written" e.txt &&
+     grep -q "resume with: brainsim run --resume e_ck.h5 -o e_out.h5" e.txt; then
+    pass "$1: exit 0, stopped after the first step with a resume hint"
+  else fail "$1: exit $rc"; sed 's/^/    /' e.txt | head -n 20; return; fi
+  if ls e_ck.h5.tmp >/dev/null 2>&1; then fail "$1: e_ck.h5.tmp left behind"
+  else pass "$1: no e_ck.h5.tmp left behind"; fi
+  loads e_ck.h5 "$1: the checkpoint loads"
+  readable e_out.h5 "$1: the output is readable"
+  expect_exit 0 "$1: resume" -- $RUN --resume e_ck.h5 -o e_out.h5
+  same_output ref_mpi.h5 e_out.h5 "$1: resumed output equals the uninterrupted run"
+}
+term_early() {  # DESCRIPTION: signal as soon as the handler is in place
+  rm -f e_ck.h5* e_out.h5
+  "$BRAINSIM" run mpi.yaml -t 1 -o e_out.h5 --checkpoint e_ck.h5 \
+    --checkpoint-every 4 >e.txt 2>&1 &
+  pid=$!; BG="$BG $pid"
+  i=0
+  while ! handler_ready "$pid" && kill -0 "$pid" 2>/dev/null && [ $i -lt 200000 ]; do
+    i=$((i + 1)); done
+  term_early_check "$1"
+}
+term_paused() {  # DESCRIPTION: signal 1.5 s into a 3 s pause before MPI_Init
+  rm -f e_ck.h5* e_out.h5
+  BRAINSIM_TEST_START_PAUSE=3 "$BRAINSIM" run mpi.yaml -t 1 \
+    -o e_out.h5 --checkpoint e_ck.h5 --checkpoint-every 4 >e.txt 2>&1 &
+  pid=$!; BG="$BG $pid"
+  sleep 1.5
+  term_early_check "$1"
+}
+term_paused "SIGTERM before MPI initialisation"
+if [ -r "/proc/$$/status" ]; then
+  term_early "SIGTERM during MPI start-up (as soon as the handler is in place)"
+else
+  echo "note: no /proc/PID/status here: the SIGTERM-during-MPI-start-up case is skipped"
+fi
 term_at 0.3 0.2 "" "SIGTERM during setup"
 term_at 0 0.2 e_out.h5 "SIGTERM as the output appears (before the first step)" resume
 r=$(awk 'BEGIN { srand(); printf "%.2f", rand() * 1.5 }')

@@ -20,8 +20,10 @@ LIMIT=${BRAINSIM_FUZZ_REPLAY_TIMEOUT:-60}
 SMALL_POOL=$((64 << 20))
 
 # exit status, output in $TMP/out; a sanitizer report or a crash is 99+
+# (brainsim takes SIGTERM as a request to stop after the current step, so
+# a command that hangs is killed 10 s after the timeout's SIGTERM)
 replay() {
-  timeout "$LIMIT" "$@" >"$TMP/out" 2>&1
+  timeout -k 10 "$LIMIT" "$@" >"$TMP/out" 2>&1
   rc=$?
   if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|AddressSanitizer:' "$TMP/out"; then
     rc=99
@@ -35,7 +37,7 @@ verdict() {  # WHAT FILE OK_CODES...
   done
   case $rc in
     99) why="sanitizer report" ;;
-    124) why="timed out after $LIMIT s" ;;
+    124|137) why="timed out after $LIMIT s" ;;
     *) if [ "$rc" -gt 128 ]; then why="killed by signal $((rc - 128))"; else why="exit $rc"; fi ;;
   esac
   fail "$what $(basename "$file"): $why"

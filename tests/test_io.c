@@ -18,6 +18,7 @@
 
 #include "comm.h"
 #include "io.h"
+#include "io_common.h"
 
 static bs_comm *g_comm;
 
@@ -147,30 +148,47 @@ static void attr_read(reader *r, const char *obj, const char *name,
         H5Aclose(a);
 }
 
-/* Variable-length string attributes: n strings copied into out[n][len]. */
-static void attr_strs(reader *r, const char *obj, const char *name, int n,
-                      char *out, size_t len)
+/* String attributes: n strings copied into out[n][len].  Each must be what
+ * the writer promises (a fixed-length, NUL-padded UTF-8 string, never a
+ * variable-length one), else a read error is counted; the size of one
+ * string into *size (may be NULL). */
+static void attr_strs_size(reader *r, const char *obj, const char *name,
+                           int n, char *out, size_t len, size_t *size)
 {
-    hid_t a = H5I_INVALID_HID, t = H5Tcopy(H5T_C_S1), s = H5I_INVALID_HID;
-    char **v = calloc((size_t)n, sizeof *v);
+    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, s = H5I_INVALID_HID;
+    size_t one = 0;
+    char *v = NULL;
     int i;
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
     if (R(r, a = H5Aopen_by_name(r->file, obj, name, H5P_DEFAULT,
                                  H5P_DEFAULT)) &&
         R(r, s = H5Aget_space(a)) &&
         R(r, H5Sget_simple_extent_npoints(s) == n ? 0 : -1) &&
-        R(r, H5Aread(a, t, v))) {
+        R(r, t = H5Aget_type(a)) &&
+        R(r, H5Tget_class(t) == H5T_STRING ? 0 : -1) &&
+        R(r, H5Tis_variable_str(t) == 0 ? 0 : -1) &&
+        R(r, H5Tget_strpad(t) == H5T_STR_NULLPAD ? 0 : -1) &&
+        R(r, H5Tget_cset(t) == H5T_CSET_UTF8 ? 0 : -1) &&
+        R(r, (one = H5Tget_size(t)) > 0 ? 0 : -1) &&
+        R(r, (v = calloc((size_t)n + 1, one)) ? 0 : -1) &&
+        R(r, H5Aread(a, t, v)))
         for (i = 0; i < n; i++)
-            snprintf(out + (size_t)i * len, len, "%s", v[i] ? v[i] : "");
-        H5Dvlen_reclaim(t, s, H5P_DEFAULT, v);
-    }
+            snprintf(out + (size_t)i * len, len, "%.*s", (int)one,
+                     v + (size_t)i * one);
+    if (size)
+        *size = one;
+    if (t >= 0)
+        H5Tclose(t);
     if (s >= 0)
         H5Sclose(s);
     if (a >= 0)
         H5Aclose(a);
-    H5Tclose(t);
     free(v);
+}
+
+static void attr_strs(reader *r, const char *obj, const char *name, int n,
+                      char *out, size_t len)
+{
+    attr_strs_size(r, obj, name, n, out, len, NULL);
 }
 
 static void attr_str(reader *r, const char *obj, const char *name, char *out,
@@ -274,6 +292,7 @@ typedef struct view {
     uint64_t area_k[N_AREAS];
     int32_t n_ranks, format_version;
     char format[64], version[32], backend[32], fallback[64];
+    size_t format_size, ops_size;  /* bytes of one string of the attribute */
     char units[N_AREAS][64], ops[N_OPS][64], sched_m[128], metrics_m[256];
     char experiment[128];
     hsize_t wdims[N_AREAS][2], idims[N_AREAS][2], sdims[N_AREAS][2];
@@ -291,7 +310,8 @@ static void view_read(reader *r, view *v)
     attr_read(r, "/", "seed", H5T_NATIVE_UINT64, &v->seed);
     attr_read(r, "/", "n_ranks", H5T_NATIVE_INT32, &v->n_ranks);
     attr_read(r, "/", "format_version", H5T_NATIVE_INT32, &v->format_version);
-    attr_str(r, "/", "format", v->format, sizeof v->format);
+    attr_strs_size(r, "/", "format", 1, v->format, sizeof v->format,
+                   &v->format_size);
     attr_str(r, "/", "brainsim_version", v->version, sizeof v->version);
     attr_str(r, "/", "backend", v->backend, sizeof v->backend);
     attr_str(r, "/", "fallback_reason", v->fallback, sizeof v->fallback);
@@ -315,8 +335,8 @@ static void view_read(reader *r, view *v)
                   v->sdims[a]);
     }
     dset_read(r, "/schedule", st, v->d.schedule, N_ROWS, v->sched_dims);
-    attr_strs(r, "/schedule", "operations", N_OPS, v->ops[0],
-              sizeof v->ops[0]);
+    attr_strs_size(r, "/schedule", "operations", N_OPS, v->ops[0],
+                   sizeof v->ops[0], &v->ops_size);
     members(r, "/schedule", v->sched_m, sizeof v->sched_m);
     dset_read(r, "/metrics", mt, v->d.metrics, N_ROWS, v->metrics_dims);
     members(r, "/metrics", v->metrics_m, sizeof v->metrics_m);
@@ -332,8 +352,11 @@ static void view_check_meta(const view *v)
     ck_assert_uint_eq(v->steps_total, N_ROWS);
     ck_assert_uint_eq(v->seed, 42);
     ck_assert_int_eq(v->n_ranks, bs_comm_size(g_comm));
-    ck_assert_int_eq(v->format_version, 1);
+    ck_assert_int_eq(v->format_version, 2);
     ck_assert_str_eq(v->format, "brainsim-output");
+    ck_assert_uint_eq(v->format_size, strlen("brainsim-output"));
+    ck_assert_uint_eq(v->ops_size, strlen(ops[0]) > strlen(ops[1])
+                                       ? strlen(ops[0]) : strlen(ops[1]));
     ck_assert_str_eq(v->version, BS_VERSION_STRING);
     ck_assert_str_eq(v->backend, "cpu");
     ck_assert_str_eq(v->fallback, "no CUDA device");
@@ -505,6 +528,79 @@ START_TEST(test_truncate_and_gap)
 }
 END_TEST
 
+/* Rank 0 rewrites the root attribute `name` of path with serial HDF5: a
+ * variable-length string value str, or (str NULL) the i32 value v. */
+static void root_attr_set(const char *path, const char *name,
+                          const char *str, int32_t v)
+{
+    if (bs_comm_rank(g_comm) == 0) {
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        hid_t t = str ? H5Tcopy(H5T_C_S1) : H5Tcopy(H5T_STD_I32LE);
+        hid_t s = H5Screate(H5S_SCALAR), a;
+        if (str)
+            H5Tset_size(t, H5T_VARIABLE);
+        H5Adelete(f, name);
+        a = H5Acreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+        if (str)
+            H5Awrite(a, t, &str);
+        else
+            H5Awrite(a, H5T_NATIVE_INT32, &v);
+        H5Aclose(a);
+        H5Sclose(s);
+        H5Tclose(t);
+        H5Fclose(f);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+/* A resumed run's output of an older format (version 1: variable-length
+ * strings), or with a variable-length string attribute, is refused with
+ * the reason and left as it was. */
+START_TEST(test_reopen_refuses_old_format)
+{
+    const char *path = "test_io_out_reopen.h5";
+    static rows_data d;
+    bs_io_meta m = meta_make();
+    bs_io *io = NULL;
+    char err[3][ERR_LEN] = {"", "", ""};
+    bs_status st[4] = {BS_ERR_STATE, BS_ERR_STATE, BS_OK, BS_OK};
+    uint64_t steps = 0;
+    reader r;
+    rows_fill(&d);
+    st[0] = bs_io_create(path, g_comm, &m, &io, err[0], ERR_LEN);
+    st[1] = io ? rows_write(io, &d, 0, 5, err[0], ERR_LEN) : BS_ERR_STATE;
+    bs_io_close(&io);
+    if (st[0] == BS_OK && st[1] == BS_OK) {   /* reopens as written */
+        st[1] = bs_io_reopen(path, g_comm, &m, 5, &io, err[0], ERR_LEN);
+        bs_io_close(&io);
+    }
+    root_attr_set(path, "format", "brainsim-output", 0);
+    st[2] = bs_io_reopen(path, g_comm, &m, 3, &io, err[1], ERR_LEN);
+    bs_io_close(&io);
+    root_attr_set(path, "format_version", NULL, 1);
+    st[3] = bs_io_reopen(path, g_comm, &m, 3, &io, err[2], ERR_LEN);
+    bs_io_close(&io);
+    r_open(&r, path);
+    attr_read(&r, "/", "steps_complete", H5T_NATIVE_UINT64, &steps);
+    r_close_remove(&r, path);
+
+    ck_assert_msg(st[0] == BS_OK && st[1] == BS_OK, "%s", err[0]);
+    ck_assert_int_eq(st[2], BS_ERR_IO);
+    ck_assert_msg(strstr(err[1], path) &&
+                  strstr(err[1], "attribute 'format' of / is a "
+                         "variable-length string; brainsim files store "
+                         "fixed-length strings"), "message: %s", err[1]);
+    ck_assert_int_eq(st[3], BS_ERR_IO);
+    ck_assert_msg(strstr(err[2], path) &&
+                  strstr(err[2], "'format_version' of / is 1") &&
+                  strstr(err[2], "older brainsim") &&
+                  strstr(err[2], "reads version 2"), "message: %s", err[2]);
+    ck_assert_msg(r.errors == 0, "%d read errors, first %s", r.errors,
+                  r.where);
+    ck_assert_uint_eq(steps, 5);   /* untouched by the refused reopens */
+}
+END_TEST
+
 /* Rows missing on one rank (the last) fail on every rank without a hang;
  * the file stays usable. */
 START_TEST(test_invalid_rows_one_rank)
@@ -555,6 +651,8 @@ START_TEST(test_empty_layout)
     hssize_t n_ops = -1;
     uint64_t steps = 0;
     hsize_t dims[2];
+    char reason[8] = "x";
+    size_t reason_size = 0;
     reader r;
     rows_fill(&d);
     rows.schedule = d.schedule;
@@ -564,6 +662,7 @@ START_TEST(test_empty_layout)
     m.area_names = NULL;
     m.n_ops = 0;
     m.op_descriptions = NULL;
+    m.fallback_reason = "";
     st[0] = bs_io_create(path, g_comm, &m, &io, err, sizeof err);
     if (io)
         st[1] = bs_io_write(io, &rows, err, sizeof err);
@@ -571,6 +670,8 @@ START_TEST(test_empty_layout)
     r_open(&r, path);
     text = experiment_read(&r);
     attr_read(&r, "/", "steps_complete", H5T_NATIVE_UINT64, &steps);
+    attr_strs_size(&r, "/", "fallback_reason", 1, reason, sizeof reason,
+                   &reason_size);
     dset_read(&r, "/schedule", H5T_NATIVE_UINT64, NULL, 0, dims);
     if (R(&r, a = H5Aopen_by_name(r.file, "/schedule", "operations",
                                   H5P_DEFAULT, H5P_DEFAULT)) &&
@@ -591,6 +692,8 @@ START_TEST(test_empty_layout)
     ck_assert_uint_eq(steps, 2);
     ck_assert_uint_eq(dims[0], 2);
     ck_assert_int_eq(n_ops, 0);
+    ck_assert_str_eq(reason, "");         /* an empty string: 1 byte, NUL */
+    ck_assert_uint_eq(reason_size, 1);
 }
 END_TEST
 
@@ -665,6 +768,47 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* After a failed write, the message gains the space left on the file
+ * system (rank 0's number on every rank); nothing without a message or
+ * when the file system cannot be read. */
+START_TEST(test_note_space)
+{
+    char err[ERR_LEN] = "", err2[ERR_LEN] = "", err3[ERR_LEN] = "";
+    char tail[128] = "";
+    const char *head = "out.h5: /areas/A/winners: H5Dwrite failed";
+    unsigned long long n = 0;
+    int low = 0, parsed = 0;
+    bs_h5_ctx c = {"out.h5", err, sizeof err, 0, "/", ""};
+    bs_h5_ctx none = {"out.h5", err2, sizeof err2, 0, "/", ""};
+    bs_h5_ctx gone = {"out.h5", err3, sizeof err3, 0, "/", ""};
+    bs_h5_msg(&c, "%s", head);
+    bs_h5_note_space(g_comm, &c, ".");
+    bs_h5_note_space(g_comm, &none, ".");    /* no message: nothing */
+    bs_h5_msg(&gone, "%s", head);
+    bs_h5_note_space(g_comm, &gone, "no-such-dir/out.h5");
+    if (strncmp(err, head, strlen(head)) == 0) {
+        const char *rest = err + strlen(head);
+        low = strncmp(rest, " (no space left: ", 17) == 0;
+        parsed = low ? sscanf(rest, " (no space left: %llu bytes free on "
+                              "the file system of %127[^\n]", &n, tail)
+                     : sscanf(rest, " (%llu bytes free on its file "
+                              "system%127[^\n]", &n, tail);
+    }
+    ck_assert_msg(parsed == 2, "message: %s", err);
+    if (low) {
+        ck_assert_uint_lt(n, 1u << 20);
+        ck_assert_str_eq(tail, "out.h5)");
+    } else {
+        ck_assert_uint_ge(n, 1u << 20);
+        ck_assert_str_eq(tail, ")");
+    }
+    ck_assert_str_eq(c.note, err);           /* the shared note too */
+    ck_assert_str_eq(err2, "");              /* nothing appended */
+    ck_assert_str_eq(none.note, "");
+    ck_assert_str_eq(err3, head);
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
@@ -673,10 +817,12 @@ static Suite *io_suite(void)
     tcase_add_test(tc, test_unwritable_path);
     tcase_add_test(tc, test_duplicate_area);
     tcase_add_test(tc, test_truncate_and_gap);
+    tcase_add_test(tc, test_reopen_refuses_old_format);
     tcase_add_test(tc, test_invalid_rows_one_rank);
     tcase_add_test(tc, test_empty_layout);
     tcase_add_test(tc, test_large_text);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_note_space);
     suite_add_tcase(s, tc);
     return s;
 }

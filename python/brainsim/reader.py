@@ -37,7 +37,9 @@ import numpy as np
 PAD = np.uint64(0xFFFFFFFFFFFFFFFF)   # winners of an area that has not fired
 FORMAT = "brainsim-output"
 CHECKPOINT_FORMAT = "brainsim-checkpoint"
-FORMAT_VERSION = 1                    # the newest format_version understood
+FORMAT_VERSION = 2                    # the newest format_version understood
+# (2: string attributes are fixed-length UTF-8, which h5py returns as numpy
+# bytes; 1: variable-length, returned as str.  Both are read.)
 PHASES = ("accumulate", "topk", "merge", "plasticity", "record")
 FIXED_POINT_ONE = 65536               # inputs are Q16.16
 
@@ -51,7 +53,9 @@ class Area:
 
 
 def _text(value):
-    """An HDF5 string attribute or dataset value as str."""
+    """An HDF5 string attribute or dataset value as str: fixed-length
+    strings (numpy bytes, NUL padding already stripped) are decoded as
+    UTF-8, variable-length ones (str) are kept."""
     if isinstance(value, np.ndarray) and value.shape == ():
         value = value[()]
     if isinstance(value, (bytes, np.bytes_)):

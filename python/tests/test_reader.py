@@ -25,7 +25,7 @@ def test_metadata(run1, small_text):
         assert run.backend in ("cpu", "cuda")
         assert isinstance(run.fallback_reason, str)
         assert run.version == brainsim.__version__
-        assert run.format_version == 1
+        assert run.format_version == 2
         assert run.experiment_text == small_text
         if yaml is not None:
             assert run.experiment == yaml.safe_load(small_text)
@@ -266,3 +266,37 @@ def test_pathlike(run1):
     import pathlib
     with brainsim.open(pathlib.Path(run1)) as run:
         assert run.steps == SMALL_STEPS
+
+
+def test_strings_are_str(run1):
+    """String attributes are fixed-length UTF-8 in the file (numpy bytes in
+    h5py); the reader hands out str."""
+    with h5py.File(run1, "r") as f:
+        assert f.attrs["backend"].dtype.kind == "S"
+        assert f["schedule"].attrs["operations"].dtype.kind == "S"
+    with brainsim.open(run1) as run:
+        for value in (run.version, run.backend, run.fallback_reason,
+                      *run.operations):
+            assert type(value) is str
+        assert run.operations[0] == "project s->A x1"
+
+
+def test_reads_format_version_1(run1, tmp_path):
+    """Files of format_version 1 (variable-length strings, which h5py
+    returns as str) still read the same."""
+    path = tmp_path / "v1.h5"
+    shutil.copy(run1, path)
+    with h5py.File(path, "r+") as f:
+        for name in ("format", "brainsim_version", "backend",
+                     "fallback_reason"):
+            f.attrs[name] = brainsim.reader._text(f.attrs[name])
+        ops = [brainsim.reader._text(s)
+               for s in f["schedule"].attrs["operations"]]
+        f["schedule"].attrs["operations"] = ops
+        f.attrs["format_version"] = np.int32(1)
+        assert h5py.check_string_dtype(f.attrs.get_id("backend").dtype)\
+            .length is None
+    with brainsim.open(run1) as new, brainsim.open(path) as old:
+        assert old.format_version == 1
+        for name in ("version", "backend", "fallback_reason", "operations"):
+            assert getattr(old, name) == getattr(new, name)

@@ -133,6 +133,7 @@ fuzz-clean:
 
 EXTRA_DIST += tests/fuzz/FUZZING.md tests/fuzz/lsan.supp \
 	tests/fuzz/experiment.dict tests/fuzz/fuzz_experiment.c \
+	tests/fuzz/make_corpus_checkpoint.sh \
 	tests/fuzz/fuzz_checkpoint.c tests/fuzz/corpus_experiment \
 	tests/fuzz/corpus_checkpoint tests/fuzz/regressions tests/fuzz/hdf5_known
 
