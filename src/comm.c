@@ -223,6 +223,7 @@ bs_status bs_comm_nccl_init(bs_comm *comm, char *err, size_t err_len)
     }
     return BS_OK;
 #else
+    (void)comm;
     snprintf(err, err_len, "this brainsim was built without NCCL");
     return BS_ERR_BACKEND;
 #endif

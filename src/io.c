@@ -545,6 +545,64 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
  * rows.  Rank 0 selects the rows, the others nothing.  Collective,
  * including the agreement: returns 1 iff every rank succeeded.
  */
+/* A collective write failed on this rank.  On one rank the failure is
+ * agreed as usual.  On several, the other ranks may be waiting inside
+ * HDF5 for this one (a failed H5Dset_extent leaves them in its barrier),
+ * where no agreement reaches them: the job is ended with the message
+ * rather than left hanging.  Returns 0 (one rank). */
+static int write_failed(bs_h5_ctx *c, bs_io *io)
+{
+    uint64_t avail = 0;
+    char space[160] = "";
+    if (bs_comm_size(io->comm) == 1)
+        return 0;
+    if (bs_h5_free_space_here(io->path, &avail))
+        snprintf(space, sizeof space, " (%llu bytes free on the file system "
+                 "of %s)", (unsigned long long)avail, io->path);
+    fprintf(stderr, "brainsim: error: rank %d: %s%s; ending the job, since "
+            "the other ranks may wait for this one inside HDF5\n", io->rank,
+            c->note, space);
+    fflush(stderr);
+    bs_comm_abort(1);
+    return 0;
+}
+
+/* Bytes the file may grow by when its datasets go from io->n_rows to
+ * `extent` rows: parallel HDF5 allocates chunks when a dataset is
+ * extended (early allocation), a whole chunk for every new chunk row.
+ * Local (property queries only).  Returns 1, or 0 with the failure in c. */
+static int extend_bytes(bs_h5_ctx *c, const bs_io *io, uint64_t extent,
+                        uint64_t *bytes)
+{
+    const int n = io->n_areas * DS_PER_AREA + 2;
+    int i, ok = 1;
+    *bytes = 0;
+    for (i = 0; ok && i < n; i++) {
+        hid_t d = i < io->n_areas * DS_PER_AREA
+                      ? io->areas[i / DS_PER_AREA].ds[i % DS_PER_AREA]
+                      : i == n - 2 ? io->schedule : io->metrics;
+        hid_t p = H5I_INVALID_HID, t = H5I_INVALID_HID;
+        hsize_t chunk[2] = {1, 1};
+        int rank = 0;
+        size_t tsize = 0;
+        ok = H5CK(c, "dataset", p = H5Dget_create_plist(d)) &&
+             H5CK(c, "dataset", rank = H5Pget_chunk(p, 2, chunk)) &&
+             H5CK(c, "dataset", t = H5Dget_type(d)) &&
+             H5CK(c, "dataset", tsize = H5Tget_size(t));
+        if (ok && chunk[0] > 0) {
+            uint64_t row = (uint64_t)tsize * (rank == 2 ? chunk[1] : 1);
+            uint64_t now = (io->n_rows + chunk[0] - 1) / chunk[0];
+            uint64_t then = (extent + chunk[0] - 1) / chunk[0];
+            *bytes += (then > now ? then - now : 0) * chunk[0] * row;
+        }
+        bs_h5_close(&t);
+        bs_h5_close(&p);
+    }
+    return ok;
+}
+
+#define EXTEND_MARGIN (UINT64_C(256) << 10)  /* metadata of an extension */
+
 static int rows_put(bs_h5_ctx *c, bs_io *io, hid_t d, const char *obj,
                     hid_t mtype, uint64_t cols, const bs_io_rows *r,
                     uint64_t extent, const void *buf)
@@ -565,6 +623,8 @@ static int rows_put(bs_h5_ctx *c, bs_io *io, hid_t d, const char *obj,
     ok = ok && H5CK(c, obj, H5Dwrite(d, mtype, ms, fs, io->dxpl, buf));
     bs_h5_close(&ms);
     bs_h5_close(&fs);
+    if (!ok)
+        write_failed(c, io);
     return bs_h5_agree(io->comm, c, ok);
 }
 
@@ -577,7 +637,10 @@ static int steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps)
                                       H5P_DEFAULT)) &&
              H5CK(c, obj, H5Awrite(a, H5T_NATIVE_UINT64, &steps));
     bs_h5_close(&a);
-    return ok && H5CK(c, "file", H5Fflush(io->file, H5F_SCOPE_GLOBAL));
+    ok = ok && H5CK(c, "file", H5Fflush(io->file, H5F_SCOPE_GLOBAL));
+    if (!ok)
+        write_failed(c, io);
+    return ok;
 }
 
 /* Returns 1 iff every buffer the block needs is present. */
@@ -613,6 +676,26 @@ bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
         return BS_OK;
     end = rows->first_step + rows->n_rows;
     extent = end > io->n_rows ? end : io->n_rows;
+    if (extent > io->n_rows && !getenv("BRAINSIM_TEST_NO_SPACE_CHECK")) {
+        /* refuse, on every rank, an extension the disk cannot take: a
+         * collective HDF5 call that fails on some ranks only cannot be
+         * agreed (see write_failed).  (Tests set the variable to reach
+         * write_failed.) */
+        uint64_t need = 0, avail = 0;
+        ok = bs_h5_agree(io->comm, &c, extend_bytes(&c, io, extent, &need));
+        if (!ok)
+            return BS_ERR_IO;
+        need += EXTEND_MARGIN;
+        if (bs_h5_free_space(io->comm, io->path, &avail) && avail < need) {
+            bs_h5_msg(&c, "%s: steps %llu to %llu: write failed before it "
+                      "began: the datasets' next chunks need %llu bytes (no "
+                      "space left: %llu bytes free on the file system of %s)",
+                      c.path, (unsigned long long)rows->first_step,
+                      (unsigned long long)(end - 1), (unsigned long long)need,
+                      (unsigned long long)avail, c.path);
+            return BS_ERR_IO;
+        }
+    }
     for (a = 0; ok && a < io->n_areas; a++) {
         const io_area *ar = &io->areas[a];
         const uint64_t *bufs[DS_PER_AREA] = {

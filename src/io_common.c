@@ -131,18 +131,34 @@ static void msg_append(bs_h5_ctx *c, const char *text)
     }
 }
 
-void bs_h5_note_space(bs_comm *comm, bs_h5_ctx *c, const char *file)
+int bs_h5_free_space_here(const char *file, uint64_t *bytes)
+{
+    struct statvfs fs;
+    if (file == NULL || statvfs(file, &fs) != 0)
+        return 0;
+    *bytes = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
+    return 1;
+}
+
+int bs_h5_free_space(bs_comm *comm, const char *file, uint64_t *bytes)
 {
     /* [0]: 1 when rank 0 could read the free space, [1]: the bytes */
     uint64_t v[2] = {0, 0};
-    char mpi_err[128], text[256];
-    struct statvfs fs;
-    if (bs_comm_rank(comm) == 0 && file != NULL && statvfs(file, &fs) == 0) {
-        v[0] = 1;
-        v[1] = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
-    }
-    if (bs_comm_bcast(comm, v, sizeof v, mpi_err, sizeof mpi_err) != BS_OK ||
-        !c->failed || v[0] == 0)
+    char mpi_err[128];
+    if (bs_comm_rank(comm) == 0)
+        v[0] = (uint64_t)bs_h5_free_space_here(file, &v[1]);
+    if (bs_comm_bcast(comm, v, sizeof v, mpi_err, sizeof mpi_err) != BS_OK)
+        return 0;
+    *bytes = v[1];
+    return v[0] != 0;
+}
+
+void bs_h5_note_space(bs_comm *comm, bs_h5_ctx *c, const char *file)
+{
+    uint64_t v[2] = {0, 0};
+    char text[256];
+    v[0] = (uint64_t)bs_h5_free_space(comm, file, &v[1]);
+    if (!c->failed || v[0] == 0)
         return;
     if (v[1] < SPACE_LOW_BYTES)
         snprintf(text, sizeof text, " (no space left: %llu bytes free on "

@@ -88,6 +88,16 @@ int bs_h5_agree(bs_comm *comm, bs_h5_ctx *c, int ok);
  */
 void bs_h5_note_space(bs_comm *comm, bs_h5_ctx *c, const char *file);
 
+/* Collective: the bytes available to the user on the file system of
+ * `file`, read by rank 0 (statvfs) and broadcast, in *bytes.  Returns 1,
+ * or 0 (on every rank) when rank 0 could not read them or the broadcast
+ * failed. */
+int bs_h5_free_space(bs_comm *comm, const char *file, uint64_t *bytes);
+
+/* The same on this rank alone (not collective).  Returns 1, or 0 when
+ * statvfs fails. */
+int bs_h5_free_space_here(const char *file, uint64_t *bytes);
+
 /* Writes attribute `name` of `loc` (named c->where): file type ftype,
  * memory type mtype, n values (n < 0: scalar) from buf.  Returns 1, or 0
  * with the failure in c. */

@@ -112,6 +112,31 @@ if small_disk 3m; then
   expect_exit 0 "output on a full disk: resume elsewhere" -- $RUN --resume a_ck.h5 -o a_out.h5
   same_output ref_disk.h5 a_out.h5 "output on a full disk: resumed output equals the uninterrupted run"
 
+  # the same on 2 ranks: refused on every rank before the collective
+  # extension (one rank failing inside HDF5 would leave the other there)
+  small_disk 3m
+  expect_exit 1 "output on a full disk, 2 ranks: exit 1, no hang" -- \
+    $MPI 2 $RUN disk.yaml -o "$SMALL/out.h5" --checkpoint-every 25 --checkpoint a2_ck.h5
+  expect_output "(no space left: " "output on a full disk, 2 ranks: the message says there is no space left"
+  expect_output "bytes free on the file system of $SMALL/out.h5)" \
+    "output on a full disk, 2 ranks: the message gives the free bytes of the file's file system"
+  readable "$SMALL/out.h5" "output on a full disk, 2 ranks: the output written so far is readable"
+  loads a2_ck.h5 "output on a full disk, 2 ranks: the last checkpoint loads"
+  cp "$SMALL/out.h5" a2_out.h5
+  expect_exit 0 "output on a full disk, 2 ranks: resume elsewhere on 1 rank" -- \
+    $RUN --resume a2_ck.h5 -o a2_out.h5
+  same_output ref_disk.h5 a2_out.h5 "output on a full disk, 2 ranks: resumed output equals the uninterrupted run"
+
+  # without that check (a test hook), the HDF5 write fails on one rank:
+  # the job is ended with the message instead of hanging
+  small_disk 3m
+  BRAINSIM_TEST_NO_SPACE_CHECK=1 expect_exit 1 \
+    "output on a full disk, 2 ranks, write failing inside HDF5: the job ends (exit 1), no hang" -- \
+    $MPI 2 $RUN disk.yaml -o "$SMALL/out.h5" --checkpoint-every 25 --checkpoint a3_ck.h5
+  expect_output "ending the job" "output on a full disk, 2 ranks, write failing inside HDF5: the message says why the job ends"
+  expect_output "$SMALL/out.h5" "output on a full disk, 2 ranks, write failing inside HDF5: the message names the file"
+  loads a3_ck.h5 "output on a full disk, 2 ranks, write failing inside HDF5: the last checkpoint loads"
+
   # the output cannot take even its first rows
   small_disk 1m
   expect_exit 1 "output full at the first rows: exit 1" -- $RUN disk.yaml -o "$SMALL/out.h5"
