@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "brainsim.h"
+#include "log.h"       /* bs_test_pause */
 
 #define EXIT_USAGE 2
 #define EXIT_VERDICT 3
@@ -219,23 +220,6 @@ static int install_stop_handlers(void)
         sigaction(SIGINT, &sa, NULL) != 0)
         return -1;
     return 0;
-}
-
-/* Tests only: sleeps BRAINSIM_TEST_START_PAUSE seconds when set (between
- * installing the stop handlers and initialising MPI, so that a test can
- * signal a run there). */
-static void test_start_pause(void)
-{
-    const char *s = getenv("BRAINSIM_TEST_START_PAUSE");
-    char *end = NULL;
-    double sec = s ? strtod(s, &end) : 0.0;
-    struct timespec ts;
-    if (!s || end == s || *end != '\0' || !(sec > 0.0) || sec > 86400.0)
-        return;
-    ts.tv_sec = (time_t)sec;
-    ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 /* FNV-1a over 64-bit words. */
@@ -472,7 +456,7 @@ int main(int argc, char **argv)
                 "handler: %s\n", strerror(errno));
         return 1;
     }
-    test_start_pause();
+    bs_test_pause("BRAINSIM_TEST_START_PAUSE");
     if (bs_world(&rank, &n_ranks) != BS_OK) {
         fprintf(stderr, "brainsim: error: MPI could not be initialised\n");
         return 1;

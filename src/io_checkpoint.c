@@ -41,6 +41,7 @@
 #include <mpi.h>
 
 #include "io_common.h"
+#include "log.h"
 
 #define ROW_CHUNK (1u << 16)   /* elements per chunk of a row dataset */
 #define GEOM_WORDS (4 + BS_MAX_BLOCK_EDGES)
@@ -380,21 +381,6 @@ static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
     return bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
 }
 
-/* Tests only: sleeps BRAINSIM_TEST_CHECKPOINT_PAUSE seconds when set. */
-static void test_pause(void)
-{
-    const char *s = getenv("BRAINSIM_TEST_CHECKPOINT_PAUSE");
-    char *end = NULL;
-    double sec = s ? strtod(s, &end) : 0.0;
-    struct timespec ts;
-    if (!s || end == s || *end != '\0' || !(sec > 0.0) || sec > 86400.0)
-        return;
-    ts.tv_sec = (time_t)sec;
-    ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* Writes the whole file "<path>.tmp" and closes it on every rank (on
  * every path); the same status on every rank. */
 static bs_status file_write(ckpt_w *w, const char *tmp,
@@ -413,7 +399,7 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
     bs_h5_close(&gf);
     bs_h5_close(&w->dxpl);
     if (st == BS_OK) {
-        test_pause();
+        bs_test_pause("BRAINSIM_TEST_CHECKPOINT_PAUSE");
         st = bs_h5_agree_status(w->comm, w->c,
                                 H5CK(w->c, "file", H5Fflush(
                                          w->file, H5F_SCOPE_GLOBAL))
