@@ -176,9 +176,9 @@ static bs_status cuda_exchange(bs_sim *s)
  * (kernels.h, bs_k_reuse_args), from the sources F (n_f) and local new
  * winners W (n_w, groups from ensure_next): fills r and uploads the
  * source selection, the dirty groups and flags.  r->use_prev 0 when the
- * previous edges are unknown (or the sets unsorted). */
+ * previous edges are unknown or F is not ascending (sorted 0). */
 static bs_status plan_reuse(bs_sim *s, cuda_state *cs, int f,
-                            const uint64_t *F, uint64_t n_f,
+                            const uint64_t *F, uint64_t n_f, int sorted,
                             const uint64_t *W, uint64_t n_w,
                             bs_k_reuse_args *r)
 {
@@ -189,12 +189,8 @@ static bs_status plan_reuse(bs_sim *s, cuda_state *cs, int f,
     r->prev_src = cf->prev_src;
     r->prev_tgt = cf->prev_tgt;
     r->prev_cap = cf->prev_cap;
-    const bs_k_group *groups = (const bs_k_group *)(
-        cs->h_stage + align_up(cs->up_fire_bytes) + cf->group_off);
+    const bs_k_group *groups = (const bs_k_group *)(h_next(cs) + cf->group_off);
     cs->pairs_full += n_f * cf->n_groups;
-    int sorted = 1;
-    for (uint64_t i = 1; i < n_f && sorted; i++)
-        sorted = F[i - 1] < F[i];
     if (!cf->prev_valid || !sorted) {
         cs->pairs_done += n_f * cf->n_groups;
         return BS_OK;
@@ -267,7 +263,7 @@ static bs_status cuda_plasticity(bs_sim *s, int f)
         return st;
     char who[200];
     snprintf(who, sizeof who, "plasticity of fiber %s", spec->name);
-    const cuda_fiber *cf = &cs->fibers[f];
+    cuda_fiber *cf = &cs->fibers[f];
     bs_k_merge_args ma = cs->pl;
     ma.firing = dev_firing(s, cs, f);
     ma.n_firing = n_firing;
@@ -282,7 +278,8 @@ static bs_status cuda_plasticity(bs_sim *s, int f)
                          n_win, cf->groups, cf->n_groups, ma.keys_raw,
                          ma.fcount, ma.cap, ma.st, cs->n_sm};
     bs_k_reuse_args ra;
-    if ((st = plan_reuse(s, cs, f, F, n_firing, W, n_win, &ra)) != BS_OK)
+    const int sorted = ascending(F, n_firing);
+    if ((st = plan_reuse(s, cs, f, F, n_firing, sorted, W, n_win, &ra)) != BS_OK)
         return st;
     KCK(bs_k_plasticity(&fa, &ma, &ra, cs->stream, WHAT), who);
     CK(cudaMemcpyAsync(cs->h_pst, ma.st, sizeof *ma.st,
@@ -291,16 +288,12 @@ static bs_status cuda_plasticity(bs_sim *s, int f)
     if (cs->h_pst->overflow)
         return bs_sim_store_full(s, f);
     if (cs->caches) {           /* the edges kept for the next step */
-        cuda_fiber *cm = &cs->fibers[f];
-        int sorted = 1;
-        for (uint64_t i = 1; i < n_firing && sorted; i++)
-            sorted = F[i - 1] < F[i];
-        cm->prev_valid = sorted && cs->h_pst->n_u <= cm->prev_cap;
-        cm->n_prev = cs->h_pst->n_u;
-        memcpy(cm->pf, F, n_firing * 8);
-        cm->n_pf = n_firing;
-        memcpy(cm->pw, W, n_win * 8);
-        cm->n_pw = n_win;
+        cf->prev_valid = sorted && cs->h_pst->n_u <= cf->prev_cap;
+        cf->n_prev = cs->h_pst->n_u;
+        memcpy(cf->pf, F, n_firing * 8);
+        cf->n_pf = n_firing;
+        memcpy(cf->pw, W, n_win * 8);
+        cf->n_pw = n_win;
     }
     fs->cur ^= 1;
     fs->store[fs->cur].n = cs->h_pst->new_n;

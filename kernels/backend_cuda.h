@@ -84,6 +84,22 @@ typedef struct cuda_state {
 
 static inline size_t align_up(size_t n) { return (n + 255) / 256 * 256; }
 
+/* 1 iff v[0..n) is strictly ascending (the firing and winner lists are, by
+ * construction; the incremental steps rely on it and check). */
+static inline int ascending(const uint64_t *v, uint64_t n)
+{
+    for (uint64_t i = 1; i < n; i++)
+        if (v[i - 1] >= v[i])
+            return 0;
+    return 1;
+}
+
+/* The pinned staging of up.next (local new winners, then groups). */
+static inline unsigned char *h_next(const cuda_state *cs)
+{
+    return cs->h_stage + align_up(cs->up_fire_bytes);
+}
+
 /* Records a CUDA error (file:line, the call, the rank and step) in s->err
  * and returns BS_ERR_CUDA; clears the runtime's last error. */
 bs_status cuda_fail(bs_sim *s, int e, const char *call, const char *file,

@@ -42,6 +42,13 @@ static uint64_t source_k(const bs_sim *s, int f)
     return fs->src_is_stim ? s->exp->stims[fs->src].k : s->exp->areas[fs->src].k;
 }
 
+/* The most local winners fiber f's target can have on this rank. */
+static uint64_t local_k(const bs_sim *s, int f)
+{
+    const bs_area_state *dst = &s->areas[s->exp->fibers[f].dst];
+    return dst->k < dst->n_local ? dst->k : dst->n_local;
+}
+
 static bs_status plan_areas(const bs_sim *s, cuda_state *cs, uint64_t *sum_k)
 {
     *sum_k = 0;
@@ -89,9 +96,7 @@ static bs_status plan_pool(const bs_sim *s, cuda_state *cs)
         1, cs->up_fire_bytes, &cs->up_fire, "up.fire");
     uint64_t max_kdst = 0, max_src = 0;
     for (int f = 0; f < e->n_fibers; f++) {
-        const bs_area_state *dst = &s->areas[e->fibers[f].dst];
-        uint64_t kd = dst->k < dst->n_local ? dst->k : dst->n_local;
-        max_kdst = kd > max_kdst ? kd : max_kdst;
+        max_kdst = local_k(s, f) > max_kdst ? local_k(s, f) : max_kdst;
         max_src = source_k(s, f) > max_src ? source_k(s, f) : max_src;
     }
     if (cs->caches) {
@@ -103,9 +108,8 @@ static bs_status plan_pool(const bs_sim *s, cuda_state *cs)
     }
     for (int f = 0; f < e->n_fibers && cs->caches; f++) {
         /* room for the edges of one step: 4 x their mean, at most cap */
-        const bs_area_state *dst = &s->areas[e->fibers[f].dst];
-        double kd = (double)(dst->k < dst->n_local ? dst->k : dst->n_local);
-        double want = 4.0 * (double)source_k(s, f) * kd * e->fibers[f].p + 65536;
+        double want = 4.0 * (double)source_k(s, f) * (double)local_k(s, f) *
+                      e->fibers[f].p + 65536;
         uint64_t cap = s->fibers[f].store[0].cap;
         cuda_fiber *cf = &cs->fibers[f];
         cf->prev_cap = want < (double)cap ? (uint64_t)want : cap;
@@ -502,9 +506,7 @@ static void plan_generation(bs_sim *s, cuda_state *cs, int f,
         return;
     d->cache = cf->cache;
     d->mode = BS_K_FULL;
-    int sorted = 1;
-    for (uint64_t i = 1; i < n && sorted; i++)
-        sorted = F[i - 1] < F[i];
+    const int sorted = ascending(F, n);
     if (cf->cache_valid && sorted) {
         /* joined = F \ C from the front, left = C \ F from the back */
         uint64_t *out = (uint64_t *)(cs->h_stage + cf->delta_off);
@@ -591,7 +593,7 @@ bs_status ensure_next(bs_sim *s, cuda_state *cs)
         return BS_OK;
     const bs_experiment *e = s->exp;
     CK(cudaEventSynchronize(cs->ev_next));
-    unsigned char *h = cs->h_stage + align_up(cs->up_fire_bytes);
+    unsigned char *h = h_next(cs);
     for (int a = 0; a < e->n_areas; a++) {
         const bs_area_state *as = &s->areas[a];
         cuda_area *ca = &cs->areas[a];

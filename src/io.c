@@ -546,16 +546,16 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
  * including the agreement: returns 1 iff every rank succeeded.
  */
 /* A collective write failed on this rank.  On one rank the failure is
- * agreed as usual.  On several, the other ranks may be waiting inside
- * HDF5 for this one (a failed H5Dset_extent leaves them in its barrier),
- * where no agreement reaches them: the job is ended with the message
- * rather than left hanging.  Returns 0 (one rank). */
-static int write_failed(bs_h5_ctx *c, bs_io *io)
+ * agreed as usual (this returns).  On several, the other ranks may be
+ * waiting inside HDF5 for this one (a failed H5Dset_extent leaves them in
+ * its barrier), where no agreement reaches them: the job is ended with
+ * the message rather than left hanging. */
+static void write_failed(bs_h5_ctx *c, bs_io *io)
 {
     uint64_t avail = 0;
     char space[160] = "";
     if (bs_comm_size(io->comm) == 1)
-        return 0;
+        return;
     if (bs_h5_free_space_here(io->path, &avail))
         snprintf(space, sizeof space, " (%llu bytes free on the file system "
                  "of %s)", (unsigned long long)avail, io->path);
@@ -564,7 +564,6 @@ static int write_failed(bs_h5_ctx *c, bs_io *io)
             c->note, space);
     fflush(stderr);
     bs_comm_abort(1);
-    return 0;
 }
 
 /* Bytes the file may grow by when its datasets go from io->n_rows to

@@ -3,20 +3,26 @@
  */
 #include "topk.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Finds the threshold value t such that fewer than k inputs are > t and at
- * least k are >= t, by radix select over 8-bit digits from the top.
- * *n_above receives the count of inputs > t. */
-static uint64_t radix_threshold(const uint64_t *input, uint64_t n, uint64_t k,
-                                uint64_t *n_above)
+/* bs_topk_merge reads the candidates' inputs as every second u64 */
+_Static_assert(offsetof(bs_cand, input) == 0 &&
+               sizeof(bs_cand) == 2 * sizeof(uint64_t), "bs_cand layout");
+
+/* Finds the threshold value t such that fewer than k of the n values
+ * v[i * stride] are > t and at least k are >= t, by radix select over
+ * 8-bit digits from the top.  *n_above receives the count of values > t.
+ * (stride 1: an input array; 2: the inputs of bs_cand candidates.) */
+static uint64_t radix_threshold(const uint64_t *v, uint64_t n, size_t stride,
+                                uint64_t k, uint64_t *n_above)
 {
     uint64_t max = 0;
     #pragma omp parallel for reduction(max:max) schedule(static)
     for (uint64_t i = 0; i < n; i++)
-        if (input[i] > max)
-            max = input[i];
+        if (v[i * stride] > max)
+            max = v[i * stride];
     int top = 0;
     while (top < 56 && (max >> (top + 8)) != 0)
         top += 8;
@@ -26,8 +32,8 @@ static uint64_t radix_threshold(const uint64_t *input, uint64_t n, uint64_t k,
         memset(hist, 0, sizeof hist);
         #pragma omp parallel for reduction(+:hist[:256]) schedule(static)
         for (uint64_t i = 0; i < n; i++)
-            if ((input[i] & mask) == prefix)
-                hist[(input[i] >> shift) & 0xFF]++;
+            if ((v[i * stride] & mask) == prefix)
+                hist[(v[i * stride] >> shift) & 0xFF]++;
         int d = 255;
         for (; d > 0 && hist[d] < need; d--) {
             need -= hist[d];
@@ -49,7 +55,7 @@ void bs_topk_local(const uint64_t *input, uint64_t n_local, uint64_t id_lo,
             out[n_out++] = (bs_cand){input[i], id_lo + i};
     } else {
         uint64_t n_above;
-        uint64_t t = radix_threshold(input, n_local, k, &n_above);
+        uint64_t t = radix_threshold(input, n_local, 1, k, &n_above);
         uint64_t n_ties = k - n_above;     /* lowest ids among inputs == t */
         for (uint64_t i = 0; i < n_local && n_out < k; i++) {
             if (input[i] > t)
@@ -62,36 +68,6 @@ void bs_topk_local(const uint64_t *input, uint64_t n_local, uint64_t id_lo,
     }
     for (; n_out < k; n_out++)
         out[n_out] = (bs_cand){0, UINT64_MAX};
-}
-
-/* The threshold t of the k best among n candidates (radix select over
- * their inputs): fewer than k inputs are > t, at least k are >= t. */
-static uint64_t cand_threshold(const bs_cand *c, size_t n, uint64_t k,
-                               uint64_t *n_above)
-{
-    uint64_t max = 0;
-    for (size_t i = 0; i < n; i++)
-        if (c[i].input > max)
-            max = c[i].input;
-    int top = 0;
-    while (top < 56 && (max >> (top + 8)) != 0)
-        top += 8;
-    uint64_t prefix = 0, mask = 0, need = k, above = 0;
-    for (int shift = top; shift >= 0; shift -= 8) {
-        uint64_t hist[256] = {0};
-        for (size_t i = 0; i < n; i++)
-            if ((c[i].input & mask) == prefix)
-                hist[(c[i].input >> shift) & 0xFF]++;
-        int d = 255;
-        for (; d > 0 && hist[d] < need; d--) {
-            need -= hist[d];
-            above += hist[d];
-        }
-        prefix |= (uint64_t)d << shift;
-        mask |= (uint64_t)0xFF << shift;
-    }
-    *n_above = above;
-    return prefix;
 }
 
 static int by_id(const void *a, const void *b)
@@ -119,32 +95,26 @@ static void sort_by_id(bs_cand *c, bs_cand *tmp, size_t n)
 void bs_topk_merge(bs_cand *gathered, size_t n, uint64_t k,
                    uint64_t *winners, uint64_t *inputs)
 {
-    if (n == k) {               /* one rank: every candidate wins */
-        sort_by_id(gathered, gathered + n, (size_t)k);
-        for (uint64_t i = 0; i < k; i++) {
-            winners[i] = gathered[i].id;
-            inputs[i] = gathered[i].input;
-        }
-        return;
+    if (n > k) {    /* select in place: the k best to the front (with one
+                       rank n == k and every candidate wins) */
+        uint64_t n_above;
+        uint64_t t = radix_threshold(&gathered[0].input, n, 2, k, &n_above);
+        size_t front = 0, n_ties = 0;
+        for (size_t i = 0; i < n; i++)            /* inputs above t first */
+            if (gathered[i].input > t) {
+                bs_cand x = gathered[front];
+                gathered[front++] = gathered[i];
+                gathered[i] = x;
+            }
+        for (size_t i = front; i < n; i++)        /* then the ties at t */
+            if (gathered[i].input == t) {
+                bs_cand x = gathered[front + n_ties];
+                gathered[front + n_ties++] = gathered[i];
+                gathered[i] = x;
+            }
+        /* the lowest ids among the ties win (ties are few: sort them) */
+        qsort(gathered + front, n_ties, sizeof *gathered, by_id);
     }
-    /* select in place: the k best to the front, in id order */
-    uint64_t n_above;
-    uint64_t t = cand_threshold(gathered, n, k, &n_above);
-    size_t front = 0, n_ties = 0;
-    for (size_t i = 0; i < n; i++)                /* inputs above t first */
-        if (gathered[i].input > t) {
-            bs_cand x = gathered[front];
-            gathered[front++] = gathered[i];
-            gathered[i] = x;
-        }
-    for (size_t i = front; i < n; i++)            /* then the ties at t */
-        if (gathered[i].input == t) {
-            bs_cand x = gathered[front + n_ties];
-            gathered[front + n_ties++] = gathered[i];
-            gathered[i] = x;
-        }
-    /* the lowest ids among the ties win (ties are few: sort them) */
-    qsort(gathered + front, n_ties, sizeof *gathered, by_id);
     sort_by_id(gathered, gathered + n, (size_t)k);
     for (uint64_t i = 0; i < k; i++) {
         winners[i] = gathered[i].id;
