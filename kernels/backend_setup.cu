@@ -174,11 +174,12 @@ static bs_status plan_pool(const bs_sim *s, cuda_state *cs)
     return BS_OK;
 }
 
-/* Input caches and previous edges unless BRAINSIM_CUDA_INCREMENTAL=0. */
-static int caches_wanted(void)
+/* The integer value of environment variable `name` as a flag, dflt when
+ * it is unset or empty. */
+static int env_flag(const char *name, int dflt)
 {
-    const char *v = getenv("BRAINSIM_CUDA_INCREMENTAL");
-    return !(v && *v && atoi(v) == 0);
+    const char *v = getenv(name);
+    return v && *v ? atoi(v) != 0 : dflt;
 }
 
 static cuda_state *state_new(const bs_sim *s)
@@ -186,7 +187,8 @@ static cuda_state *state_new(const bs_sim *s)
     cuda_state *cs = (cuda_state *)calloc(1, sizeof *cs);
     if (!cs)
         return NULL;
-    cs->caches = caches_wanted();
+    /* input caches and previous edges unless BRAINSIM_CUDA_INCREMENTAL=0 */
+    cs->caches = env_flag("BRAINSIM_CUDA_INCREMENTAL", 1);
     cs->areas = (cuda_area *)calloc((size_t)s->exp->n_areas + 1, sizeof *cs->areas);
     cs->fibers = (cuda_fiber *)calloc((size_t)s->exp->n_fibers + 1,
                                       sizeof *cs->fibers);
@@ -265,12 +267,6 @@ static void *dev_alloc(size_t n_bytes)
 }
 
 static void dev_free(void *p) { cudaFree(p); }
-
-static int env_flag(const char *name, int dflt)
-{
-    const char *v = getenv(name);
-    return v && *v ? atoi(v) != 0 : dflt;
-}
 
 /* Checks what the kernels assume of the model: monotone thresholds (the
  * count is a binary search) and 32-bit edge counts per target. */
