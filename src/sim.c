@@ -388,6 +388,7 @@ bs_status bs_step(bs_sim *sim, uint64_t n_steps, uint64_t *n_done)
         if ((st = bs_sim_step_once(sim)) != BS_OK)
             break;
         done++;
+        bs_test_pause_at_step(sim->step, sim->rank == 0);
     }
     if (st == BS_OK && sim->op >= sim->exp->n_ops)
         st = bs_sim_flush(sim);

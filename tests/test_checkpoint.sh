@@ -73,29 +73,39 @@ echo "  - project: {rounds: 2}" >>longer.yaml
 expect_exit 0 "resume with an extended schedule" -- "$BRAINSIM" run --resume half1.h5 longer.yaml -o longer.h5
 expect_output "extends the schedule" "the extension is announced"
 
-# SIGKILL at a random step, and in the middle of a checkpoint write
+# SIGKILL after a random step, and in the middle of a checkpoint write
 wait_for() {  # FILE PID: until FILE exists (or the process ended), 60 s at most
   i=0
   while [ ! -e "$1" ] && kill -0 "$2" 2>/dev/null && [ $i -lt 600 ]; do
     sleep 0.1; i=$((i + 1)); done
 }
-kill_and_resume() {  # EXTRA_DELAY PAUSE WAIT_FOR_FILE DESCRIPTION
+wait_for_line() {  # FILE TEXT PID: until FILE holds TEXT (or the process ended), 60 s at most
+  i=0
+  while ! grep -qF -- "$2" "$1" 2>/dev/null && kill -0 "$3" 2>/dev/null && [ $i -lt 600 ]; do
+    sleep 0.1; i=$((i + 1)); done
+}
+# SIGKILL after step S (a random S, printed in the test's name): the run
+# pauses after that step (BRAINSIM_TEST_STEP_PAUSE, announced on stderr)
+# and the kill lands in the pause, however slow the machine is.
+kill_at_step() {  # STEP DESCRIPTION
   rm -f k_ck.h5* k_out.h5
-  BRAINSIM_TEST_CHECKPOINT_PAUSE=$2 "$BRAINSIM" run exp.yaml -q -o k_out.h5 \
-    --checkpoint-every 4 --checkpoint k_ck.h5 --keep 2 >/dev/null 2>&1 &
+  BRAINSIM_TEST_STEP_PAUSE="$1:60" "$BRAINSIM" run exp.yaml -q -o k_out.h5 \
+    --checkpoint-every 4 --checkpoint k_ck.h5 --keep 2 >k_err.txt 2>&1 &
   pid=$!
-  wait_for "$3" "$pid"
-  sleep "$1"
-  if ! kill -9 "$pid" 2>/dev/null; then fail "$4: the run ended before the kill"; return; fi
+  wait_for_line k_err.txt "test pause after step $1" "$pid"
+  if ! grep -qF "test pause after step $1" k_err.txt || ! kill -9 "$pid" 2>/dev/null; then
+    fail "$2: the run did not pause after step $1"; sed 's/^/    /' k_err.txt | head -20
+    kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return
+  fi
   wait "$pid" 2>/dev/null
   ck=k_ck.h5
   [ -e k_ck.h5 ] || ck=k_ck.h5.1
-  expect_exit 0 "$4: resume from $ck" -- "$BRAINSIM" run -q --resume "$ck" -o k_out.h5
-  same_output k_out.h5 "$4: resumed output equals the uninterrupted run"
+  expect_exit 0 "$2: resume from $ck" -- "$BRAINSIM" run -q --resume "$ck" -o k_out.h5
+  same_output k_out.h5 "$2: resumed output equals the uninterrupted run"
 }
-# a random extra delay in 0.0-0.9 s after the first checkpoint exists
-r=$(awk 'BEGIN { srand(); printf "%.1f", rand() * 0.9 }')
-kill_and_resume "$r" 0 k_ck.h5 "kill -9 at a random step (${r} s after the first checkpoint)"
+# a random step in 5..39, after the first checkpoint (step 4) exists
+r=$(awk 'BEGIN { srand(); printf "%d", 5 + int(rand() * 35) }')
+kill_at_step "$r" "kill -9 after step $r (BRAINSIM_TEST_STEP_PAUSE=$r:60 reproduces it)"
 # kill while the first checkpoint is being written (paused inside): only
 # "<checkpoint>.tmp" exists, and loading that incomplete file is refused
 rm -f k_ck.h5* k_out.h5
@@ -128,14 +138,12 @@ if [ -e k_ck.h5 ] && [ -e k_ck.h5.tmp ]; then
 else fail "kill during the second write: files $(ls k_ck* 2>/dev/null | tr '\n' ' ')"; fi
 
 # SIGTERM: finish the step, checkpoint, exit 0, resume to the same result
-# (periodic checkpoints that pause 0.3 s slow the run down enough that the
-# signal arrives mid-run)
+# (the run pauses after step 10 until the signal arrives)
 rm -f t_ck.h5* t_out.h5
-BRAINSIM_TEST_CHECKPOINT_PAUSE=0.3 "$BRAINSIM" run exp.yaml -o t_out.h5 \
+BRAINSIM_TEST_STEP_PAUSE=10:60 "$BRAINSIM" run exp.yaml -o t_out.h5 \
   --checkpoint t_ck.h5 --checkpoint-every 4 >term.txt 2>&1 &
 pid=$!
-wait_for t_ck.h5 "$pid"
-sleep 0.5
+wait_for_line term.txt "test pause after step 10" "$pid"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
@@ -145,13 +153,12 @@ else fail "SIGTERM: exit $rc"; cat term.txt; fi
 expect_exit 0 "resume after SIGTERM" -- "$BRAINSIM" run -q --resume t_ck.h5 -o t_out.h5
 same_output t_out.h5 "SIGTERM: resumed output equals the uninterrupted run"
 
-# SIGTERM to every rank of a 2-rank job
+# SIGTERM to every rank of a 2-rank job (both pause after step 10)
 rm -f t2_ck.h5* t2_out.h5
-BRAINSIM_TEST_CHECKPOINT_PAUSE=0.3 $MPI 2 "$BRAINSIM" run exp.yaml -o t2_out.h5 \
+BRAINSIM_TEST_STEP_PAUSE=10:60 $MPI 2 "$BRAINSIM" run exp.yaml -o t2_out.h5 \
   --checkpoint t2_ck.h5 --checkpoint-every 4 >term2.txt 2>&1 &
 pid=$!
-wait_for t2_ck.h5 "$pid"
-sleep 0.5
+wait_for_line term2.txt "test pause after step 10" "$pid"
 # the ranks (mpirun's children), as a batch scheduler signals them
 pkill -TERM -P "$pid"
 wait "$pid" 2>/dev/null
