@@ -33,13 +33,13 @@
 extern "C" {
 #include "kernels.h"
 }
+#include "device.cuh"
 
 #define ACC_THREADS 512
 #define ACC_WARPS (ACC_THREADS / 32)
 /* largest tile: 2^ACC_LOG2_TILE_MAX targets of u32 counts */
 #define ACC_LOG2_TILE_MAX BS_K_TILE_MAX_LOG2
 #define WQ_CAP 64
-#define FULL 0xFFFFFFFFu
 
 /* A fiber's geometry in shared memory: the full struct (stage 3) and its
  * thresholds padded to 128 with UINT32_MAX (branchless search). */
@@ -504,9 +504,9 @@ extern "C" int bs_k_accumulate(const bs_k_acc_args *a, void *stream,
     if (a->hi <= a->lo)
         return 0;
     uint64_t n_tiles = ((a->hi - 1) >> a->log2_tile) - (a->lo >> a->log2_tile) + 1;
-    acc_tile_kernel<<<(unsigned)n_tiles, ACC_THREADS, acc_smem_bytes(a->log2_tile),
-                      (cudaStream_t)stream>>>(*a);
-    return (int)cudaGetLastError();
+    LAUNCH(acc_tile_kernel, (unsigned)n_tiles, ACC_THREADS,
+           acc_smem_bytes(a->log2_tile), (cudaStream_t)stream, *a);
+    return 0;
 }
 
 /* ---- phase 4, step 1: the edge finder ---- */
@@ -651,8 +651,8 @@ extern "C" int bs_k_find_edges(const bs_k_find_args *a, void *stream,
     if (per > per_max)
         per = per_max;
     const uint64_t n_ctas = (n_pairs + per - 1) / per;
-    find_edges_kernel<<<(unsigned)n_ctas, FIND_THREADS, 0,
-                        (cudaStream_t)stream>>>(*a, (uint32_t)per, n_pairs,
-                                                fast_div_init((uint32_t)a->n_groups));
-    return (int)cudaGetLastError();
+    LAUNCH(find_edges_kernel, (unsigned)n_ctas, FIND_THREADS, 0,
+           (cudaStream_t)stream, *a, (uint32_t)per, n_pairs,
+           fast_div_init((uint32_t)a->n_groups));
+    return 0;
 }

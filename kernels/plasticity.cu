@@ -26,8 +26,8 @@
 extern "C" {
 #include "kernels.h"
 }
+#include "device.cuh"
 
-#define FULL 0xFFFFFFFFu
 #define HIT_BIT (1ull << 63)
 
 /* Index of the first entry of store s (n entries) with source >= src. */
@@ -98,8 +98,9 @@ extern "C" int bs_k_corrections(const bs_k_corr_args *a, void *stream,
         return 0;
     const unsigned threads = 256;
     uint64_t blocks = (a->n_firing * 32 + threads - 1) / threads;
-    corrections_kernel<<<(unsigned)blocks, threads, 0, (cudaStream_t)stream>>>(*a);
-    return (int)cudaGetLastError();
+    LAUNCH(corrections_kernel, (unsigned)blocks, threads, 0,
+           (cudaStream_t)stream, *a);
+    return 0;
 }
 
 /* ---- phase 4: ordering, lookup, merge ---- */
@@ -243,15 +244,6 @@ __global__ void scatter_new_kernel(bs_k_merge_args a)
     }
 }
 
-#define LAUNCH(name, grid, block, ...)                                         \
-    do {                                                                       \
-        *what = #name;                                                         \
-        name<<<(grid), (block), 0, st>>>(__VA_ARGS__);                         \
-        cudaError_t e_ = cudaGetLastError();                                   \
-        if (e_ != cudaSuccess)                                                 \
-            return (int)e_;                                                    \
-    } while (0)
-
 extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
                                   const char **what)
 {
@@ -263,21 +255,21 @@ extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
         a->temp, temp, a->fcount, a->foff, (int64_t)(a->n_firing + 1), st);
     if (e != cudaSuccess)
         return (int)e;
-    LAUNCH(bucket_kernel, GRID_CTAS, GRID_THREADS, A);
+    LAUNCH(bucket_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
     LAUNCH(bucket_sort_kernel,
            (unsigned)((a->n_firing * 32 + GRID_THREADS - 1) / GRID_THREADS),
-           GRID_THREADS, A);
-    LAUNCH(lookup_kernel, GRID_CTAS, GRID_THREADS, A);
+           GRID_THREADS, 0, st, A);
+    LAUNCH(lookup_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
     temp = a->temp_bytes;
     *what = "cub::DeviceScan::ExclusiveSum (insertions)";
     e = cub::DeviceScan::ExclusiveSum(a->temp, temp, a->ins, a->ins_scan,
                                       (int64_t)(a->n_cur + 2), st);
     if (e != cudaSuccess)
         return (int)e;
-    LAUNCH(check_kernel, 1, 1, A);
+    LAUNCH(check_kernel, 1, 1, 0, st, A);
     if (a->n_cur > 0)
-        LAUNCH(scatter_cur_kernel, GRID_CTAS, GRID_THREADS, A);
-    LAUNCH(scatter_new_kernel, GRID_CTAS, GRID_THREADS, A);
+        LAUNCH(scatter_cur_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
+    LAUNCH(scatter_new_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
     return 0;
 }
 
@@ -343,7 +335,7 @@ static int find_all(const bs_k_find_args *f, const bs_k_reuse_args *r,
     if ((e = bs_k_find_edges(&g, st, what)) != 0)
         return e;
     if (r->n_prev)
-        LAUNCH(reuse_kernel, GRID_CTAS, GRID_THREADS, *f, *r);
+        LAUNCH(reuse_kernel, GRID_CTAS, GRID_THREADS, 0, st, *f, *r);
     return 0;
 }
 
@@ -368,7 +360,7 @@ extern "C" int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m
     if (rc == 0)
         rc = bs_k_plastic_merge(m, stream, what);
     if (rc == 0 && r && r->prev_cap)
-        LAUNCH(save_kernel, GRID_CTAS, GRID_THREADS, *m, *r);
+        LAUNCH(save_kernel, GRID_CTAS, GRID_THREADS, 0, st, *m, *r);
     return rc;
 }
 
