@@ -2,7 +2,7 @@
  * backend_cuda.cu - the CUDA backend (DESIGN section 5): bs_backend_cuda and
  * its phases; setup (pool, device, uploads) in backend_setup.cu,
  * bs_cuda_usable and bs_cuda_plan_bytes there too.  Host orchestration
- * only; the kernels are in accumulate.cu, topk.cu and plasticity.cu (see
+ * only; the kernels are in edges.cu, store.cu and topk.cu (see
  * kernels.h).
  *
  * The host state stays authoritative for winners, stimuli, flags and the

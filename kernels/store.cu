@@ -1,8 +1,11 @@
 /*
- * plasticity.cu - the plastic store on the device (DESIGN section 4): the
- * corrections of phase 1 (w - 1 of stored synapses of firing sources) and
- * steps 2-5 of the Hebbian update of phase 4, after kernels/accumulate.cu
- * found the edges (firing source, local new winner) as unordered keys.
+ * store.cu - the plastic store on the device (DESIGN section 4) and what
+ * reads or rewrites it: the corrections of phase 1 (w - 1 of stored
+ * synapses of firing sources, into the inputs), the merge of phase 4
+ * (steps 2-5 of the Hebbian update, after the finder of edges.cu found the
+ * edges (firing source, local new winner) as unordered keys), and the
+ * reuse of the previous step's edges; bs_k_plasticity runs the finder, the
+ * reuse and the merge of one fiber.
  *
  * The update, with S the current store (sorted by (src, tgt), n_cur) and U
  * the edges:
@@ -362,26 +365,6 @@ extern "C" int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m
     if (rc == 0 && r && r->prev_cap)
         LAUNCH(save_kernel, GRID_CTAS, GRID_THREADS, 0, st, *m, *r);
     return rc;
-}
-
-extern "C" uint64_t bs_k_groups(const uint64_t *win, uint64_t n_win,
-                                uint32_t log2_block, bs_k_group *out)
-{
-    uint64_t n = 0;
-    for (uint64_t i = 0; i < n_win;) {
-        uint64_t j = i + 1, blk = win[i] >> log2_block;
-        while (j < n_win && (win[j] >> log2_block) == blk)
-            j++;
-        const uint64_t base = blk << log2_block;
-        out[n].x = blk | (j - i) << 40;
-        out[n].y = i | (win[i] - base) << 32;
-        out[n].z = (j - i > 1 ? win[i + 1] - base : 0) |
-                   (j - i > 2 ? win[i + 2] - base : 0) << 32;
-        out[n].pad = 0;
-        n++;
-        i = j;
-    }
-    return n;
 }
 
 /* CUB's scan scratch grows with the tiles of the input; this bound covers
