@@ -61,10 +61,11 @@
  *
  * A step uploads every firing list once (one H2D at the first accumulate
  * or plasticity of the step), the local new winners once (at the first
- * plasticity), and waits for the device at the top-k (the k candidates)
- * and after each fiber's plasticity (the store's new count).  With
- * BRAINSIM_CUDA_PHASE_SYNC=1 (default) accumulate also waits, so that the
- * phase times in /metrics are the device's; 0 leaves it asynchronous.
+ * plasticity), and waits for the device at the exchange (the k
+ * candidates) and after each fiber's plasticity (the store's new count).
+ * With BRAINSIM_CUDA_PHASE_SYNC=1 (default) accumulate and the top-k also
+ * wait, so that the phase times in /metrics are the device's (the top-k's
+ * not counted in merge); 0 leaves them asynchronous.
  * BRAINSIM_CUDA_DEBUG=1 synchronizes after every launch, to name the
  * kernel of an asynchronous fault.
  */
@@ -253,8 +254,9 @@ static bs_status cuda_accumulate(bs_sim *s, int a)
 }
 
 /* Phase 2: the k candidates of area a into the device candidates of every
- * area (cs->cand at the area's offset), with no wait: exchange() moves
- * them.  The selection's internal error flag is copied down with them. */
+ * area (cs->cand at the area's offset), with no wait but phase_sync's:
+ * exchange() moves them.  The selection's internal error flag is copied
+ * down with them. */
 static bs_status cuda_local_topk(bs_sim *s, int a, bs_cand *out)
 {
     cuda_state *cs = (cuda_state *)s->be_state;
@@ -277,6 +279,8 @@ static bs_status cuda_local_topk(bs_sim *s, int a, bs_cand *out)
     KCK(bs_k_topk(&tk, cs->stream, WHAT), who);
     CK(cudaMemcpyAsync(cs->h_err + a, &ca->sel->error, 4,
                        cudaMemcpyDeviceToHost, cs->stream));
+    if (cs->phase_sync)
+        CK(cudaStreamSynchronize(cs->stream));
     return BS_OK;
 }
 
