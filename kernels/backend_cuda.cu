@@ -1,8 +1,9 @@
 /*
  * backend_cuda.cu - the CUDA backend (DESIGN section 5): bs_backend_cuda and
- * its phases; setup (pool, device, uploads) in backend_setup.cu,
+ * its step, the per-step uploads (ensure_firing, ensure_next) and the
+ * phases; setup (pool, device, init, destroy) in backend_setup.cu,
  * bs_cuda_usable and bs_cuda_plan_bytes there too.  Host orchestration
- * only; the kernels are in accumulate.cu, topk.cu and plasticity.cu (see
+ * only; the kernels are in edges.cu, store.cu and topk.cu (see
  * kernels.h).
  *
  * The host state stays authoritative for winners, stimuli, flags and the
@@ -60,10 +61,11 @@
  *
  * A step uploads every firing list once (one H2D at the first accumulate
  * or plasticity of the step), the local new winners once (at the first
- * plasticity), and waits for the device at the top-k (the k candidates)
- * and after each fiber's plasticity (the store's new count).  With
- * BRAINSIM_CUDA_PHASE_SYNC=1 (default) accumulate also waits, so that the
- * phase times in /metrics are the device's; 0 leaves it asynchronous.
+ * plasticity), and waits for the device at the exchange (the k
+ * candidates) and after each fiber's plasticity (the store's new count).
+ * With BRAINSIM_CUDA_PHASE_SYNC=1 (default) accumulate and the top-k also
+ * wait, so that the phase times in /metrics are the device's (the top-k's
+ * not counted in merge); 0 leaves them asynchronous.
  * BRAINSIM_CUDA_DEBUG=1 synchronizes after every launch, to name the
  * kernel of an asynchronous fault.
  */
@@ -73,6 +75,150 @@
 #include "backend_cuda.h"
 
 extern "C" const bs_backend_ops bs_backend_cuda;
+
+/* ---- per-step uploads ---- */
+
+/* The device firing set of fiber f. */
+static const uint64_t *dev_firing(const bs_sim *s, const cuda_state *cs,
+                                  int f)
+{
+    const bs_fiber_spec *spec = &s->exp->fibers[f];
+    return spec->src_is_stim ? cs->stim_ids + cs->stim_off[spec->src]
+                             : cs->areas[spec->src].firing;
+}
+
+/* The generation of fiber f's edges this step (desc->gen, n_plus, n_minus,
+ * cache, mode) from its firing set F (n ids, host), and the new cached
+ * set: the mode (kernels.h) that generates the fewest sources, where a
+ * DELTA's joined and left sources (at most n - 1 of them) go to the
+ * staging area at the fiber's delta_off.  Grows *used, the staged bytes.
+ * Only for fibers whose target computes this step (the kernel then runs
+ * and the cache holds what the host records). */
+static void plan_generation(bs_sim *s, cuda_state *cs, int f,
+                            const uint64_t *F, uint64_t n, bs_k_fiber *d,
+                            size_t *used)
+{
+    cuda_fiber *cf = &cs->fibers[f];
+    const bs_area_state *dst = &s->areas[s->exp->fibers[f].dst];
+    d->gen = d->firing;
+    d->n_plus = n;
+    d->n_minus = 0;
+    d->cache = NULL;
+    d->mode = BS_K_GEN;
+    if (!cs->caches || !dst->is_target || dst->fixed)
+        return;
+    d->cache = cf->cache;
+    d->mode = BS_K_FULL;
+    const int sorted = ascending(F, n);
+    if (cf->cache_valid && sorted) {
+        /* joined = F \ C from the front, left = C \ F from the back */
+        uint64_t *out = (uint64_t *)(cs->h_stage + cf->delta_off);
+        const uint64_t room = source_k(s, f), *C = cf->cached;
+        uint64_t i = 0, j = 0, nj = 0, nl = 0;
+        while ((i < n || j < cf->n_cached) && nj + nl < n) {
+            if (j == cf->n_cached || (i < n && F[i] < C[j]))
+                out[nj++] = F[i++];
+            else if (i == n || C[j] < F[i])
+                out[room - 1 - nl++] = C[j++];
+            else
+                i++, j++;
+        }
+        if (i == n && j == cf->n_cached) {
+            memmove(out + nj, out + room - nl, nl * 8);
+            d->mode = nj + nl ? BS_K_DELTA : BS_K_REUSE;
+            d->gen = (const uint64_t *)(cs->up_fire + cf->delta_off);
+            d->n_plus = nj;
+            d->n_minus = nl;
+            if (cf->delta_off + (nj + nl) * 8 > *used)
+                *used = cf->delta_off + (nj + nl) * 8;
+        }
+    }
+    cs->n_mode[d->mode]++;
+    memcpy(cf->cached, F, n * 8);
+    cf->n_cached = n;
+    cf->cache_valid = sorted;
+}
+
+/* Uploads, once per step, the bs_k_fiber of every active fiber with a
+ * firing source (grouped by target area), every area's winners and the
+ * sources that joined or left the cached firing sets. */
+static bs_status ensure_firing(bs_sim *s, cuda_state *cs)
+{
+    if (cs->fire_mark == s->step + 1)
+        return BS_OK;
+    const bs_experiment *e = s->exp;
+    CK(cudaEventSynchronize(cs->ev_fire));      /* staging free again */
+    bs_k_fiber *desc = (bs_k_fiber *)cs->h_stage;
+    for (int a = 0; a < e->n_areas; a++)
+        cs->areas[a].desc_count = 0;
+    for (int f = 0; f < e->n_fibers; f++) {
+        uint64_t n;
+        bs_sim_firing(s, f, &n);
+        if (s->fibers[f].active && n > 0)
+            cs->areas[e->fibers[f].dst].desc_count++;
+    }
+    int n_desc = 0;
+    for (int a = 0; a < e->n_areas; a++) {
+        cs->areas[a].desc_first = n_desc;
+        n_desc += cs->areas[a].desc_count;
+        cs->areas[a].desc_count = 0;
+    }
+    size_t used = cs->up_fire_fixed;
+    for (int f = 0; f < e->n_fibers; f++) {
+        uint64_t n;
+        const uint64_t *F = bs_sim_firing(s, f, &n);
+        if (!s->fibers[f].active || n == 0)
+            continue;
+        cuda_area *ca = &cs->areas[e->fibers[f].dst];
+        int d = ca->desc_first + ca->desc_count++;
+        desc[d].geom = s->fibers[f].geom;
+        desc[d].firing = dev_firing(s, cs, f);
+        desc[d].n_firing = n;
+        plan_generation(s, cs, f, F, n, &desc[d], &used);
+        cs->desc_fiber[d] = f;
+    }
+    for (int a = 0; a < e->n_areas; a++)
+        if (s->areas[a].n_winners)
+            memcpy(cs->h_stage + cs->areas[a].fire_off, s->areas[a].winners,
+                   s->areas[a].k * 8);
+    CK(cudaMemcpyAsync(cs->up_fire, cs->h_stage, used,
+                       cudaMemcpyHostToDevice, cs->stream));
+    CK(cudaEventRecord(cs->ev_fire, cs->stream));
+    cs->fire_mark = s->step + 1;
+    return BS_OK;
+}
+
+/* Uploads, once per step, every target's local new winners and, per
+ * active fiber, the runs of them that share a connectivity block. */
+static bs_status ensure_next(bs_sim *s, cuda_state *cs)
+{
+    if (cs->next_mark == s->step + 1)
+        return BS_OK;
+    const bs_experiment *e = s->exp;
+    CK(cudaEventSynchronize(cs->ev_next));
+    unsigned char *h = h_next(cs);
+    for (int a = 0; a < e->n_areas; a++) {
+        const bs_area_state *as = &s->areas[a];
+        cuda_area *ca = &cs->areas[a];
+        ca->n_next = as->is_target ? bs_sim_local_next(as, &ca->next_first) : 0;
+        if (ca->n_next)
+            memcpy(h + ca->next_off, as->next + ca->next_first, ca->n_next * 8);
+    }
+    for (int f = 0; f < e->n_fibers; f++) {
+        cuda_fiber *cf = &cs->fibers[f];
+        const cuda_area *ca = &cs->areas[e->fibers[f].dst];
+        const uint64_t *w = s->areas[e->fibers[f].dst].next + ca->next_first;
+        cf->n_groups = s->fibers[f].active
+            ? bs_k_groups(w, ca->n_next, s->fibers[f].geom.log2_block,
+                          (bs_k_group *)(h + cf->group_off))
+            : 0;
+    }
+    CK(cudaMemcpyAsync(cs->up_next, h, cs->up_next_bytes,
+                       cudaMemcpyHostToDevice, cs->stream));
+    CK(cudaEventRecord(cs->ev_next, cs->stream));
+    cs->next_mark = s->step + 1;
+    return BS_OK;
+}
 
 /* ---- phases ---- */
 
@@ -108,8 +254,9 @@ static bs_status cuda_accumulate(bs_sim *s, int a)
 }
 
 /* Phase 2: the k candidates of area a into the device candidates of every
- * area (cs->cand at the area's offset), with no wait: exchange() moves
- * them.  The selection's internal error flag is copied down with them. */
+ * area (cs->cand at the area's offset), with no wait but phase_sync's:
+ * exchange() moves them.  The selection's internal error flag is copied
+ * down with them. */
 static bs_status cuda_local_topk(bs_sim *s, int a, bs_cand *out)
 {
     cuda_state *cs = (cuda_state *)s->be_state;
@@ -132,6 +279,8 @@ static bs_status cuda_local_topk(bs_sim *s, int a, bs_cand *out)
     KCK(bs_k_topk(&tk, cs->stream, WHAT), who);
     CK(cudaMemcpyAsync(cs->h_err + a, &ca->sel->error, 4,
                        cudaMemcpyDeviceToHost, cs->stream));
+    if (cs->phase_sync)
+        CK(cudaStreamSynchronize(cs->stream));
     return BS_OK;
 }
 

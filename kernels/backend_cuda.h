@@ -94,6 +94,13 @@ static inline int ascending(const uint64_t *v, uint64_t n)
     return 1;
 }
 
+/* The most firing sources fiber f can have: its source's k. */
+static inline uint64_t source_k(const bs_sim *s, int f)
+{
+    const bs_fiber_spec *fs = &s->exp->fibers[f];
+    return fs->src_is_stim ? s->exp->stims[fs->src].k : s->exp->areas[fs->src].k;
+}
+
 /* The pinned staging of up.next (local new winners, then groups). */
 static inline unsigned char *h_next(const cuda_state *cs)
 {
@@ -134,11 +141,5 @@ bs_status cuda_init(bs_sim *s);
 void cuda_destroy(bs_sim *s);
 /* Current stores between the host views and the device (download/upload). */
 bs_status copy_stores(bs_sim *s, cuda_state *cs, int to_host);
-/* The device firing set of fiber f. */
-const uint64_t *dev_firing(const bs_sim *s, const cuda_state *cs, int f);
-/* Once per step: every firing list and bs_k_fiber (ensure_firing); every
- * target's local new winners and groups (ensure_next). */
-bs_status ensure_firing(bs_sim *s, cuda_state *cs);
-bs_status ensure_next(bs_sim *s, cuda_state *cs);
 
 #endif /* BS_BACKEND_CUDA_H */

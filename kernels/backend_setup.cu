@@ -1,7 +1,8 @@
 /*
  * backend_setup.cu - the CUDA backend's setup (see backend_cuda.cu for the
- * contract and the pool's manifest): planning the device pool with bs_pool,
- * device selection, init and destroy, and the per-step uploads.
+ * contract and the pool's manifest): planning the device pool with bs_pool
+ * (bs_cuda_plan_bytes), device selection (bs_cuda_usable), init and
+ * destroy, the stores' copies between host and device, and cuda_fail.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +36,6 @@ bs_status cuda_fail(bs_sim *s, int e, const char *call, const char *file,
         if (st_ != BS_OK)                                                      \
             return st_;                                                        \
     } while (0)
-
-static uint64_t source_k(const bs_sim *s, int f)
-{
-    const bs_fiber_spec *fs = &s->exp->fibers[f];
-    return fs->src_is_stim ? s->exp->stims[fs->src].k : s->exp->areas[fs->src].k;
-}
 
 /* The most local winners fiber f's target can have on this rank. */
 static uint64_t local_k(const bs_sim *s, int f)
@@ -470,146 +465,3 @@ bs_status cuda_init(bs_sim *s)
     }
     return upload_state(s, cs);
 }
-
-/* ---- per-step uploads ---- */
-
-const uint64_t *dev_firing(const bs_sim *s, const cuda_state *cs, int f)
-{
-    const bs_fiber_spec *spec = &s->exp->fibers[f];
-    return spec->src_is_stim ? cs->stim_ids + cs->stim_off[spec->src]
-                             : cs->areas[spec->src].firing;
-}
-
-/* The generation of fiber f's edges this step (desc->gen, n_plus, n_minus,
- * cache, mode) from its firing set F (n ids, host), and the new cached
- * set: the mode (kernels.h) that generates the fewest sources, where a
- * DELTA's joined and left sources (at most n - 1 of them) go to the
- * staging area at the fiber's delta_off.  Grows *used, the staged bytes.
- * Only for fibers whose target computes this step (the kernel then runs
- * and the cache holds what the host records). */
-static void plan_generation(bs_sim *s, cuda_state *cs, int f,
-                            const uint64_t *F, uint64_t n, bs_k_fiber *d,
-                            size_t *used)
-{
-    cuda_fiber *cf = &cs->fibers[f];
-    const bs_area_state *dst = &s->areas[s->exp->fibers[f].dst];
-    d->gen = d->firing;
-    d->n_plus = n;
-    d->n_minus = 0;
-    d->cache = NULL;
-    d->mode = BS_K_GEN;
-    if (!cs->caches || !dst->is_target || dst->fixed)
-        return;
-    d->cache = cf->cache;
-    d->mode = BS_K_FULL;
-    const int sorted = ascending(F, n);
-    if (cf->cache_valid && sorted) {
-        /* joined = F \ C from the front, left = C \ F from the back */
-        uint64_t *out = (uint64_t *)(cs->h_stage + cf->delta_off);
-        const uint64_t room = source_k(s, f), *C = cf->cached;
-        uint64_t i = 0, j = 0, nj = 0, nl = 0;
-        while ((i < n || j < cf->n_cached) && nj + nl < n) {
-            if (j == cf->n_cached || (i < n && F[i] < C[j]))
-                out[nj++] = F[i++];
-            else if (i == n || C[j] < F[i])
-                out[room - 1 - nl++] = C[j++];
-            else
-                i++, j++;
-        }
-        if (i == n && j == cf->n_cached) {
-            memmove(out + nj, out + room - nl, nl * 8);
-            d->mode = nj + nl ? BS_K_DELTA : BS_K_REUSE;
-            d->gen = (const uint64_t *)(cs->up_fire + cf->delta_off);
-            d->n_plus = nj;
-            d->n_minus = nl;
-            if (cf->delta_off + (nj + nl) * 8 > *used)
-                *used = cf->delta_off + (nj + nl) * 8;
-        }
-    }
-    cs->n_mode[d->mode]++;
-    memcpy(cf->cached, F, n * 8);
-    cf->n_cached = n;
-    cf->cache_valid = sorted;
-}
-
-/* Uploads, once per step, the bs_k_fiber of every active fiber with a
- * firing source (grouped by target area), every area's winners and the
- * sources that joined or left the cached firing sets. */
-bs_status ensure_firing(bs_sim *s, cuda_state *cs)
-{
-    if (cs->fire_mark == s->step + 1)
-        return BS_OK;
-    const bs_experiment *e = s->exp;
-    CK(cudaEventSynchronize(cs->ev_fire));      /* staging free again */
-    bs_k_fiber *desc = (bs_k_fiber *)cs->h_stage;
-    for (int a = 0; a < e->n_areas; a++)
-        cs->areas[a].desc_count = 0;
-    for (int f = 0; f < e->n_fibers; f++) {
-        uint64_t n;
-        bs_sim_firing(s, f, &n);
-        if (s->fibers[f].active && n > 0)
-            cs->areas[e->fibers[f].dst].desc_count++;
-    }
-    int n_desc = 0;
-    for (int a = 0; a < e->n_areas; a++) {
-        cs->areas[a].desc_first = n_desc;
-        n_desc += cs->areas[a].desc_count;
-        cs->areas[a].desc_count = 0;
-    }
-    size_t used = cs->up_fire_fixed;
-    for (int f = 0; f < e->n_fibers; f++) {
-        uint64_t n;
-        const uint64_t *F = bs_sim_firing(s, f, &n);
-        if (!s->fibers[f].active || n == 0)
-            continue;
-        cuda_area *ca = &cs->areas[e->fibers[f].dst];
-        int d = ca->desc_first + ca->desc_count++;
-        desc[d].geom = s->fibers[f].geom;
-        desc[d].firing = dev_firing(s, cs, f);
-        desc[d].n_firing = n;
-        plan_generation(s, cs, f, F, n, &desc[d], &used);
-        cs->desc_fiber[d] = f;
-    }
-    for (int a = 0; a < e->n_areas; a++)
-        if (s->areas[a].n_winners)
-            memcpy(cs->h_stage + cs->areas[a].fire_off, s->areas[a].winners,
-                   s->areas[a].k * 8);
-    CK(cudaMemcpyAsync(cs->up_fire, cs->h_stage, used,
-                       cudaMemcpyHostToDevice, cs->stream));
-    CK(cudaEventRecord(cs->ev_fire, cs->stream));
-    cs->fire_mark = s->step + 1;
-    return BS_OK;
-}
-
-/* Uploads, once per step, every target's local new winners and, per
- * active fiber, the runs of them that share a connectivity block. */
-bs_status ensure_next(bs_sim *s, cuda_state *cs)
-{
-    if (cs->next_mark == s->step + 1)
-        return BS_OK;
-    const bs_experiment *e = s->exp;
-    CK(cudaEventSynchronize(cs->ev_next));
-    unsigned char *h = h_next(cs);
-    for (int a = 0; a < e->n_areas; a++) {
-        const bs_area_state *as = &s->areas[a];
-        cuda_area *ca = &cs->areas[a];
-        ca->n_next = as->is_target ? bs_sim_local_next(as, &ca->next_first) : 0;
-        if (ca->n_next)
-            memcpy(h + ca->next_off, as->next + ca->next_first, ca->n_next * 8);
-    }
-    for (int f = 0; f < e->n_fibers; f++) {
-        cuda_fiber *cf = &cs->fibers[f];
-        const cuda_area *ca = &cs->areas[e->fibers[f].dst];
-        const uint64_t *w = s->areas[e->fibers[f].dst].next + ca->next_first;
-        cf->n_groups = s->fibers[f].active
-            ? bs_k_groups(w, ca->n_next, s->fibers[f].geom.log2_block,
-                          (bs_k_group *)(h + cf->group_off))
-            : 0;
-    }
-    CK(cudaMemcpyAsync(cs->up_next, h, cs->up_next_bytes,
-                       cudaMemcpyHostToDevice, cs->stream));
-    CK(cudaEventRecord(cs->ev_next, cs->stream));
-    cs->next_mark = s->step + 1;
-    return BS_OK;
-}
-

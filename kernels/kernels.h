@@ -135,7 +135,7 @@ typedef struct bs_k_list {
     uint64_t *guess;            /* (1) persistent across steps */
 } bs_k_list;
 
-/* ---- kernels/accumulate.cu ---- */
+/* ---- kernels/edges.cu ---- */
 
 /* Phase 1, procedural part, for one area: input[j - lo] = 65536 * (number
  * of edges from the firing sources of fibers[0..n_fibers) into j), for j in
@@ -218,7 +218,7 @@ typedef struct bs_k_find_args {
 
 int bs_k_find_edges(const bs_k_find_args *a, void *stream, const char **what);
 
-/* ---- kernels/plasticity.cu ---- */
+/* ---- kernels/store.cu ---- */
 
 /* The store of one fiber on the device (one of its two buffers). */
 typedef struct bs_k_store {

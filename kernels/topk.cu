@@ -29,12 +29,12 @@
 extern "C" {
 #include "kernels.h"
 }
+#include "device.cuh"
 
 #define SEL_THREADS 512
 #define SEL_CTAS 264
 #define BIN_THREADS 256
 #define BINS_PER_THREAD (BS_K_HIST_BINS / BIN_THREADS)
-#define FULL 0xFFFFFFFFu
 
 /* The top radix shift: as bs_topk_local, the highest multiple of 8 below
  * which every bit of max lies (0 for max < 256). */
@@ -316,35 +316,26 @@ __global__ void __launch_bounds__(SEL_THREADS) collect_ties_kernel(bs_k_topk_arg
     }
 }
 
-#define LAUNCH(name, grid, block, ...)                                         \
-    do {                                                                       \
-        *what = #name;                                                         \
-        name<<<(grid), (block), 0, st>>>(__VA_ARGS__);                         \
-        cudaError_t e_ = cudaGetLastError();                                   \
-        if (e_ != cudaSuccess)                                                 \
-            return (int)e_;                                                    \
-    } while (0)
-
 extern "C" int bs_k_topk(const bs_k_topk_args *a, void *stream, const char **what)
 {
     cudaStream_t st = (cudaStream_t)stream;
     const bs_k_topk_args A = *a;
     if (a->n_local <= a->k) {
         uint64_t g = (a->k + 255) / 256;
-        LAUNCH(all_kernel, (unsigned)(g < 1024 ? g : 1024), 256, A);
+        LAUNCH(all_kernel, (unsigned)(g < 1024 ? g : 1024), 256, 0, st, A);
         return 0;
     }
-    LAUNCH(bin_kernel, 1, BIN_THREADS, A);
-    LAUNCH(compact_kernel, SEL_CTAS * 2, SEL_THREADS, A);
+    LAUNCH(bin_kernel, 1, BIN_THREADS, 0, st, A);
+    LAUNCH(compact_kernel, SEL_CTAS * 2, SEL_THREADS, 0, st, A);
     for (int shift = 56; shift >= 0; shift -= 8)
-        LAUNCH(digit_kernel, SEL_CTAS, SEL_THREADS, A, shift);
-    LAUNCH(collect_above_kernel, SEL_CTAS, SEL_THREADS, A);
+        LAUNCH(digit_kernel, SEL_CTAS, SEL_THREADS, 0, st, A, shift);
+    LAUNCH(collect_above_kernel, SEL_CTAS, SEL_THREADS, 0, st, A);
     int top = 0;                /* id digits: the top one of n_local - 1 */
     while (top < 56 && ((a->n_local - 1) >> (top + 8)) != 0)
         top += 8;
     for (int shift = top; shift >= 0; shift -= 8)
-        LAUNCH(id_digit_kernel, SEL_CTAS, SEL_THREADS, A, shift);
-    LAUNCH(collect_ties_kernel, SEL_CTAS, SEL_THREADS, A);
+        LAUNCH(id_digit_kernel, SEL_CTAS, SEL_THREADS, 0, st, A, shift);
+    LAUNCH(collect_ties_kernel, SEL_CTAS, SEL_THREADS, 0, st, A);
     return 0;
 }
 

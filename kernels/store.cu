@@ -1,8 +1,11 @@
 /*
- * plasticity.cu - the plastic store on the device (DESIGN section 4): the
- * corrections of phase 1 (w - 1 of stored synapses of firing sources) and
- * steps 2-5 of the Hebbian update of phase 4, after kernels/accumulate.cu
- * found the edges (firing source, local new winner) as unordered keys.
+ * store.cu - the plastic store on the device (DESIGN section 4) and what
+ * reads or rewrites it: the corrections of phase 1 (w - 1 of stored
+ * synapses of firing sources, into the inputs), the merge of phase 4
+ * (steps 2-5 of the Hebbian update, after the finder of edges.cu found the
+ * edges (firing source, local new winner) as unordered keys), and the
+ * reuse of the previous step's edges; bs_k_plasticity runs the finder, the
+ * reuse and the merge of one fiber.
  *
  * The update, with S the current store (sorted by (src, tgt), n_cur) and U
  * the edges:
@@ -26,8 +29,8 @@
 extern "C" {
 #include "kernels.h"
 }
+#include "device.cuh"
 
-#define FULL 0xFFFFFFFFu
 #define HIT_BIT (1ull << 63)
 
 /* Index of the first entry of store s (n entries) with source >= src. */
@@ -98,8 +101,9 @@ extern "C" int bs_k_corrections(const bs_k_corr_args *a, void *stream,
         return 0;
     const unsigned threads = 256;
     uint64_t blocks = (a->n_firing * 32 + threads - 1) / threads;
-    corrections_kernel<<<(unsigned)blocks, threads, 0, (cudaStream_t)stream>>>(*a);
-    return (int)cudaGetLastError();
+    LAUNCH(corrections_kernel, (unsigned)blocks, threads, 0,
+           (cudaStream_t)stream, *a);
+    return 0;
 }
 
 /* ---- phase 4: ordering, lookup, merge ---- */
@@ -243,15 +247,6 @@ __global__ void scatter_new_kernel(bs_k_merge_args a)
     }
 }
 
-#define LAUNCH(name, grid, block, ...)                                         \
-    do {                                                                       \
-        *what = #name;                                                         \
-        name<<<(grid), (block), 0, st>>>(__VA_ARGS__);                         \
-        cudaError_t e_ = cudaGetLastError();                                   \
-        if (e_ != cudaSuccess)                                                 \
-            return (int)e_;                                                    \
-    } while (0)
-
 extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
                                   const char **what)
 {
@@ -263,21 +258,21 @@ extern "C" int bs_k_plastic_merge(const bs_k_merge_args *a, void *stream,
         a->temp, temp, a->fcount, a->foff, (int64_t)(a->n_firing + 1), st);
     if (e != cudaSuccess)
         return (int)e;
-    LAUNCH(bucket_kernel, GRID_CTAS, GRID_THREADS, A);
+    LAUNCH(bucket_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
     LAUNCH(bucket_sort_kernel,
            (unsigned)((a->n_firing * 32 + GRID_THREADS - 1) / GRID_THREADS),
-           GRID_THREADS, A);
-    LAUNCH(lookup_kernel, GRID_CTAS, GRID_THREADS, A);
+           GRID_THREADS, 0, st, A);
+    LAUNCH(lookup_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
     temp = a->temp_bytes;
     *what = "cub::DeviceScan::ExclusiveSum (insertions)";
     e = cub::DeviceScan::ExclusiveSum(a->temp, temp, a->ins, a->ins_scan,
                                       (int64_t)(a->n_cur + 2), st);
     if (e != cudaSuccess)
         return (int)e;
-    LAUNCH(check_kernel, 1, 1, A);
+    LAUNCH(check_kernel, 1, 1, 0, st, A);
     if (a->n_cur > 0)
-        LAUNCH(scatter_cur_kernel, GRID_CTAS, GRID_THREADS, A);
-    LAUNCH(scatter_new_kernel, GRID_CTAS, GRID_THREADS, A);
+        LAUNCH(scatter_cur_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
+    LAUNCH(scatter_new_kernel, GRID_CTAS, GRID_THREADS, 0, st, A);
     return 0;
 }
 
@@ -343,7 +338,7 @@ static int find_all(const bs_k_find_args *f, const bs_k_reuse_args *r,
     if ((e = bs_k_find_edges(&g, st, what)) != 0)
         return e;
     if (r->n_prev)
-        LAUNCH(reuse_kernel, GRID_CTAS, GRID_THREADS, *f, *r);
+        LAUNCH(reuse_kernel, GRID_CTAS, GRID_THREADS, 0, st, *f, *r);
     return 0;
 }
 
@@ -368,28 +363,8 @@ extern "C" int bs_k_plasticity(const bs_k_find_args *f, const bs_k_merge_args *m
     if (rc == 0)
         rc = bs_k_plastic_merge(m, stream, what);
     if (rc == 0 && r && r->prev_cap)
-        LAUNCH(save_kernel, GRID_CTAS, GRID_THREADS, *m, *r);
+        LAUNCH(save_kernel, GRID_CTAS, GRID_THREADS, 0, st, *m, *r);
     return rc;
-}
-
-extern "C" uint64_t bs_k_groups(const uint64_t *win, uint64_t n_win,
-                                uint32_t log2_block, bs_k_group *out)
-{
-    uint64_t n = 0;
-    for (uint64_t i = 0; i < n_win;) {
-        uint64_t j = i + 1, blk = win[i] >> log2_block;
-        while (j < n_win && (win[j] >> log2_block) == blk)
-            j++;
-        const uint64_t base = blk << log2_block;
-        out[n].x = blk | (j - i) << 40;
-        out[n].y = i | (win[i] - base) << 32;
-        out[n].z = (j - i > 1 ? win[i + 1] - base : 0) |
-                   (j - i > 2 ? win[i + 2] - base : 0) << 32;
-        out[n].pad = 0;
-        n++;
-        i = j;
-    }
-    return n;
 }
 
 /* CUB's scan scratch grows with the tiles of the input; this bound covers
