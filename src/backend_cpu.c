@@ -3,7 +3,7 @@
  * test and the fallback of the CUDA backend.  Phases 1, 2 and 4 of a step
  * on the host pool; see sim.h for the interface.
  */
-#include "sim.h"
+#include "sim_state.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * them identically, so they need no communication except the support count
  * of a newly set assembly.  None allocates: snapshots live in the pool.
  */
-#include "sim.h"
+#include "sim_state.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * sim.c - the public API (include/brainsim.h): creating a simulator from an
  * experiment, stepping it along its schedule, queries, destruction.
  */
-#include "sim.h"
+#include "sim_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 
 #include "checkpoint.h"
 #include "log.h"
-#include "sim.h"
+#include "sim_state.h"
 
 void bs_request_stop(bs_sim *sim)
 {

@@ -2,7 +2,7 @@
  * sim_plan.c - `brainsim plan`: the pool of every rank, from the same
  * layout code that bs_create allocates with, without MPI or allocation.
  */
-#include "sim.h"
+#include "sim_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * All targets update synchronously from the previous step's winners: new
  * winners go to `next` and are committed after plasticity.
  */
-#include "sim.h"
+#include "sim_state.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,34 +20,6 @@
 #include <time.h>
 
 enum { PH_ACCUMULATE, PH_TOPK, PH_MERGE, PH_PLASTICITY, PH_RECORD };
-
-double bs_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-bs_status bs_sim_fail(bs_sim *s, bs_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->err, sizeof s->err, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-const uint64_t *bs_sim_firing(const bs_sim *s, int f, uint64_t *n)
-{
-    const bs_fiber_spec *spec = &s->exp->fibers[f];
-    if (spec->src_is_stim) {
-        *n = s->exp->stims[spec->src].k;
-        return s->stim_ids[spec->src];
-    }
-    const bs_area_state *as = &s->areas[spec->src];
-    *n = as->inhibited ? 0 : as->n_winners;
-    return as->winners;
-}
 
 /* Marks active fibers and target areas of project operation `op`. */
 static void mark_active(bs_sim *s, const bs_op *op)
@@ -74,28 +46,6 @@ static int computes(const bs_area_state *as)
     return as->is_target && !as->fixed;
 }
 
-bs_status bs_sim_store_full(bs_sim *s, int f)
-{
-    return bs_sim_fail(s, BS_ERR_CAPACITY, "fiber %s on rank %d: the plastic "
-                       "store is full (%llu entries reserved) at step %llu; "
-                       "raise it with --plastic-capacity N (entries per fiber "
-                       "per rank)", s->exp->fibers[f].name, s->rank,
-                       (unsigned long long)s->fibers[f].store[0].cap,
-                       (unsigned long long)s->step);
-}
-
-uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first)
-{
-    uint64_t i = 0;
-    while (i < as->k && as->next[i] < as->lo)
-        i++;
-    uint64_t end = i;
-    while (end < as->k && as->next[end] < as->hi)
-        end++;
-    *first = i;
-    return end - i;
-}
-
 /* Phase 3: one allgather of every area's candidates, then each computing
  * target selects its global top-k from its ranks' segments. */
 static bs_status merge_all(bs_sim *s)
@@ -118,36 +68,6 @@ static bs_status merge_all(bs_sim *s)
                       as->next, as->next_inputs);
     }
     return BS_OK;
-}
-
-/* Sets winners of area a to its `next` list (swapping the views) and
- * counts the newly fired neurons of this rank's slice into new_local[a]. */
-void bs_sim_commit_area(bs_area_state *as, uint64_t step, uint64_t *new_local)
-{
-    uint64_t n = 0;
-    while (n < as->k && as->next[n] != UINT64_MAX)
-        n++;
-    if (n != as->n_winners ||
-        memcmp(as->next, as->winners, n * sizeof *as->next) != 0)
-        as->last_change = step;
-    uint64_t *t = as->winners;
-    as->winners = as->next;
-    as->next = t;
-    t = as->win_inputs;
-    as->win_inputs = as->next_inputs;
-    as->next_inputs = t;
-    as->n_winners = n;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t id = as->winners[i];
-        if (id < as->lo || id >= as->hi)
-            continue;
-        uint64_t bit = id - as->lo;
-        uint64_t mask = UINT64_C(1) << (bit & 63);
-        if (!(as->ever[bit >> 6] & mask)) {
-            as->ever[bit >> 6] |= mask;
-            (*new_local)++;
-        }
-    }
 }
 
 /* Adds the global count of newly fired neurons to each area's support.

@@ -1,8 +1,9 @@
 /*
- * sim.h - the simulator's state (struct bs_sim) and the backend interface.
+ * sim_state.h - the simulator's state (struct bs_sim), the backend
+ * interface and the state accessors (sim_state.c).
  * Internal to libbrainsim.
  *
- * Manifest of the host pool (per rank; see sim_layout.c):
+ * Manifest of the host pool (per rank; see sim_state.c):
  *   areas.<A>.input      (n_local)          u64   input accumulator, Q16.16
  *   areas.<A>.winners    (k)                u64   firing set, ascending ids
  *   areas.<A>.win_inputs (k)                u64   inputs of the winners
@@ -21,8 +22,8 @@
  *   scratch              (4 max k)          u64
  *   rec.schedule / rec.metrics (rows)       records not yet written
  */
-#ifndef BS_SIM_H
-#define BS_SIM_H
+#ifndef BS_SIM_STATE_H
+#define BS_SIM_STATE_H
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"             /* BS_HAVE_CUDA, BS_HAVE_NCCL */
@@ -235,4 +236,4 @@ bs_status bs_sim_fail(struct bs_sim *s, bs_status st, const char *fmt, ...)
 /* Seconds on a monotonic clock. */
 double bs_now(void);
 
-#endif /* BS_SIM_H */
+#endif /* BS_SIM_STATE_H */
