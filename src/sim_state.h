@@ -157,31 +157,9 @@ struct bs_sim {
     /* stopping (SIGTERM): requested here, agreed over ranks in a step */
     int stop_local, stop_agreed;
     int keep_checkpoints;
-    char *out_path;             /* owned copy, for reopening */
 
     char err[BS_ERR_LEN];
 };
-
-struct bs_ckpt_reader;
-
-/* Creates a simulator for exp (owned) over comm (owned): backend, pools,
- * state fresh or restored from rd (not owned; NULL: fresh), output.  On
- * error *out is NULL and err holds the message. */
-bs_status bs_sim_create(bs_experiment *exp, bs_comm *comm,
-                        const bs_options *opt, struct bs_ckpt_reader *rd,
-                        struct bs_sim **out, char *err, size_t err_len);
-
-/* Reads an experiment file on rank 0 and parses it on every rank; the same
- * status everywhere.  Collective. */
-bs_status bs_sim_load_experiment(bs_comm *comm, const char *path,
-                                 bs_experiment **exp, char *err,
-                                 size_t err_len);
-
-/* Restores the state of s (pool allocated, not yet the backend) from a
- * checkpoint: schedule position, winners, flags, support, ever-fired
- * bitmaps, geometry and plastic stores.  BS_ERR_CHECKPOINT/CAPACITY with a
- * message.  Collective. */
-bs_status bs_sim_restore(struct bs_sim *s, struct bs_ckpt_reader *rd);
 
 /* Lays out the pool of rank `rank` of n_ranks for s->exp (planning only:
  * no allocation).  s->exp, rank, n_ranks, plastic_capacity must be set.
@@ -199,10 +177,6 @@ void bs_sim_init_state(struct bs_sim *s);
  * fired or is inhibited). */
 const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
 
-/* Applies non-step operations from the current position until a project
- * operation with rounds left (or the end).  BS_ERR_STATE with a message. */
-bs_status bs_sim_apply_ops(struct bs_sim *s);
-
 /* BS_ERR_CAPACITY with the message naming fiber f, the rank, the step and
  * the option that raises the reservation (both backends). */
 bs_status bs_sim_store_full(struct bs_sim *s, int f);
@@ -211,13 +185,6 @@ bs_status bs_sim_store_full(struct bs_sim *s, int f);
  * slice: next[*first .. *first + n), n returned.  Can't fail. */
 uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first);
 
-/* 1 when the schedule has steps left from the current position.  Can't
- * fail. */
-int bs_sim_steps_left(const struct bs_sim *s);
-
-/* One step of the current project operation (phases 1-5). */
-bs_status bs_sim_step_once(struct bs_sim *s);
-
 /* Makes area's `next` list (ascending ids, with next_inputs; UINT64_MAX
  * past the last) its winners by swapping the views, marks them in the
  * ever-fired bitmap and adds the neurons of this rank's slice that fire for
@@ -225,9 +192,6 @@ bs_status bs_sim_step_once(struct bs_sim *s);
  * winners, records `step` as the area's last change.  Can't fail. */
 void bs_sim_commit_area(bs_area_state *as, uint64_t step,
                         uint64_t *new_local);
-
-/* Writes buffered rows to the output file (collective). */
-bs_status bs_sim_flush(struct bs_sim *s);
 
 /* printf-style message into s->err; returns st. */
 bs_status bs_sim_fail(struct bs_sim *s, bs_status st, const char *fmt, ...)

@@ -1,5 +1,8 @@
 /*
- * sim_step.c - one step and the schedule (DESIGN sections 1 and 4).
+ * sim_step.c - one step of a project operation and its output rows
+ * (contract: sim_step.h; DESIGN sections 1 and 4).  Calls nothing above
+ * the state: the driver (sim.c) flushes full buffers and walks the
+ * schedule.
  *
  * A step of a project operation, per target area, in named and timed
  * phases:
@@ -11,13 +14,9 @@
  * All targets update synchronously from the previous step's winners: new
  * winners go to `next` and are committed after plasticity.
  */
-#include "sim_state.h"
+#include "sim_step.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { PH_ACCUMULATE, PH_TOPK, PH_MERGE, PH_PLASTICITY, PH_RECORD };
 
@@ -196,13 +195,7 @@ bs_status bs_sim_step_once(bs_sim *s)
     record_row(s, events);
     s->step++;
     s->round++;
-    if (s->rec_rows == s->rec_cap && (st = bs_sim_flush(s)) != BS_OK)
-        return st;
-    /* after the schedule's last step, the operations that follow it
-     * (snapshots, checkpoints) belong to the run; otherwise they are
-     * applied at the start of the next step, so that the state after a
-     * step is the one its output row records */
-    return bs_sim_steps_left(s) ? BS_OK : bs_sim_apply_ops(s);
+    return BS_OK;
 }
 
 bs_status bs_sim_flush(bs_sim *s)

@@ -1,0 +1,19 @@
+/*
+ * sim.h - the live simulator's entry for its constructors (sim.c): the
+ * schedule walk that creation runs once before the first step.  Internal
+ * to libbrainsim.
+ */
+#ifndef BS_SIM_H
+#define BS_SIM_H
+
+#include "sim_state.h"
+
+/* Walks the schedule from s's position over every operation that is not a
+ * step, up to a project operation with rounds left or the end: state
+ * operations are applied (schedule.h), a checkpoint operation writes its
+ * checkpoint (recording the position after itself).  Collective.  Returns
+ * BS_OK, or the failing operation's error with a message in s->err; the
+ * position is then that operation's. */
+bs_status bs_sim_apply_ops(bs_sim *s);
+
+#endif /* BS_SIM_H */
