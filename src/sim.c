@@ -200,11 +200,7 @@ size_t bs_pool_bytes(const bs_sim *sim, int device)
 {
     if (!device)
         return bs_pool_bytes_of(&sim->pool);
-#ifdef BS_HAVE_CUDA
-    if (sim->be == &bs_backend_cuda)
-        return bs_cuda_plan_bytes(sim);
-#endif
-    return 0;
+    return sim->be->device_bytes ? sim->be->device_bytes(sim) : 0;
 }
 
 void bs_destroy(bs_sim **sim)

@@ -31,45 +31,40 @@ static void set_err(char *err, size_t err_len, const char *msg)
         snprintf(err, err_len, "%s", msg);
 }
 
-/* Chooses the backend.  auto takes CUDA when this build has it and a
- * device is usable, else the CPU, and records why; an explicit cuda request
- * that cannot be met is an error. */
+/* Chooses the backend.  auto takes CUDA when a device is usable on every
+ * rank, else the CPU, and records why in s->fallback; an explicit cuda
+ * request that cannot be met is an error.  Collective.  Returns BS_OK, or
+ * BS_ERR_BACKEND with the message "--backend cuda: <reason>". */
 static bs_status choose_backend(bs_sim *s, bs_backend_kind kind)
 {
     s->backend_requested = (int)kind;
     s->be = &bs_backend_cpu;
-    snprintf(s->backend_name, sizeof s->backend_name, "cpu");
-    if (kind == BS_BACKEND_CPU)
-        return BS_OK;
-#ifdef BS_HAVE_CUDA
-    char reason[200] = "";
-    int usable = bs_cuda_usable(bs_comm_local_rank(s->comm), reason,
-                                sizeof reason);
-    /* every rank must take the same backend (the merge is collective) */
-    if (bs_comm_all_ok(s->comm, usable)) {
-        s->be = &bs_backend_cuda;
-        snprintf(s->backend_name, sizeof s->backend_name, "cuda");
-        return BS_OK;
+    if (kind != BS_BACKEND_CPU) {
+        char reason[200] = "";
+        int usable = bs_cuda_usable(bs_comm_local_rank(s->comm), reason,
+                                    sizeof reason);
+        /* every rank must take the same backend (the merge is collective) */
+        if (bs_comm_all_ok(s->comm, usable)) {
+            s->be = &bs_backend_cuda;
+        } else {
+            if (usable)
+                snprintf(reason, sizeof reason,
+                         "no usable CUDA device on another rank");
+            if (kind == BS_BACKEND_CUDA)
+                return bs_sim_fail(s, BS_ERR_BACKEND, "--backend cuda: %s",
+                                   reason);
+            snprintf(s->fallback, sizeof s->fallback, "%s", reason);
+        }
     }
-    if (usable)
-        snprintf(reason, sizeof reason, "no usable CUDA device on another rank");
-#else
-    const char *reason = "built without CUDA";
-#endif
-    if (kind == BS_BACKEND_CUDA)
-        return bs_sim_fail(s, BS_ERR_BACKEND, "--backend cuda: %s%s", reason,
-#ifdef BS_HAVE_CUDA
-                           ""
-#else
-                           " (configure --with-cuda=yes)"
-#endif
-                           );
-    snprintf(s->fallback, sizeof s->fallback, "%s", reason);
+    snprintf(s->backend_name, sizeof s->backend_name, "%s", s->be->name);
     return BS_OK;
 }
 
 /* Runs the backend's init; a CUDA backend that fails here under auto gives
- * way to the CPU (agreed by every rank), recording why. */
+ * way to the CPU (agreed by every rank), recording why.  Collective.
+ * Returns BS_OK, or under an explicit backend the init's error
+ * (BS_ERR_BACKEND when it failed on another rank) with the message in
+ * s->err. */
 static bs_status init_backend(bs_sim *s)
 {
     if (!s->be->init)
@@ -87,7 +82,7 @@ static bs_status init_backend(bs_sim *s)
     snprintf(s->fallback, sizeof s->fallback, "%.255s", s->err);
     s->err[0] = '\0';
     s->be = &bs_backend_cpu;
-    snprintf(s->backend_name, sizeof s->backend_name, "cpu");
+    snprintf(s->backend_name, sizeof s->backend_name, "%s", s->be->name);
     return BS_OK;
 }
 

@@ -25,10 +25,6 @@
 #ifndef BS_SIM_STATE_H
 #define BS_SIM_STATE_H
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"             /* BS_HAVE_CUDA, BS_HAVE_NCCL */
-#endif
-
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,19 +98,23 @@ typedef struct bs_backend_ops {
      * candidates of every area (rank-major, s->sum_k each); NULL: the
      * host candidates in s->cand are allgathered over MPI */
     bs_status (*exchange)(struct bs_sim *s);
+    /* bytes of the backend's own memory (its device pool) for s's layout,
+     * as `brainsim plan` and bs_pool_bytes report them (s laid out, not
+     * necessarily allocated; 0 when it cannot be planned); NULL: the
+     * backend has no memory of its own.  Does not allocate the pool. */
+    size_t (*device_bytes)(const struct bs_sim *s);
 } bs_backend_ops;
 
+/* The backends: src/backend_cpu.c, and kernels/backend_cuda.cu when
+ * configure builds the CUDA backend, else src/backend_cuda_stub.c, whose
+ * bs_cuda_usable is always 0 (so its phases are never called). */
 extern const bs_backend_ops bs_backend_cpu;
-#ifdef BS_HAVE_CUDA
-/* kernels/backend_cuda.cu */
 extern const bs_backend_ops bs_backend_cuda;
+
 /* Whether a CUDA device is usable for local rank `local_rank`: returns 1,
- * or 0 with the reason ("no CUDA device", "CUDA driver too old ...") in
- * reason.  Does not allocate. */
+ * or 0 with the reason ("no CUDA device", "built without CUDA ...") in
+ * reason.  Not collective; does not allocate. */
 int bs_cuda_usable(int local_rank, char *reason, size_t reason_len);
-/* Bytes of the device pool that `brainsim plan` reports for s's layout. */
-size_t bs_cuda_plan_bytes(const struct bs_sim *s);
-#endif
 
 struct bs_sim {
     bs_experiment *exp;
