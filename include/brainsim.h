@@ -150,10 +150,10 @@ bs_status bs_winners(const bs_sim *sim, const char *area, uint64_t *ids,
 bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support);
 
 /* Seconds this rank spent in each phase of the steps taken since creation
- * (accumulate, topk, merge, plasticity, record: seconds[0..4]) and the
- * nominal synaptic events of those steps (firing sources x n x p).  Can't
- * fail. */
-void bs_phase_seconds(const bs_sim *sim, double seconds[5], uint64_t *events);
+ * (accumulate, topk, merge, plasticity, record, agree: seconds[0..5]; the
+ * columns of the output's /metrics) and the nominal synaptic events of
+ * those steps (firing sources x n x p).  Can't fail. */
+void bs_phase_seconds(const bs_sim *sim, double seconds[6], uint64_t *events);
 
 /* The backend in use ("cpu" or "cuda") and why auto fell back ("" if not). */
 const char *bs_backend_name(const bs_sim *sim);

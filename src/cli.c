@@ -352,11 +352,12 @@ static int summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
         bs_support(sim, bs_area_name(sim, i), &s);
         printf("area %s: support %" PRIu64 "\n", bs_area_name(sim, i), s);
     }
-    double ph[5];
+    double ph[6];
     uint64_t events;
     bs_phase_seconds(sim, ph, &events);
     printf("phases (s, rank 0): accumulate %.4f, topk %.4f, merge %.4f, "
-           "plasticity %.4f, record %.4f\n", ph[0], ph[1], ph[2], ph[3], ph[4]);
+           "plasticity %.4f, record %.4f, agree %.4f\n", ph[0], ph[1], ph[2],
+           ph[3], ph[4], ph[5]);
     printf("synaptic events: %.4g (%.4g per second of accumulate)\n",
            (double)events, ph[0] > 0 ? (double)events / ph[0] : 0.0);
     if (a->opt.out_path)

@@ -184,7 +184,7 @@ bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support)
     return BS_OK;
 }
 
-void bs_phase_seconds(const bs_sim *sim, double seconds[5], uint64_t *events)
+void bs_phase_seconds(const bs_sim *sim, double seconds[6], uint64_t *events)
 {
     for (int ph = 0; ph < BS_N_PHASES; ph++)
         seconds[ph] = sim->phase_total[ph];

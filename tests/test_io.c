@@ -376,7 +376,8 @@ static void view_check_meta(const view *v)
     ck_assert_uint_eq(v->metrics_dims[0], N_ROWS);
     ck_assert_str_eq(v->sched_m, "step,op,round");
     ck_assert_str_eq(v->metrics_m, "accumulate_s,topk_s,merge_s,"
-                                   "plasticity_s,record_s,synaptic_events");
+                                   "plasticity_s,record_s,agree_s,"
+                                   "synaptic_events");
     for (i = 0; i < N_OPS; i++)
         ck_assert_str_eq(v->ops[i], ops[i]);
 }
