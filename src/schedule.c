@@ -10,14 +10,7 @@
  */
 #include "schedule.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* Uniform in [0, range) from two 32-bit words, integer only. */
 static uint64_t bounded64(uint32_t hi, uint32_t lo, uint64_t range)
@@ -64,7 +57,7 @@ static void floyd_sample(bs_sim *s, int area, uint32_t domain, uint64_t n,
             set_insert(set, cap, j);
         out[n_out++] = pick;
     }
-    qsort(out, (size_t)k, sizeof *out, cmp_u64);
+    bs_sort_u64(out, (size_t)k);
 }
 
 /* k random neurons of area a (the assembly domain), ascending, into out. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv1a.h"
 #include "log.h"
 #include "schedule.h"
 #include "sim_checkpoint.h"
@@ -182,6 +183,20 @@ bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support)
         return BS_ERR_NOTFOUND;
     *support = sim->areas[a].support;
     return BS_OK;
+}
+
+uint64_t bs_winners_checksum(const bs_sim *sim, uint64_t h)
+{
+    for (int a = 0; a < sim->exp->n_areas; a++) {
+        const bs_area_state *as = &sim->areas[a];
+        for (uint64_t i = 0; i < as->n_winners; i++) {
+            unsigned char b[8];
+            for (int j = 0; j < 8; j++)
+                b[j] = (unsigned char)(as->winners[i] >> (8 * j));
+            h = bs_fnv1a(h, b, sizeof b);
+        }
+    }
+    return h;
 }
 
 void bs_phase_seconds(const bs_sim *sim, double seconds[6], uint64_t *events)

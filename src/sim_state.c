@@ -6,31 +6,34 @@
  * bs_create use the same layout code, so the plan is what a run allocates.
  * Calls nothing above it: only pool, experiment, connectome and topk.
  */
-#include <stdarg.h>
-#include <string.h>
-#include <time.h>
-
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include "sim_state.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 /* Rows of output buffered before a write: about 4 MiB of winners+inputs,
- * between 1 and 64 rows. */
+ * between 1 and BS_MAX_REC_ROWS rows. */
 static uint64_t record_rows(uint64_t sum_k)
 {
     uint64_t rows = (UINT64_C(4) << 20) / (16 * (sum_k ? sum_k : 1));
-    return rows < 1 ? 1 : rows > 64 ? 64 : rows;
+    return rows < 1 ? 1 : rows > BS_MAX_REC_ROWS ? BS_MAX_REC_ROWS : rows;
 }
 
-/* Steps in which fiber f may be active (project operations naming it, or
- * all fibers), at most 64: the plan covers the first 64 potentiating steps,
+/* The plan covers the first PLAN_STEPS potentiating steps of a fiber,
  * since runs converge and later steps add few entries. */
+enum { PLAN_STEPS = 64 };
+
+/* Steps in which fiber f may be active (project operations naming it, or
+ * all fibers), at most PLAN_STEPS.  Can't fail. */
 static uint64_t fiber_steps(const bs_experiment *e, int f)
 {
     uint64_t steps = 0;
-    for (int o = 0; o < e->n_ops && steps < 64; o++) {
+    for (int o = 0; o < e->n_ops && steps < PLAN_STEPS; o++) {
         const bs_op *op = &e->ops[o];
         if (op->kind != BS_OP_PROJECT)
             continue;
@@ -40,7 +43,7 @@ static uint64_t fiber_steps(const bs_experiment *e, int f)
         if (named)
             steps += op->rounds;
     }
-    return steps > 64 ? 64 : steps;
+    return steps > PLAN_STEPS ? PLAN_STEPS : steps;
 }
 
 /* Planned store entries of fiber f on a rank holding n_local targets.  A
@@ -145,8 +148,9 @@ bs_status bs_sim_layout(bs_sim *s)
     s->snapshot_ids = calloc((size_t)e->n_snapshots + 1,
                              sizeof *s->snapshot_ids);
     s->fiber_capacity = calloc((size_t)e->n_fibers + 1, sizeof(uint64_t));
+    s->rec_of = calloc(3 * (size_t)e->n_areas + 1, sizeof *s->rec_of);
     if (!s->areas || !s->fibers || !s->stim_ids || !s->snapshot_ids ||
-        !s->fiber_capacity)
+        !s->fiber_capacity || !s->rec_of)
         return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory planning the pool");
     uint64_t sum_k = 0;
     for (int a = 0; a < e->n_areas; a++)
@@ -194,12 +198,14 @@ void bs_sim_layout_free(bs_sim *s)
     free(s->stim_ids);
     free(s->snapshot_ids);
     free(s->fiber_capacity);
+    free(s->rec_of);
     s->areas = NULL;
     s->fibers = NULL;
     s->stim_ids = NULL;
     s->snapshot_ids = NULL;
     s->snapshot_n = NULL;
     s->fiber_capacity = NULL;
+    s->rec_of = NULL;
 }
 
 void bs_sim_init_state(bs_sim *s)
@@ -212,6 +218,11 @@ void bs_sim_init_state(bs_sim *s)
         const bs_fiber_spec *fs = &e->fibers[f];
         s->fibers[f].mult = bs_beta_mult(fs->beta);
         s->fibers[f].cap = bs_cap_q16(fs->cap);
+    }
+    for (int a = 0; a < e->n_areas; a++) {
+        s->rec_of[a] = s->areas[a].rec_winners;
+        s->rec_of[e->n_areas + a] = s->areas[a].rec_inputs;
+        s->rec_of[2 * e->n_areas + a] = s->areas[a].rec_support;
     }
 }
 
@@ -265,8 +276,6 @@ uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first)
     return end - i;
 }
 
-/* Sets winners of area a to its `next` list (swapping the views) and
- * counts the newly fired neurons of this rank's slice into new_local[a]. */
 void bs_sim_commit_area(bs_area_state *as, uint64_t step, uint64_t *new_local)
 {
     uint64_t n = 0;

@@ -1,7 +1,7 @@
 /*
  * sim_state.h - the simulator's state (struct bs_sim), the backend
- * interface and the state accessors (sim_state.c).
- * Internal to libbrainsim.
+ * interface and the state accessors (sim_state.c), shared by the step, the
+ * schedule, the checkpoint and both backends.  Internal to libbrainsim.
  *
  * Manifest of the host pool (per rank; see sim_state.c):
  *   areas.<A>.input      (n_local)          u64   input accumulator, Q16.16
@@ -11,6 +11,7 @@
  *   areas.<A>.next_inputs(k)                u64
  *   areas.<A>.ever       (n_local/64+1)     u64   bitmap: fired at least once
  *   areas.<A>.rec_*      (rows, k)/(rows)   u64   output rows not yet written
+ *                                                 (rows <= BS_MAX_REC_ROWS)
  *   stims.<S>.ids        (k)                u64   0..k-1, its firing set
  *   snapshots.<name>     (k of its area)    u64   saved winners, ascending
  *   snapshots.count      (snapshots)        u64   ids held by each
@@ -19,7 +20,11 @@
  *   gathered             (ranks, sum k)     bs_cand  every rank's candidates
  *   merge                (ranks+1, max k)   bs_cand  one area's candidates
  *                                                 + sorting scratch
- *   scratch              (4 max k)          u64
+ *   scratch              (max(4 max k, areas+2)) u64  Floyd's sample set
+ *                                                 (schedule.c), a fiber's
+ *                                                 local winners (plastic.h),
+ *                                                 the step's agreement
+ *                                                 (sim_step.c)
  *   rec.schedule / rec.metrics (rows)       records not yet written
  */
 #ifndef BS_SIM_STATE_H
@@ -38,6 +43,7 @@
 #include "topk.h"
 
 #define BS_ERR_LEN 1024
+#define BS_MAX_REC_ROWS 64      /* output rows buffered before a write */
 
 typedef struct bs_area_state {
     uint64_t n_neurons, k;
@@ -150,6 +156,9 @@ struct bs_sim {
     uint64_t rec_rows, rec_cap; /* rows buffered, rows reserved */
     bs_schedule_row *rec_schedule;
     bs_metrics_row *rec_metrics;
+    const uint64_t **rec_of;    /* (3 n_areas) host: every area's
+                                   rec_winners, then rec_inputs, then
+                                   rec_support, as bs_io_write takes them */
     double phase_s[BS_N_PHASES];     /* this step, this rank */
     double phase_total[BS_N_PHASES]; /* since creation, this rank */
     uint64_t events_total;
@@ -161,24 +170,29 @@ struct bs_sim {
     char err[BS_ERR_LEN];
 };
 
-/* Lays out the pool of rank `rank` of n_ranks for s->exp (planning only:
- * no allocation).  s->exp, rank, n_ranks, plastic_capacity must be set.
- * Allocates s->areas, s->fibers, s->stim_ids.  BS_ERR_NOMEM/LIMIT. */
+/* Lays out the pool of rank s->rank of s->n_ranks for s->exp (planning
+ * only: the pool is not allocated); s->exp, rank, n_ranks and
+ * plastic_capacity must be set.  Allocates the host arrays of s (areas,
+ * fibers, stim_ids, snapshot_ids, fiber_capacity, rec_of).  Returns BS_OK,
+ * or BS_ERR_NOMEM / BS_ERR_LIMIT with a message in s->err (what was
+ * allocated is then for bs_sim_layout_free). */
 bs_status bs_sim_layout(struct bs_sim *s);
 
-/* Frees what bs_sim_layout allocated (not the pool). */
+/* Frees what bs_sim_layout allocated (not the pool) and nulls it; accepts
+ * a partial layout.  Can't fail. */
 void bs_sim_layout_free(struct bs_sim *s);
 
 /* Fills the state that does not come from zeroed memory (stimulus ids,
- * store capacities) once the pool is allocated.  Can't fail. */
+ * fibers' multipliers and caps, the output row views) once the pool is
+ * allocated.  Can't fail. */
 void bs_sim_init_state(struct bs_sim *s);
 
-/* The firing set of a fiber's source: ids and count (0 when it has not
- * fired or is inhibited). */
+/* The firing set of fiber f's source: its ids (ascending) with their count
+ * in *n (0 when the area has not fired or is inhibited).  Can't fail. */
 const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
 
-/* BS_ERR_CAPACITY with the message naming fiber f, the rank, the step and
- * the option that raises the reservation (both backends). */
+/* Returns BS_ERR_CAPACITY with the message naming fiber f, the rank, the
+ * step and the option that raises the reservation (both backends). */
 bs_status bs_sim_store_full(struct bs_sim *s, int f);
 
 /* The new winners of an area (its `next` list) that lie in this rank's
@@ -193,11 +207,9 @@ uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first);
 void bs_sim_commit_area(bs_area_state *as, uint64_t step,
                         uint64_t *new_local);
 
-/* printf-style message into s->err; returns st. */
+/* Writes the printf-style message into s->err and returns st.  Can't
+ * fail (a long message is truncated). */
 bs_status bs_sim_fail(struct bs_sim *s, bs_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Seconds on a monotonic clock. */
-double bs_now(void);
 
 #endif /* BS_SIM_STATE_H */

@@ -281,7 +281,7 @@ bs_status bs_sim_flush(bs_sim *s)
     s->rec_rows = 0;
     if (!s->io)
         return BS_OK;
-    double secs[64 * BS_N_PHASES];      /* rec_cap <= 64 rows */
+    double secs[BS_MAX_REC_ROWS * BS_N_PHASES];     /* rec_cap rows fit */
     for (uint64_t r = 0; r < rows; r++)
         memcpy(secs + r * BS_N_PHASES, s->rec_metrics[r].seconds,
                sizeof s->rec_metrics[r].seconds);
@@ -293,16 +293,10 @@ bs_status bs_sim_flush(bs_sim *s)
         memcpy(s->rec_metrics[r].seconds, secs + r * BS_N_PHASES,
                sizeof s->rec_metrics[r].seconds);
     const int n = s->exp->n_areas;
-    const uint64_t *w[n], *in[n], *sup[n];
-    for (int a = 0; a < n; a++) {
-        w[a] = s->areas[a].rec_winners;
-        in[a] = s->areas[a].rec_inputs;
-        sup[a] = s->areas[a].rec_support;
-    }
     bs_io_rows block = {
-        .first_step = s->step - rows, .n_rows = rows, .winners = w,
-        .inputs = in, .support = sup, .schedule = s->rec_schedule,
-        .metrics = s->rec_metrics,
+        .first_step = s->step - rows, .n_rows = rows, .winners = s->rec_of,
+        .inputs = s->rec_of + n, .support = s->rec_of + 2 * n,
+        .schedule = s->rec_schedule, .metrics = s->rec_metrics,
     };
     return bs_io_write(s->io, &block, s->err, sizeof s->err);
 }

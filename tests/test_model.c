@@ -9,6 +9,7 @@
 
 #include "brainsim.h"
 #include "connectome.h"
+#include "topk.h"             /* bs_sort_u64 */
 
 /* ---- a tiny experiment, its schedule unrolled for the reference ---- */
 static const char *experiment =
@@ -56,12 +57,6 @@ typedef struct ref {
     uint64_t n_win[NA];
     int fixed[NA], area_inh[NA], fiber_inh[NF];
 } ref;
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
 
 static void ref_init(ref *r)
 {
@@ -118,7 +113,7 @@ static void ref_step(ref *r, unsigned active)
             taken[best] = 1;
             next[a][t] = best;
         }
-        qsort(next[a], area_k[a], 8, cmp_u64);
+        bs_sort_u64(next[a], area_k[a]);
     }
     for (int f = 0; f < NF; f++) {
         if (!on[f])
