@@ -136,6 +136,7 @@ static bs_status set_winners(bs_sim *s, int a)
     return st;
 }
 
+/* Contract: schedule.h. */
 bs_status bs_sim_apply_op(bs_sim *s, const bs_op *op)
 {
     const bs_experiment *e = s->exp;

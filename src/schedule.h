@@ -9,8 +9,9 @@
 #include "sim_state.h"
 
 /* Applies operation op (s->exp->ops[s->op]: fix, unfix, set_assembly,
- * inhibit, disinhibit, snapshot, fire_subset or reset) to the state of s.
- * Does not move the schedule position and does no I/O.  Collective (the
+ * inhibit, disinhibit, snapshot, fire_subset or reset) to the state of s;
+ * s->op keys its random draws (a random assembly, a subset).  Does not
+ * move the schedule position and does no I/O.  Collective (the
  * support of a set assembly is summed over ranks).  Returns BS_OK, or
  * BS_ERR_STATE with a message naming the operation's line when the state
  * does not allow it (fix or fire_subset without winners, an operation

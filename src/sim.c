@@ -6,7 +6,9 @@
  * sim_create.c's.
  *
  * Calls down only: sim_step (steps, output rows), schedule (state
- * operations), sim_checkpoint (state to checkpoint rows), sim_state.
+ * operations), sim_checkpoint (state to checkpoint rows), sim_state.  The
+ * public functions' contracts are in include/brainsim.h, the internal
+ * one's in sim.h.
  */
 #include "sim.h"
 
@@ -142,7 +144,6 @@ int bs_stop_requested(const bs_sim *sim)
 {
     return sim ? sim->stop_agreed : 0;
 }
-
 
 uint64_t bs_steps_done(const bs_sim *sim) { return sim->step; }
 uint64_t bs_steps_total(const bs_sim *sim) { return sim->exp->total_steps; }

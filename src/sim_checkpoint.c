@@ -15,7 +15,8 @@
 
 #include "log.h"
 
-/* Ever-fired ids of area a's slice, ascending, into a new array. */
+/* Ever-fired ids of area as's slice, ascending, in a new array (the caller
+ * frees it) with their count in *n; NULL when out of memory. */
 static uint64_t *ever_ids(const bs_area_state *as, uint64_t *n)
 {
     uint64_t count = 0, words = as->n_local / 64 + 1;
@@ -34,6 +35,7 @@ static uint64_t *ever_ids(const bs_area_state *as, uint64_t *n)
 
 typedef struct row { uint64_t src, tgt; uint32_t w; } row;
 
+/* qsort order of rows: by target, then source. */
 static int by_target(const void *a, const void *b)
 {
     const row *x = a, *y = b;
@@ -42,7 +44,8 @@ static int by_target(const void *a, const void *b)
     return (x->src > y->src) - (x->src < y->src);
 }
 
-/* The rows of a store sorted by (target, source), as three new arrays. */
+/* The rows of a store sorted by (target, source), as three new arrays in
+ * *out (freed by free_parts).  Returns 1, or 0 when out of memory. */
 static int rows_by_target(const bs_store *st, bs_ckpt_fiber *out)
 {
     uint64_t n = st->n ? st->n : 1;
@@ -69,6 +72,8 @@ static int rows_by_target(const bs_store *st, bs_ckpt_fiber *out)
     return 1;
 }
 
+/* Frees what collect allocated, and the arrays themselves; accepts NULL
+ * and a partial collect.  Can't fail. */
 static void free_parts(bs_ckpt_area *areas, bs_ckpt_fiber *fibers, int na,
                        int nf)
 {
@@ -83,7 +88,8 @@ static void free_parts(bs_ckpt_area *areas, bs_ckpt_fiber *fibers, int na,
     free(fibers);
 }
 
-/* Fills this rank's parts of a checkpoint; 0 when out of memory. */
+/* Fills this rank's parts of a checkpoint (areas, fibers: one entry each).
+ * Returns 1, or 0 when out of memory (free_parts frees either way). */
 static int collect(bs_sim *s, bs_ckpt_area *areas, bs_ckpt_fiber *fibers)
 {
     const bs_experiment *e = s->exp;
@@ -112,6 +118,7 @@ static int collect(bs_sim *s, bs_ckpt_area *areas, bs_ckpt_fiber *fibers)
     return ok;
 }
 
+/* Contract: sim_checkpoint.h. */
 bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
 {
     const bs_experiment *e = s->exp;
@@ -138,8 +145,10 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
     return st;
 }
 
-/* Checks the schedule position of the checkpoint against the experiment:
- * the rounds before it must add up to its step. */
+/* Checks the schedule position of the checkpoint against the experiment
+ * (the rounds before it must add up to its step, and no snapshot may lie
+ * before it) and takes it into s.  Returns BS_OK, or BS_ERR_CHECKPOINT
+ * with the message in s->err. */
 static bs_status check_position(bs_sim *s, const bs_ckpt_header *h)
 {
     const bs_experiment *e = s->exp;
@@ -175,6 +184,7 @@ static bs_status check_position(bs_sim *s, const bs_ckpt_header *h)
     return BS_OK;
 }
 
+/* Contract: sim_checkpoint.h. */
 bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd)
 {
     const bs_experiment *e = s->exp;

@@ -1,4 +1,3 @@
-#define _POSIX_C_SOURCE 200809L
 /*
  * sim_create.c - the constructors of the public API (include/brainsim.h):
  * a simulator from an experiment file or text (bs_create_from_file,
@@ -6,7 +5,9 @@
  * the backend, plans and allocates the pool, sets the state fresh or from
  * the checkpoint, opens the output and applies the schedule's operations
  * before its first step (sim.h).  On failure nothing is left allocated.
+ * The public functions' contracts are in include/brainsim.h.
  */
+#define _POSIX_C_SOURCE 200809L   /* access */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ void bs_options_init(bs_options *opt)
     opt->backend = BS_BACKEND_AUTO;
 }
 
+/* Copies msg into the caller's err (when not NULL).  Can't fail. */
 static void set_err(char *err, size_t err_len, const char *msg)
 {
     if (err && err_len)
@@ -86,7 +88,9 @@ static bs_status init_backend(bs_sim *s)
     return BS_OK;
 }
 
-/* Builds every fiber's geometry on rank 0 (libm) and broadcasts it. */
+/* Builds every fiber's geometry on rank 0 (libm) and broadcasts it.
+ * Collective.  Returns BS_OK, BS_ERR_PARSE when a fiber's p is out of
+ * range, or BS_ERR_MPI, with the message in s->err. */
 static bs_status build_geometry(bs_sim *s)
 {
     const bs_experiment *e = s->exp;
@@ -108,7 +112,9 @@ static bs_status build_geometry(bs_sim *s)
 }
 
 /* Creates the output file, or with `resume`, reopens an existing one at
- * the current step (a missing one is created). */
+ * the current step (a missing one is created).  Collective.  Returns
+ * BS_OK with s->io, or BS_ERR_NOMEM or the io error (BS_ERR_IO, ...) with
+ * the message in s->err. */
 static bs_status open_output(bs_sim *s, const char *path, int resume)
 {
     const bs_experiment *e = s->exp;
@@ -168,7 +174,8 @@ static uint64_t host_available(void)
 }
 
 /* Refuses a pool that cannot fit in this host's memory with the ranks that
- * share it, before allocating anything.  Collective. */
+ * share it, before allocating anything.  Collective.  Returns BS_OK, or
+ * BS_ERR_NOMEM on every rank with the numbers in s->err. */
 static bs_status check_memory(bs_sim *s)
 {
     uint64_t avail = host_available();
@@ -363,8 +370,9 @@ bs_status bs_create_from_file(const char *path, const bs_options *opt,
     return sim_create(exp, comm, opt, NULL, out, err, err_len);
 }
 
-/* Whether `now` equals `then` except for operations appended to the
- * schedule; writes the first difference to why. */
+/* Returns 1 when `now` equals `then` except for operations appended to
+ * the schedule, else 0 with the first difference written to why.  Can't
+ * fail. */
 static int extends(const bs_experiment *then, const bs_experiment *now,
                    char *why, size_t len)
 {
@@ -412,7 +420,10 @@ static int extends(const bs_experiment *then, const bs_experiment *now,
 }
 
 /* The experiment to continue with: the checkpoint's, or experiment_path's
- * when it equals it or only extends its schedule. */
+ * when it equals it or only extends its schedule.  Collective.  Returns
+ * BS_OK and *out (owned by the caller), or BS_ERR_CHECKPOINT (the stored
+ * experiment does not parse, or experiment_path is another one),
+ * BS_ERR_NOMEM or load_experiment's error, with the message in err. */
 static bs_status resume_experiment(bs_comm *comm, const char *ckpt_path,
                                    const bs_ckpt_header *h,
                                    const char *experiment_path,

@@ -71,6 +71,8 @@ static uint64_t fiber_capacity(const bs_experiment *e, int f, uint64_t n_local)
     return total > 9e15 ? (uint64_t)9e15 : (uint64_t)total + 1;
 }
 
+/* Adds a pool view named name_fmt % label; on failure returns the pool's
+ * status (BS_ERR_NOMEM, BS_ERR_LIMIT) from the calling function. */
 #define ADD(name_fmt, shape, elem, count, view)                                \
     do {                                                                       \
         char nm_[160];                                                          \
@@ -81,6 +83,8 @@ static uint64_t fiber_capacity(const bs_experiment *e, int f, uint64_t n_local)
             return bs_sim_fail(s, st_, "pool planning failed at %s", nm_);     \
     } while (0)
 
+/* Lays out every area's slice and views (rows: output rows buffered) and
+ * sets s->sum_k, s->max_k.  Returns BS_OK or ADD's error. */
 static bs_status layout_areas(bs_sim *s, uint64_t rows)
 {
     const bs_experiment *e = s->exp;
@@ -114,6 +118,8 @@ static bs_status layout_areas(bs_sim *s, uint64_t rows)
     return BS_OK;
 }
 
+/* Lays out every fiber's two plastic stores, planned or of
+ * s->plastic_capacity entries.  Returns BS_OK or ADD's error. */
 static bs_status layout_fibers(bs_sim *s)
 {
     const bs_experiment *e = s->exp;

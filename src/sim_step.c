@@ -32,7 +32,8 @@ enum { PH_ACCUMULATE, PH_TOPK, PH_MERGE, PH_PLASTICITY, PH_RECORD, PH_AGREE,
        PH_COUNT };
 _Static_assert(PH_COUNT == BS_N_PHASES, "phases and bs_phase_names differ");
 
-/* Marks active fibers and target areas of project operation `op`. */
+/* Marks the active fibers and the target areas of project operation op
+ * (inhibited fibers and areas take no part).  Can't fail. */
 static void mark_active(bs_sim *s, const bs_op *op)
 {
     const bs_experiment *e = s->exp;
@@ -52,13 +53,17 @@ static void mark_active(bs_sim *s, const bs_op *op)
     }
 }
 
+/* 1 when area as computes new winners this step (a target, not fixed). */
 static int computes(const bs_area_state *as)
 {
     return as->is_target && !as->fixed;
 }
 
-/* Phase 3: one allgather of every area's candidates, then each computing
- * target selects its global top-k from its ranks' segments. */
+/* Phase 3: one allgather of every area's candidates (the backend's
+ * exchange, or MPI), then each computing target selects its global top-k
+ * from its ranks' segments into its `next`.  Collective.  Returns BS_OK,
+ * or the exchange's error (BS_ERR_MPI, BS_ERR_CUDA) with the message in
+ * s->err. */
 static bs_status merge_all(bs_sim *s)
 {
     bs_status st = s->be->exchange

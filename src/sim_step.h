@@ -9,14 +9,16 @@
 #include "sim_state.h"
 
 /* Takes one step of the project operation at s's schedule position
- * (s->op, which must be a project operation with rounds left): phases 1-5
- * of DESIGN section 4, every phase timed into s->phase_s, one output row
- * buffered, then s->step and s->round advance.  Collective.  Returns
- * BS_OK; or the backend's error (BS_ERR_CUDA, BS_ERR_CAPACITY, ...), an
- * MPI error, or BS_ERR_STATE when the step failed on another rank, with a
- * message in s->err: then no row is buffered and the position does not
- * move, and every rank returns an error at the same step except for a
- * failure before the merge. */
+ * (s->op, which must be a project operation with rounds left): the phases
+ * of DESIGN section 4 plus the agreement over ranks, each timed into
+ * s->phase_s, one output row buffered (s->rec_rows < s->rec_cap on entry),
+ * then s->step and s->round advance.  Collective.  Returns BS_OK, or the
+ * backend's error (BS_ERR_CUDA, BS_ERR_CAPACITY, ...), BS_ERR_MPI, or
+ * BS_ERR_STATE when the step failed on another rank, with the message in
+ * s->err; then no row is buffered and the position does not move.  A
+ * failure from plasticity on is agreed, so every rank fails at the same
+ * step; one in phases 1-3 is not (the other ranks are left in the merge's
+ * collective: the caller must end the job). */
 bs_status bs_sim_step_once(bs_sim *s);
 
 /* Writes the buffered output rows (s->rec_rows of them, the steps before
