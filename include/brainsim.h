@@ -149,11 +149,21 @@ bs_status bs_winners(const bs_sim *sim, const char *area, uint64_t *ids,
 /* Number of distinct neurons of `area` that have ever fired. */
 bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support);
 
+/*
+ * Folds the current winners of every area (in the experiment's order,
+ * ascending ids, as bs_winners gives them) into the checksum h and returns
+ * it: FNV-1a 64 over each id's 8 bytes, least significant first.  Start
+ * from BS_CHECKSUM_INIT; `brainsim run` prints the checksum folded after
+ * every step it takes.  Can't fail.
+ */
+#define BS_CHECKSUM_INIT UINT64_C(0xcbf29ce484222325)   /* FNV offset basis */
+uint64_t bs_winners_checksum(const bs_sim *sim, uint64_t h);
+
 /* Seconds this rank spent in each phase of the steps taken since creation
- * (accumulate, topk, merge, plasticity, record: seconds[0..4]) and the
- * nominal synaptic events of those steps (firing sources x n x p).  Can't
- * fail. */
-void bs_phase_seconds(const bs_sim *sim, double seconds[5], uint64_t *events);
+ * (accumulate, topk, merge, plasticity, record, agree: seconds[0..5]; the
+ * columns of the output's /metrics) and the nominal synaptic events of
+ * those steps (firing sources x n x p).  Can't fail. */
+void bs_phase_seconds(const bs_sim *sim, double seconds[6], uint64_t *events);
 
 /* The backend in use ("cpu" or "cuda") and why auto fell back ("" if not). */
 const char *bs_backend_name(const bs_sim *sim);
@@ -179,6 +189,10 @@ bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
  * format_version, or holds a variable-length string attribute (refused
  * unread: brainsim files store fixed-length strings). */
 bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len);
+
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC) that the phase times
+ * are measured with.  Can't fail. */
+double bs_now(void);
 
 /* This process's rank and the number of ranks (MPI_COMM_WORLD),
  * initialising MPI if needed.  BS_ERR_MPI when MPI cannot start. */

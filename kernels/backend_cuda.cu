@@ -75,6 +75,7 @@
 #include "backend_cuda.h"
 
 extern "C" const bs_backend_ops bs_backend_cuda;
+extern "C" size_t bs_cuda_plan_bytes(const struct bs_sim *s);
 
 /* ---- per-step uploads ---- */
 
@@ -466,4 +467,5 @@ extern "C" const bs_backend_ops bs_backend_cuda = {
     cuda_download,
     cuda_destroy,
     cuda_exchange,
+    bs_cuda_plan_bytes,         /* device_bytes */
 };

@@ -9,7 +9,7 @@
 #include <cuda_runtime.h>
 
 extern "C" {
-#include "sim.h"
+#include "sim_state.h"
 #include "log.h"
 #include "kernels.h"
 }

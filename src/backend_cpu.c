@@ -1,9 +1,9 @@
 /*
  * backend_cpu.c - the CPU backend (C11 + OpenMP): the reference for every
  * test and the fallback of the CUDA backend.  Phases 1, 2 and 4 of a step
- * on the host pool; see sim.h for the interface.
+ * on the host pool; see sim_state.h for the interface.
  */
-#include "sim.h"
+#include "sim_state.h"
 
 #include <string.h>
 

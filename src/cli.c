@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "brainsim.h"
-#include "log.h"       /* bs_test_pause */
 
 #define EXIT_USAGE 2
 #define EXIT_VERDICT 3
@@ -222,15 +221,22 @@ static int install_stop_handlers(void)
     return 0;
 }
 
-/* FNV-1a over 64-bit words. */
-static uint64_t fnv1a(uint64_t h, const uint64_t *v, size_t n)
+/* Tests only: sleeps the seconds that BRAINSIM_TEST_START_PAUSE holds
+ * (a number in (0, 86400]), signals or not, so that a test can signal a
+ * run that has its handlers but has not initialised MPI yet.  Can't
+ * fail. */
+static void test_start_pause(void)
 {
-    for (size_t i = 0; i < n; i++)
-        for (int b = 0; b < 8; b++) {
-            h ^= (v[i] >> (8 * b)) & 0xFF;
-            h *= UINT64_C(0x100000001B3);
-        }
-    return h;
+    const char *v = getenv("BRAINSIM_TEST_START_PAUSE");
+    char *end = NULL;
+    double sec = v ? strtod(v, &end) : 0.0;
+    if (!v || end == v || *end != '\0' || !(sec > 0.0) || sec > 86400.0)
+        return;
+    struct timespec ts;
+    ts.tv_sec = (time_t)sec;
+    ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }
 
 typedef struct progress {
@@ -239,18 +245,11 @@ typedef struct progress {
     uint64_t first;             /* steps done before this invocation */
 } progress;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void show_progress(progress *p, uint64_t done, uint64_t total, int last)
 {
     if (!p->enabled)
         return;
-    double t = now_s();
+    double t = bs_now();
     if (!last && t - p->last < (p->tty ? 0.2 : 5.0))
         return;
     p->last = t;
@@ -288,17 +287,10 @@ static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
     uint64_t done = bs_steps_done(sim);   /* > 0 when resumed */
     if (done > total)
         total = done;
-    size_t cap = 1;
-    for (int i = 0; i < bs_n_areas(sim); i++)
-        if (bs_area_k(sim, i) > cap)
-            cap = (size_t)bs_area_k(sim, i);
-    uint64_t *ids = malloc(cap * sizeof *ids);
-    if (!ids)
-        return BS_ERR_NOMEM;
-    progress p = {rank == 0 && !a->opt.quiet, isatty(2), now_s(), now_s(),
+    progress p = {rank == 0 && !a->opt.quiet, isatty(2), bs_now(), bs_now(),
                   done};
     bs_status st = BS_OK;
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    uint64_t h = BS_CHECKSUM_INIT;
     while (done < total) {
         uint64_t n_done;
         if (stop_signal)
@@ -306,11 +298,7 @@ static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
         if ((st = bs_step(sim, 1, &n_done)) != BS_OK || n_done == 0)
             break;
         done++;
-        for (int i = 0; i < bs_n_areas(sim); i++) {
-            size_t n;
-            bs_winners(sim, bs_area_name(sim, i), ids, cap, &n);
-            h = fnv1a(h, ids, n);
-        }
+        h = bs_winners_checksum(sim, h);
         show_progress(&p, done, total, 0);
         if (bs_stop_requested(sim)) {
             st = stop_with_checkpoint(sim, a, rank);
@@ -323,7 +311,6 @@ static bs_status run_steps(bs_sim *sim, const cli_args *a, int rank,
     }
     if (st == BS_OK)
         show_progress(&p, done, total, 1);
-    free(ids);
     *checksum = h;
     return st;
 }
@@ -352,11 +339,12 @@ static int summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
         bs_support(sim, bs_area_name(sim, i), &s);
         printf("area %s: support %" PRIu64 "\n", bs_area_name(sim, i), s);
     }
-    double ph[5];
+    double ph[6];
     uint64_t events;
     bs_phase_seconds(sim, ph, &events);
     printf("phases (s, rank 0): accumulate %.4f, topk %.4f, merge %.4f, "
-           "plasticity %.4f, record %.4f\n", ph[0], ph[1], ph[2], ph[3], ph[4]);
+           "plasticity %.4f, record %.4f, agree %.4f\n", ph[0], ph[1], ph[2],
+           ph[3], ph[4], ph[5]);
     printf("synaptic events: %.4g (%.4g per second of accumulate)\n",
            (double)events, ph[0] > 0 ? (double)events / ph[0] : 0.0);
     if (a->opt.out_path)
@@ -375,7 +363,7 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
 {
     char err[2048] = "";
     bs_sim *sim = NULL;
-    double t0 = now_s();
+    double t0 = bs_now();
     bs_status st = a->resume
         ? bs_resume(a->resume, a->experiment, &a->opt, &sim, err, sizeof err)
         : bs_create_from_file(a->experiment, &a->opt, &sim, err, sizeof err);
@@ -401,7 +389,7 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
         bs_destroy(&sim);
         return 1;
     }
-    double seconds = now_s() - t0;
+    double seconds = bs_now() - t0;
     int rc = stopped ? 0 : summary(sim, a, checksum, seconds, rank, first);
     bs_destroy(&sim);
     return rc;
@@ -456,7 +444,7 @@ int main(int argc, char **argv)
                 "handler: %s\n", strerror(errno));
         return 1;
     }
-    bs_test_pause("BRAINSIM_TEST_START_PAUSE");
+    test_start_pause();
     if (bs_world(&rank, &n_ranks) != BS_OK) {
         fprintf(stderr, "brainsim: error: MPI could not be initialised\n");
         return 1;

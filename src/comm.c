@@ -191,12 +191,6 @@ bs_status bs_comm_bcast(bs_comm *comm, void *buf, size_t n_bytes,
     return BS_OK;
 }
 
-bs_status bs_comm_barrier(bs_comm *comm, char *err, size_t err_len)
-{
-    MPI_CHECK(MPI_Barrier(comm->world), err, err_len);
-    return BS_OK;
-}
-
 bs_status bs_comm_nccl_init(bs_comm *comm, char *err, size_t err_len)
 {
 #ifdef BS_HAVE_NCCL

@@ -48,7 +48,6 @@ bs_status bs_comm_exscan_u64(bs_comm *comm, uint64_t value, uint64_t *offset,
 /* Broadcast n_bytes from rank 0. */
 bs_status bs_comm_bcast(bs_comm *comm, void *buf, size_t n_bytes,
                         char *err, size_t err_len);
-bs_status bs_comm_barrier(bs_comm *comm, char *err, size_t err_len);
 
 /* NCCL (CUDA backend): one communicator per bs_comm, its unique id
  * broadcast over MPI; call after the rank has selected its device.

@@ -34,7 +34,7 @@
 #include "io_common.h"
 
 const char *const bs_phase_names[BS_N_PHASES] = {
-    "accumulate", "topk", "merge", "plasticity", "record"};
+    "accumulate", "topk", "merge", "plasticity", "record", "agree"};
 
 enum { DS_WINNERS, DS_INPUTS, DS_SUPPORT, DS_PER_AREA };
 static const char *const ds_names[DS_PER_AREA] = {"winners", "inputs",

@@ -20,8 +20,8 @@
  *   /schedule              [steps] compound {step u64, op u32, round u64};
  *                          attribute operations: one string per schedule op
  *   /metrics               [steps] compound {accumulate_s, topk_s, merge_s,
- *                          plasticity_s, record_s: f64 (max over ranks),
- *                          synaptic_events: u64}
+ *                          plasticity_s, record_s, agree_s: f64 (max over
+ *                          ranks), synaptic_events: u64}
  * Every dataset is chunked and extendible along steps; rows are appended in
  * blocks and the file is flushed after each block, so a run that stops
  * early leaves a readable file whose steps_complete attribute says how many
@@ -40,7 +40,7 @@
 #include "brainsim.h"
 #include "comm.h"
 
-#define BS_N_PHASES 5
+#define BS_N_PHASES 6
 extern const char *const bs_phase_names[BS_N_PHASES]; /* "accumulate", ... */
 
 typedef struct bs_schedule_row {

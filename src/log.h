@@ -10,8 +10,8 @@ void bs_log(int enabled, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Tests only: sleeps the seconds in environment variable `var` when it
- * holds a number in (0, 86400] (BRAINSIM_TEST_START_PAUSE,
- * BRAINSIM_TEST_CHECKPOINT_PAUSE: moments a test signals a run at).
+ * holds a number in (0, 86400] (BRAINSIM_TEST_CHECKPOINT_PAUSE: a moment a
+ * test signals a run at; the CLI's BRAINSIM_TEST_START_PAUSE is its own).
  * Can't fail. */
 void bs_test_pause(const char *var);
 

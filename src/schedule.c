@@ -1,21 +1,16 @@
 /*
- * schedule.c - the operations of an experiment's schedule that are not
- * steps: fix, unfix, set_assembly, inhibit, disinhibit (DESIGN section 1),
- * and the state operations the assembly-calculus experiments compose with
- * them: snapshot, fire_subset, reset (experiment.h).  Every rank applies
- * them identically, so they need no communication except the support count
- * of a newly set assembly.  None allocates: snapshots live in the pool.
+ * schedule.c - one state operation of an experiment's schedule (contract:
+ * schedule.h): fix, unfix, set_assembly, inhibit, disinhibit (DESIGN
+ * section 1), and the operations the assembly-calculus experiments compose
+ * with them: snapshot, fire_subset, reset (experiment.h).  Steps and
+ * checkpoints are the driver's (sim.c); this file does no I/O.  Every rank
+ * applies an operation identically, so it needs no communication except
+ * the support count of a newly set assembly.  None allocates: snapshots
+ * live in the pool.
  */
-#include "sim.h"
+#include "schedule.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* Uniform in [0, range) from two 32-bit words, integer only. */
 static uint64_t bounded64(uint32_t hi, uint32_t lo, uint64_t range)
@@ -62,7 +57,7 @@ static void floyd_sample(bs_sim *s, int area, uint32_t domain, uint64_t n,
             set_insert(set, cap, j);
         out[n_out++] = pick;
     }
-    qsort(out, (size_t)k, sizeof *out, cmp_u64);
+    bs_sort_u64(out, (size_t)k);
 }
 
 /* k random neurons of area a (the assembly domain), ascending, into out. */
@@ -141,7 +136,8 @@ static bs_status set_winners(bs_sim *s, int a)
     return st;
 }
 
-static bs_status apply_one(bs_sim *s, const bs_op *op)
+/* Contract: schedule.h. */
+bs_status bs_sim_apply_op(bs_sim *s, const bs_op *op)
 {
     const bs_experiment *e = s->exp;
     switch (op->kind) {
@@ -189,42 +185,4 @@ static bs_status apply_one(bs_sim *s, const bs_op *op)
         return bs_sim_fail(s, BS_ERR_STATE, "unknown schedule operation %d",
                            (int)op->kind);
     }
-}
-
-int bs_sim_steps_left(const bs_sim *s)
-{
-    for (int o = s->op; o < s->exp->n_ops; o++) {
-        const bs_op *op = &s->exp->ops[o];
-        if (op->kind == BS_OP_PROJECT &&
-            (o > s->op ? op->rounds > 0 : s->round < op->rounds))
-            return 1;
-    }
-    return 0;
-}
-
-bs_status bs_sim_apply_ops(bs_sim *s)
-{
-    while (s->op < s->exp->n_ops) {
-        const bs_op *op = &s->exp->ops[s->op];
-        if (op->kind == BS_OP_PROJECT) {
-            if (s->round < op->rounds)
-                return BS_OK;
-        } else if (op->kind == BS_OP_CHECKPOINT) {
-            /* the checkpoint records the position after itself, so a run
-             * resumed from it does not write it again */
-            s->op++;
-            s->round = 0;
-            bs_status st = bs_checkpoint(s, op->path);
-            if (st != BS_OK)
-                return st;
-            continue;
-        } else {
-            bs_status st = apply_one(s, op);
-            if (st != BS_OK)
-                return st;
-        }
-        s->op++;
-        s->round = 0;
-    }
-    return BS_OK;
 }

@@ -2,7 +2,7 @@
  * sim_plan.c - `brainsim plan`: the pool of every rank, from the same
  * layout code that bs_create allocates with, without MPI or allocation.
  */
-#include "sim.h"
+#include "sim_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,10 +85,10 @@ bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
         print_size(out, hi);
         fprintf(out, "\nhost pool per rank, smallest:          ");
         print_size(out, lo);
-#ifdef BS_HAVE_CUDA
-        fprintf(out, "\ndevice pool of rank %d (CUDA backend):  ", hi_rank);
-        print_size(out, bs_cuda_plan_bytes(&s));
-#endif
+        if (bs_backend_cuda.device_bytes) {
+            fprintf(out, "\ndevice pool of rank %d (CUDA backend):  ", hi_rank);
+            print_size(out, bs_backend_cuda.device_bytes(&s));
+        }
         fprintf(out, "\nmanifest of rank %d:\n", hi_rank);
         print_manifest(out, &s.pool);
         if (max_bytes)

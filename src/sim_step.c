@@ -1,55 +1,39 @@
 /*
- * sim_step.c - one step and the schedule (DESIGN sections 1 and 4).
+ * sim_step.c - one step of a project operation and its output rows
+ * (contract: sim_step.h; DESIGN sections 1 and 4).  Calls nothing above
+ * the state: the driver (sim.c) flushes full buffers and walks the
+ * schedule.
  *
- * A step of a project operation, per target area, in named and timed
- * phases:
- *   1. accumulate  procedural edges + potentiated corrections (backend)
- *   2. topk        the k best (input, id) of this rank's slice (backend)
- *   3. merge       allgather every rank's candidates; same global top-k
- *   4. plasticity  potentiate (firing source, new winner) edges (backend)
- *   5. record      winners, inputs, support into the output rows
+ * A step of a project operation is a list of timed calls
+ * (bs_sim_step_once), each phase's time into s->phase_s and /metrics:
+ *   1. accumulate  per computing target: procedural edges + potentiated
+ *                  corrections (backend)
+ *   2. topk        per computing target: the k best (input, id) of this
+ *                  rank's slice (backend)
+ *   3. merge       allgather every rank's candidates; every rank selects
+ *                  the same global top-k
+ *   4. plasticity  per active fiber: potentiate (firing source, new
+ *                  winner) edges (backend)
+ *   5. record      the new winners committed (ever-fired bitmaps), then,
+ *                  after the agreement, the support and the output row
+ *   6. agree       one allreduce: the newly fired counts, a failure on
+ *                  any rank, a stop request on any rank
  * All targets update synchronously from the previous step's winners: new
- * winners go to `next` and are committed after plasticity.
+ * winners go to `next` and are committed after plasticity.  A backend that
+ * works asynchronously decides what its phase times hold (kernels/:
+ * BRAINSIM_CUDA_PHASE_SYNC).
  */
-#include "sim.h"
+#include "sim_step.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-enum { PH_ACCUMULATE, PH_TOPK, PH_MERGE, PH_PLASTICITY, PH_RECORD };
+/* The phases, in the order of bs_phase_names (io.h) and of /metrics. */
+enum { PH_ACCUMULATE, PH_TOPK, PH_MERGE, PH_PLASTICITY, PH_RECORD, PH_AGREE,
+       PH_COUNT };
+_Static_assert(PH_COUNT == BS_N_PHASES, "phases and bs_phase_names differ");
 
-double bs_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-bs_status bs_sim_fail(bs_sim *s, bs_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->err, sizeof s->err, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-const uint64_t *bs_sim_firing(const bs_sim *s, int f, uint64_t *n)
-{
-    const bs_fiber_spec *spec = &s->exp->fibers[f];
-    if (spec->src_is_stim) {
-        *n = s->exp->stims[spec->src].k;
-        return s->stim_ids[spec->src];
-    }
-    const bs_area_state *as = &s->areas[spec->src];
-    *n = as->inhibited ? 0 : as->n_winners;
-    return as->winners;
-}
-
-/* Marks active fibers and target areas of project operation `op`. */
+/* Marks the active fibers and the target areas of project operation op
+ * (inhibited fibers and areas take no part).  Can't fail. */
 static void mark_active(bs_sim *s, const bs_op *op)
 {
     const bs_experiment *e = s->exp;
@@ -69,35 +53,17 @@ static void mark_active(bs_sim *s, const bs_op *op)
     }
 }
 
+/* 1 when area as computes new winners this step (a target, not fixed). */
 static int computes(const bs_area_state *as)
 {
     return as->is_target && !as->fixed;
 }
 
-bs_status bs_sim_store_full(bs_sim *s, int f)
-{
-    return bs_sim_fail(s, BS_ERR_CAPACITY, "fiber %s on rank %d: the plastic "
-                       "store is full (%llu entries reserved) at step %llu; "
-                       "raise it with --plastic-capacity N (entries per fiber "
-                       "per rank)", s->exp->fibers[f].name, s->rank,
-                       (unsigned long long)s->fibers[f].store[0].cap,
-                       (unsigned long long)s->step);
-}
-
-uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first)
-{
-    uint64_t i = 0;
-    while (i < as->k && as->next[i] < as->lo)
-        i++;
-    uint64_t end = i;
-    while (end < as->k && as->next[end] < as->hi)
-        end++;
-    *first = i;
-    return end - i;
-}
-
-/* Phase 3: one allgather of every area's candidates, then each computing
- * target selects its global top-k from its ranks' segments. */
+/* Phase 3: one allgather of every area's candidates (the backend's
+ * exchange, or MPI), then each computing target selects its global top-k
+ * from its ranks' segments into its `next`.  Collective.  Returns BS_OK,
+ * or the exchange's error (BS_ERR_MPI, BS_ERR_CUDA) with the message in
+ * s->err. */
 static bs_status merge_all(bs_sim *s)
 {
     bs_status st = s->be->exchange
@@ -120,67 +86,10 @@ static bs_status merge_all(bs_sim *s)
     return BS_OK;
 }
 
-/* Sets winners of area a to its `next` list (swapping the views) and
- * counts the newly fired neurons of this rank's slice into new_local[a]. */
-void bs_sim_commit_area(bs_area_state *as, uint64_t step, uint64_t *new_local)
-{
-    uint64_t n = 0;
-    while (n < as->k && as->next[n] != UINT64_MAX)
-        n++;
-    if (n != as->n_winners ||
-        memcmp(as->next, as->winners, n * sizeof *as->next) != 0)
-        as->last_change = step;
-    uint64_t *t = as->winners;
-    as->winners = as->next;
-    as->next = t;
-    t = as->win_inputs;
-    as->win_inputs = as->next_inputs;
-    as->next_inputs = t;
-    as->n_winners = n;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t id = as->winners[i];
-        if (id < as->lo || id >= as->hi)
-            continue;
-        uint64_t bit = id - as->lo;
-        uint64_t mask = UINT64_C(1) << (bit & 63);
-        if (!(as->ever[bit >> 6] & mask)) {
-            as->ever[bit >> 6] |= mask;
-            (*new_local)++;
-        }
-    }
-}
-
-/* Adds the global count of newly fired neurons to each area's support.
- * new_counts has n_areas + 2 elements: then this rank's failure (0 or 1),
- * so a failure on one rank (a full plastic store) stops every rank at the
- * same step instead of leaving the others in a collective; then whether a
- * stop was requested here (SIGTERM reaches ranks at different times). */
-static bs_status update_support(bs_sim *s, uint64_t *new_counts, bs_status local)
-{
-    const int n = s->exp->n_areas;
-    new_counts[n] = local != BS_OK;
-    new_counts[n + 1] = s->stop_local != 0;
-    bs_status st = bs_comm_sum_u64(s->comm, new_counts, (size_t)n + 2, s->err,
-                                   sizeof s->err);
-    if (st != BS_OK)
-        return st;
-    s->stop_agreed = new_counts[n + 1] != 0;
-    if (local != BS_OK)
-        return local;
-    if (new_counts[n])
-        return bs_sim_fail(s, BS_ERR_STATE, "step %llu failed on another rank "
-                           "(its message is above)",
-                           (unsigned long long)s->step);
-    for (int a = 0; a < n; a++) {
-        s->areas[a].prev_support = s->areas[a].support;
-        s->areas[a].support += new_counts[a];
-        if (new_counts[a])
-            s->areas[a].last_growth = s->step + 1;
-    }
-    return BS_OK;
-}
-
-static void record_row(bs_sim *s, uint64_t events)
+/* Appends row s->rec_rows of the output buffers: every area's winners
+ * (UINT64_MAX past the last), their inputs and its support, and the
+ * schedule position.  Can't fail (the driver flushes a full buffer). */
+static void record_row(bs_sim *s)
 {
     const uint64_t r = s->rec_rows++;
     for (int a = 0; a < s->exp->n_areas; a++) {
@@ -194,11 +103,10 @@ static void record_row(bs_sim *s, uint64_t events)
         as->rec_support[r] = as->support;
     }
     s->rec_schedule[r] = (bs_schedule_row){s->step, (uint32_t)s->op, s->round};
-    bs_metrics_row *m = &s->rec_metrics[r];
-    memcpy(m->seconds, s->phase_s, sizeof m->seconds);
-    m->synaptic_events = events;
 }
 
+/* The nominal synaptic events of the step: firing sources x target
+ * neurons x p over the active fibers, rounded.  Can't fail. */
 static uint64_t nominal_events(const bs_sim *s)
 {
     double events = 0;
@@ -214,36 +122,115 @@ static uint64_t nominal_events(const bs_sim *s)
     return (uint64_t)(events + 0.5);
 }
 
-static bs_status phases_1_to_3(bs_sim *s)
+/* Phase 1 for every computing target.  Returns the backend's status. */
+static bs_status accumulate_all(bs_sim *s)
 {
-    double t0 = bs_now();
-    for (int a = 0; a < s->exp->n_areas; a++)
-        if (computes(&s->areas[a])) {
-            bs_status st = s->be->accumulate(s, a);
-            if (st != BS_OK)
-                return st;
-        }
-    double t1 = bs_now();
-    for (int a = 0; a < s->exp->n_areas; a++)
-        if (computes(&s->areas[a])) {
-            bs_status st = s->be->local_topk(s, a,
-                                             s->cand + s->areas[a].cand_offset);
-            if (st != BS_OK)
-                return st;
-        }
-    double t2 = bs_now();
-    bs_status st = merge_all(s);
-    s->phase_s[PH_ACCUMULATE] = t1 - t0;
-    s->phase_s[PH_TOPK] = t2 - t1;
-    s->phase_s[PH_MERGE] = bs_now() - t2;
+    bs_status st = BS_OK;
+    for (int a = 0; a < s->exp->n_areas && st == BS_OK; a++)
+        if (computes(&s->areas[a]))
+            st = s->be->accumulate(s, a);
     return st;
 }
 
-bs_status bs_sim_step_once(bs_sim *s)
+/* Phase 2 for every computing target, into its segment of s->cand.
+ * Returns the backend's status. */
+static bs_status topk_all(bs_sim *s)
 {
-    const bs_op *op = &s->exp->ops[s->op];
-    mark_active(s, op);
-    uint64_t events = nominal_events(s);
+    bs_status st = BS_OK;
+    for (int a = 0; a < s->exp->n_areas && st == BS_OK; a++)
+        if (computes(&s->areas[a]))
+            st = s->be->local_topk(s, a, s->cand + s->areas[a].cand_offset);
+    return st;
+}
+
+/* Phase 4 for every active fiber.  Returns the backend's status (a full
+ * plastic store: BS_ERR_CAPACITY). */
+static bs_status plasticity_all(bs_sim *s)
+{
+    bs_status st = BS_OK;
+    for (int f = 0; f < s->exp->n_fibers && st == BS_OK; f++)
+        if (s->fibers[f].active)
+            st = s->be->plasticity(s, f);
+    return st;
+}
+
+/* Phase 5, first part: every target's new winners become its winners;
+ * the neurons of this rank's slice that fire for the first time are
+ * counted per area into s->scratch[0 .. n_areas).  Can't fail. */
+static bs_status commit_all(bs_sim *s)
+{
+    uint64_t *new_counts = s->scratch;   /* n_areas + 2 fit */
+    memset(new_counts, 0, ((size_t)s->exp->n_areas + 2) * sizeof *new_counts);
+    for (int a = 0; a < s->exp->n_areas; a++)
+        if (s->areas[a].is_target)
+            bs_sim_commit_area(&s->areas[a], s->step + 1, &new_counts[a]);
+    return BS_OK;
+}
+
+/* Phase 6: one allreduce of s->scratch[0 .. n_areas + 2): the counts of
+ * commit_all, then this rank's failure (local != BS_OK), so that a failure
+ * on one rank (a full plastic store) stops every rank at the same step
+ * instead of leaving the others in a collective, then whether a stop was
+ * requested here (SIGTERM reaches ranks at different times).  Timed into
+ * PH_AGREE.  Sets s->stop_agreed.  Returns BS_OK with the global counts in
+ * s->scratch; local when this rank failed; BS_ERR_STATE when another rank
+ * did; or BS_ERR_MPI. */
+static bs_status agree(bs_sim *s, bs_status local)
+{
+    const double t0 = bs_now();
+    const int n = s->exp->n_areas;
+    uint64_t *v = s->scratch;
+    if (local != BS_OK)                 /* no commit: nothing fired anew */
+        memset(v, 0, (size_t)n * sizeof *v);
+    v[n] = local != BS_OK;
+    v[n + 1] = s->stop_local != 0;
+    bs_status st = bs_comm_sum_u64(s->comm, v, (size_t)n + 2, s->err,
+                                   sizeof s->err);
+    s->phase_s[PH_AGREE] = bs_now() - t0;
+    if (st != BS_OK)
+        return st;
+    s->stop_agreed = v[n + 1] != 0;
+    if (local != BS_OK)
+        return local;
+    if (v[n])
+        return bs_sim_fail(s, BS_ERR_STATE, "step %llu failed on another rank "
+                           "(its message is above)",
+                           (unsigned long long)s->step);
+    return BS_OK;
+}
+
+/* Phase 5, second part: the agreed counts (s->scratch) into every area's
+ * support, and this step's output row (winners, inputs, support,
+ * schedule position; its metrics follow in end_step).  Can't fail. */
+static bs_status record(bs_sim *s)
+{
+    const uint64_t *new_counts = s->scratch;
+    for (int a = 0; a < s->exp->n_areas; a++) {
+        s->areas[a].prev_support = s->areas[a].support;
+        s->areas[a].support += new_counts[a];
+        if (new_counts[a])
+            s->areas[a].last_growth = s->step + 1;
+    }
+    record_row(s);
+    return BS_OK;
+}
+
+/* Runs phase function fn, adding its wall time to s->phase_s[phase].
+ * Returns fn's status. */
+static bs_status timed(bs_sim *s, int phase, bs_status (*fn)(bs_sim *))
+{
+    const double t0 = bs_now();
+    bs_status st = fn(s);
+    s->phase_s[phase] += bs_now() - t0;
+    return st;
+}
+
+/* Sets up the step of s's project operation: active fibers and targets,
+ * fixed targets' `next` (their winners again), the phase times zeroed.
+ * Returns the step's nominal synaptic events.  Can't fail. */
+static uint64_t begin_step(bs_sim *s)
+{
+    mark_active(s, &s->exp->ops[s->op]);
     for (int a = 0; a < s->exp->n_areas; a++) {
         bs_area_state *as = &s->areas[a];
         if (as->is_target && as->fixed) {   /* fixed: same winners again */
@@ -253,36 +240,42 @@ bs_status bs_sim_step_once(bs_sim *s)
             memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
         }
     }
-    bs_status st = phases_1_to_3(s);
-    if (st != BS_OK)
-        return st;
-    double t3 = bs_now();
-    for (int f = 0; f < s->exp->n_fibers && st == BS_OK; f++)
-        if (s->fibers[f].active)
-            st = s->be->plasticity(s, f);
-    double t4 = bs_now();
-    uint64_t *new_counts = s->scratch;   /* n_areas + 2 fit */
-    memset(new_counts, 0, ((size_t)s->exp->n_areas + 2) * sizeof *new_counts);
-    for (int a = 0; a < s->exp->n_areas && st == BS_OK; a++)
-        if (s->areas[a].is_target)
-            bs_sim_commit_area(&s->areas[a], s->step + 1, &new_counts[a]);
-    if ((st = update_support(s, new_counts, st)) != BS_OK)
-        return st;
-    s->phase_s[PH_PLASTICITY] = t4 - t3;
-    s->phase_s[PH_RECORD] = bs_now() - t4;
+    memset(s->phase_s, 0, sizeof s->phase_s);
+    return nominal_events(s);
+}
+
+/* Completes the step: its metrics row (the phase times, measured up to
+ * here, and events), the totals, and the schedule position.  Can't fail. */
+static void end_step(bs_sim *s, uint64_t events)
+{
+    bs_metrics_row *m = &s->rec_metrics[s->rec_rows - 1];
+    memcpy(m->seconds, s->phase_s, sizeof m->seconds);
+    m->synaptic_events = events;
     for (int ph = 0; ph < BS_N_PHASES; ph++)
         s->phase_total[ph] += s->phase_s[ph];
     s->events_total += events;
-    record_row(s, events);
     s->step++;
     s->round++;
-    if (s->rec_rows == s->rec_cap && (st = bs_sim_flush(s)) != BS_OK)
+}
+
+bs_status bs_sim_step_once(bs_sim *s)
+{
+    const uint64_t events = begin_step(s);
+    bs_status st = timed(s, PH_ACCUMULATE, accumulate_all);
+    if (st == BS_OK)
+        st = timed(s, PH_TOPK, topk_all);
+    if (st == BS_OK)
+        st = timed(s, PH_MERGE, merge_all);
+    if (st != BS_OK)
         return st;
-    /* after the schedule's last step, the operations that follow it
-     * (snapshots, checkpoints) belong to the run; otherwise they are
-     * applied at the start of the next step, so that the state after a
-     * step is the one its output row records */
-    return bs_sim_steps_left(s) ? BS_OK : bs_sim_apply_ops(s);
+    st = timed(s, PH_PLASTICITY, plasticity_all);
+    if (st == BS_OK)
+        timed(s, PH_RECORD, commit_all);
+    if ((st = agree(s, st)) != BS_OK)
+        return st;
+    timed(s, PH_RECORD, record);
+    end_step(s, events);
+    return BS_OK;
 }
 
 bs_status bs_sim_flush(bs_sim *s)
@@ -293,7 +286,7 @@ bs_status bs_sim_flush(bs_sim *s)
     s->rec_rows = 0;
     if (!s->io)
         return BS_OK;
-    double secs[64 * BS_N_PHASES];      /* rec_cap <= 64 rows */
+    double secs[BS_MAX_REC_ROWS * BS_N_PHASES];     /* rec_cap rows fit */
     for (uint64_t r = 0; r < rows; r++)
         memcpy(secs + r * BS_N_PHASES, s->rec_metrics[r].seconds,
                sizeof s->rec_metrics[r].seconds);
@@ -305,16 +298,10 @@ bs_status bs_sim_flush(bs_sim *s)
         memcpy(s->rec_metrics[r].seconds, secs + r * BS_N_PHASES,
                sizeof s->rec_metrics[r].seconds);
     const int n = s->exp->n_areas;
-    const uint64_t *w[n], *in[n], *sup[n];
-    for (int a = 0; a < n; a++) {
-        w[a] = s->areas[a].rec_winners;
-        in[a] = s->areas[a].rec_inputs;
-        sup[a] = s->areas[a].rec_support;
-    }
     bs_io_rows block = {
-        .first_step = s->step - rows, .n_rows = rows, .winners = w,
-        .inputs = in, .support = sup, .schedule = s->rec_schedule,
-        .metrics = s->rec_metrics,
+        .first_step = s->step - rows, .n_rows = rows, .winners = s->rec_of,
+        .inputs = s->rec_of + n, .support = s->rec_of + 2 * n,
+        .schedule = s->rec_schedule, .metrics = s->rec_metrics,
     };
     return bs_io_write(s->io, &block, s->err, sizeof s->err);
 }

@@ -70,6 +70,17 @@ void bs_topk_local(const uint64_t *input, uint64_t n_local, uint64_t id_lo,
         out[n_out] = (bs_cand){0, UINT64_MAX};
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void bs_sort_u64(uint64_t *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_u64);
+}
+
 static int by_id(const void *a, const void *b)
 {
     const bs_cand *x = a, *y = b;

@@ -47,4 +47,8 @@ void bs_topk_local(const uint64_t *input, uint64_t n_local, uint64_t id_lo,
 void bs_topk_merge(bs_cand *gathered, size_t n, uint64_t k,
                    uint64_t *winners, uint64_t *inputs);
 
+/* Sorts v[0..n) ascending (ids of an assembly: a set, or a sample drawn
+ * in another order).  Can't fail. */
+void bs_sort_u64(uint64_t *v, size_t n);
+
 #endif /* BS_TOPK_H */

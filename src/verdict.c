@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim.h"
+#include "sim_state.h"
 
 uint64_t bs_overlap_count(const uint64_t *a, uint64_t na, const uint64_t *b,
                           uint64_t nb)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "check_main.h"
 
 static bs_comm *g_comm;
 static int g_rank, g_size;
@@ -922,8 +923,6 @@ static Suite *checkpoint_suite(void)
 int main(void)
 {
     char err[256] = "";
-    int failed = 0, failed_all = 1;
-    SRunner *sr;
     MPI_Init(NULL, NULL);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
@@ -932,23 +931,8 @@ int main(void)
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     fake_build();
-    sr = srunner_create(checkpoint_suite());
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, g_rank == 0 ? CK_NORMAL : CK_SILENT);
-    failed = srunner_ntests_failed(sr);
-    if (g_rank != 0 && failed > 0) {
-        TestResult **tr = srunner_failures(sr);
-        for (int i = 0; i < failed; i++)
-            fprintf(stderr, "rank %d: %s:%d: %s\n", g_rank, tr_lfile(tr[i]),
-                    tr_lno(tr[i]), tr_msg(tr[i]));
-        free(tr);
-    }
-    srunner_free(sr);
-    MPI_Allreduce(&failed, &failed_all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    if (g_rank == 0 && failed_all > failed)
-        fprintf(stderr, "checkpoint_io: %d failures on other ranks\n",
-                failed_all - failed);
+    int rc = check_run(checkpoint_suite(), CHECK_MPI, "checkpoint_io");
     bs_comm_destroy(&g_comm);
     MPI_Finalize();
-    return failed_all == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

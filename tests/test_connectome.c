@@ -1,12 +1,12 @@
 /* test_connectome.c - procedural connectivity: block geometry, binomial
  * table, degree statistics, edge test against generation, fixed-point
  * plasticity arithmetic. */
-#include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connectome.h"
+#include "check_main.h"
 
 START_TEST(block_size_from_p)
 {
@@ -175,9 +175,5 @@ int main(void)
     tcase_add_test(tc, streams_differ);
     tcase_add_test(tc, fixed_point);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CHECK_FORK, "connectome");
 }

@@ -12,39 +12,12 @@
 #include <unistd.h>
 
 #include "brainsim.h"
+#include "check_main.h"
 
-/* tests/test_model.c's experiment: stimuli, several areas and fibers,
- * inhibition, fix, set_assembly, a fiber cap. */
-static const char *model =
-    "seed: 77\n"
-    "defaults: {p: 0.1, beta: 0.1}\n"
-    "areas:\n"
-    "  - {name: A, n: 600, k: 30}\n"
-    "  - {name: B, n: 500, k: 25, beta: 0.2}\n"
-    "stimuli:\n"
-    "  - {name: s, k: 30}\n"
-    "fibers:\n"
-    "  - {from: s, to: A}\n"
-    "  - {from: A, to: A, p: 0.05}\n"
-    "  - {from: A, to: B}\n"
-    "  - {from: B, to: A, p: 0.08, cap: 1.5}\n"
-    "  - {from: B, to: B}\n"
-    "schedule:\n"
-    "  - project: {fibers: [s->A], rounds: 3}\n"
-    "  - project: {rounds: 4}\n"
-    "  - inhibit: A->B\n"
-    "  - project: {rounds: 2}\n"
-    "  - disinhibit: A->B\n"
-    "  - fix: B\n"
-    "  - project: {rounds: 2}\n"
-    "  - unfix: B\n"
-    "  - inhibit: B\n"
-    "  - project: {rounds: 2}\n"
-    "  - disinhibit: B\n"
-    "  - set_assembly: {area: A, neurons: ["
-    "1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,"
-    "51,53,55,57,59]}\n"
-    "  - project: {fibers: [A->B, B->B, B->A], rounds: 3}\n";
+/* tests/good/model.yaml (read by main), tests/test_model.c's experiment:
+ * stimuli, several areas and fibers, inhibition, fix, set_assembly, a
+ * fiber cap. */
+static char *model;
 
 /* A projection with recurrence, large enough for many tiles. */
 static const char *projection =
@@ -305,6 +278,8 @@ static int cuda_available(void)
 
 int main(void)
 {
+    if (!(model = check_read_text("good/model.yaml")))
+        return EXIT_FAILURE;
     int avail = cuda_available();
     if (avail == 0)
         return 77;
@@ -320,10 +295,7 @@ int main(void)
     tcase_add_test(tc, capacity_error_matches_cpu);
     tcase_add_test(tc, checkpoint_resume_matches_cpu);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);   /* MPI is initialised once */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    int rc = check_run(s, CHECK_NOFORK, "cuda");   /* MPI: initialised once */
+    free(model);
+    return rc;
 }

@@ -16,12 +16,7 @@
 #include <string.h>
 
 #include "experiment.h"
-
-static const char *srcdir(void)
-{
-    const char *d = getenv("srcdir");
-    return d && d[0] ? d : ".";
-}
+#include "check_main.h"
 
 static bs_status parse(const char *text, bs_experiment **e, char *err,
                        size_t err_len)
@@ -247,7 +242,7 @@ START_TEST(test_load_good_file)
 {
     char path[1024], err[512];
     bs_experiment *e = NULL;
-    snprintf(path, sizeof path, "%s/good/minimal.yaml", srcdir());
+    snprintf(path, sizeof path, "%s/good/minimal.yaml", check_srcdir());
     ck_assert_msg(bs_experiment_load(path, &e, err, sizeof err) == BS_OK,
                   "%s", err);
     ck_assert_str_eq(e->source_name, path);
@@ -784,7 +779,7 @@ static int check_bad_file(const char *path)
 START_TEST(test_bad_files)
 {
     char dir[1024], path[2048];
-    snprintf(dir, sizeof dir, "%s/bad", srcdir());
+    snprintf(dir, sizeof dir, "%s/bad", check_srcdir());
     DIR *d = opendir(dir);
     ck_assert_msg(d != NULL, "cannot open %s (set srcdir)", dir);
     int n_files = 0, n_ok = 0;
@@ -834,9 +829,5 @@ static Suite *experiment_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(experiment_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(experiment_suite(), CHECK_FORK, "experiment");
 }

@@ -19,6 +19,7 @@
 #include "comm.h"
 #include "io.h"
 #include "io_common.h"
+#include "check_main.h"
 
 static bs_comm *g_comm;
 
@@ -376,7 +377,8 @@ static void view_check_meta(const view *v)
     ck_assert_uint_eq(v->metrics_dims[0], N_ROWS);
     ck_assert_str_eq(v->sched_m, "step,op,round");
     ck_assert_str_eq(v->metrics_m, "accumulate_s,topk_s,merge_s,"
-                                   "plasticity_s,record_s,synaptic_events");
+                                   "plasticity_s,record_s,agree_s,"
+                                   "synaptic_events");
     for (i = 0; i < N_OPS; i++)
         ck_assert_str_eq(v->ops[i], ops[i]);
 }
@@ -830,32 +832,15 @@ static Suite *io_suite(void)
 int main(void)
 {
     char err[256] = "";
-    int rank = 0, failed = 0, failed_all = 1;
-    SRunner *sr;
+    int rank = 0;
     MPI_Init(NULL, NULL);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (bs_comm_create(&g_comm, err, sizeof err) != BS_OK) {
         fprintf(stderr, "rank %d: bs_comm_create: %s\n", rank, err);
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    sr = srunner_create(io_suite());
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, rank == 0 ? CK_NORMAL : CK_SILENT);
-    failed = srunner_ntests_failed(sr);
-    if (rank != 0 && failed > 0) {
-        TestResult **tr = srunner_failures(sr);
-        int i;
-        for (i = 0; i < failed; i++)
-            fprintf(stderr, "rank %d: %s:%d: %s\n", rank, tr_lfile(tr[i]),
-                    tr_lno(tr[i]), tr_msg(tr[i]));
-        free(tr);
-    }
-    srunner_free(sr);
-    MPI_Allreduce(&failed, &failed_all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    if (rank == 0 && failed_all > failed)
-        fprintf(stderr, "io: %d failures on other ranks\n",
-                failed_all - failed);
+    int rc = check_run(io_suite(), CHECK_MPI, "io");
     bs_comm_destroy(&g_comm);
     MPI_Finalize();
-    return failed_all == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

@@ -8,39 +8,13 @@
 #include <string.h>
 
 #include "brainsim.h"
+#include "check_main.h"
 #include "connectome.h"
+#include "topk.h"             /* bs_sort_u64 */
 
 /* ---- a tiny experiment, its schedule unrolled for the reference ---- */
-static const char *experiment =
-    "seed: 77\n"
-    "defaults: {p: 0.1, beta: 0.1}\n"
-    "areas:\n"
-    "  - {name: A, n: 600, k: 30}\n"
-    "  - {name: B, n: 500, k: 25, beta: 0.2}\n"
-    "stimuli:\n"
-    "  - {name: s, k: 30}\n"
-    "fibers:\n"
-    "  - {from: s, to: A}\n"
-    "  - {from: A, to: A, p: 0.05}\n"
-    "  - {from: A, to: B}\n"
-    "  - {from: B, to: A, p: 0.08, cap: 1.5}\n"
-    "  - {from: B, to: B}\n"
-    "schedule:\n"
-    "  - project: {fibers: [s->A], rounds: 3}\n"
-    "  - project: {rounds: 4}\n"
-    "  - inhibit: A->B\n"
-    "  - project: {rounds: 2}\n"
-    "  - disinhibit: A->B\n"
-    "  - fix: B\n"
-    "  - project: {rounds: 2}\n"
-    "  - unfix: B\n"
-    "  - inhibit: B\n"
-    "  - project: {rounds: 2}\n"
-    "  - disinhibit: B\n"
-    "  - set_assembly: {area: A, neurons: [" 
-    "1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,"
-    "51,53,55,57,59]}\n"
-    "  - project: {fibers: [A->B, B->B, B->A], rounds: 3}\n";
+/* tests/good/model.yaml (read by main), shared with tests/test_cuda.c */
+static char *experiment;
 
 enum { NA = 2, NF = 5, MAXN = 600 };
 static const uint64_t area_n[NA] = {600, 500}, area_k[NA] = {30, 25};
@@ -56,12 +30,6 @@ typedef struct ref {
     uint64_t n_win[NA];
     int fixed[NA], area_inh[NA], fiber_inh[NF];
 } ref;
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
 
 static void ref_init(ref *r)
 {
@@ -118,7 +86,7 @@ static void ref_step(ref *r, unsigned active)
             taken[best] = 1;
             next[a][t] = best;
         }
-        qsort(next[a], area_k[a], 8, cmp_u64);
+        bs_sort_u64(next[a], area_k[a]);
     }
     for (int f = 0; f < NF; f++) {
         if (!on[f])
@@ -288,6 +256,8 @@ END_TEST
 
 int main(void)
 {
+    if (!(experiment = check_read_text("good/model.yaml")))
+        return EXIT_FAILURE;
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
@@ -295,10 +265,7 @@ int main(void)
     tcase_add_test(tc, projection_converges);
     tcase_add_test(tc, api_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);   /* MPI is initialised once */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    int rc = check_run(s, CHECK_NOFORK, "model");   /* MPI: initialised once */
+    free(experiment);
+    return rc;
 }

@@ -1,9 +1,9 @@
 /* test_philox.c - Philox4x32-10 against Random123's published known-answer
  * vectors (kat_vectors: philox4x32 10). */
-#include <check.h>
 #include <stdlib.h>
 
 #include "philox.h"
+#include "check_main.h"
 
 static void expect(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
                    uint32_t k0, uint32_t k1, uint32_t r0, uint32_t r1,
@@ -55,9 +55,5 @@ int main(void)
     tcase_add_test(tc, kat_pi);
     tcase_add_test(tc, bounded_range);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CHECK_FORK, "philox");
 }

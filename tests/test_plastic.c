@@ -1,11 +1,11 @@
 /* test_plastic.c - the potentiated-synapse store against a dense reference
  * matrix: Hebbian updates with cap over several rounds, accumulation of
  * corrections, capacity overflow. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plastic.h"
+#include "check_main.h"
 
 enum { N_SRC = 150, LO = 1000, N_TGT = 400, CAP = 200000 };
 
@@ -141,9 +141,5 @@ int main(void)
     tcase_add_test(tc, with_cap);
     tcase_add_test(tc, capacity_overflow);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CHECK_FORK, "plastic");
 }

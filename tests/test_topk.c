@@ -1,9 +1,9 @@
 /* test_topk.c - local top-k and merge against a full sort, with ties. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "topk.h"
+#include "check_main.h"
 
 static int by_rank(const void *a, const void *b)
 {
@@ -109,9 +109,5 @@ int main(void)
     tcase_add_test(tc, wide_values);
     tcase_add_test(tc, padding_ranks_last);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CHECK_FORK, "topk");
 }

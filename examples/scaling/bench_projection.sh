@@ -44,7 +44,8 @@ report() {
   python3 - "$1" "$n" "$ranks" "$bw" <<'EOF'
 import subprocess, sys
 path, n, ranks, bw = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-names = ["accumulate", "topk", "merge", "plasticity", "record"]
+names = ["accumulate", "topk", "merge", "plasticity", "record", "agree"]
+NP = len(names)   # the phase columns; then synaptic_events (index NP)
 rows, backend, same = [], "?", None
 try:
     import h5py
@@ -53,8 +54,8 @@ try:
         backend = f.attrs["backend"]
         backend = backend.decode() if isinstance(backend, bytes) else str(backend)
         m = f["metrics"][:steps]
-        rows = [[float(r[x + "_s"]) for x in names] + [float(r["synaptic_events"])]
-                for r in m]
+        rows = [[float(r[x + "_s"]) if x + "_s" in m.dtype.names else 0.0
+                 for x in names] + [float(r["synaptic_events"])] for r in m]
         w = f["areas/A/winners"][:steps]
         same = [0] + [len(set(w[i].tolist()) & set(w[i - 1].tolist()))
                       for i in range(1, steps)]
@@ -64,7 +65,8 @@ except ImportError:
     data = out[out.index("DATA {") + 6:]
     nums = [float(x) for x in data.replace("{", " ").replace("}", " ")
             .replace(",", " ").split()]
-    rows = [nums[i:i + 6] for i in range(0, len(nums) - len(nums) % 6, 6)]
+    rows = [nums[i:i + NP + 1]
+            for i in range(0, len(nums) - len(nums) % (NP + 1), NP + 1)]
     att = subprocess.run(["h5dump", "-a", "/steps_complete", path],
                          capture_output=True, text=True).stdout
     steps = int(att.split("(0):")[1].split()[0]) if "(0):" in att else len(rows)
@@ -85,24 +87,24 @@ if same is not None:
     for i, r in enumerate(rows):
         k_ = len(set(w[i].tolist()) - {2**64 - 1})
         print("%-5d %9.3f %11.3f %11.3f %8d %7.1f%%"
-              % (i, 1e3 * sum(r[:5]), 1e3 * r[0], 1e3 * r[3], same[i],
+              % (i, 1e3 * sum(r[:NP]), 1e3 * r[0], 1e3 * r[3], same[i],
                  100.0 * same[i] / k_ if k_ else 0.0))
 print("backend %s, %d steps (step 0: stim->A only; mean over steps 1..%d)"
       % (backend, len(rows), len(rows) - 1))
 print("%-12s %12s %12s" % ("phase", "mean ms", "step 0 ms"))
 for i, name in enumerate(names):
     print("%-12s %12.3f %12.3f" % (name, 1e3 * mean(i, later), 1e3 * rows[0][i]))
-step = sum(mean(i, later) for i in range(5))
-print("%-12s %12.3f %12.3f" % ("step", 1e3 * step, 1e3 * sum(rows[0][:5])))
+step = sum(mean(i, later) for i in range(NP))
+print("%-12s %12.3f %12.3f" % ("step", 1e3 * step, 1e3 * sum(rows[0][:NP])))
 print("steps/s: %.2f" % (1.0 / step if step > 0 else 0.0))
 acc = mean(0, later)
 print("synaptic events/s: %.3e (%.3e nominal events per step / accumulate_s;"
       " with incremental steps, reused inputs count too)"
-      % (mean(5, later) / acc if acc > 0 else 0.0, mean(5, later)))
+      % (mean(NP, later) / acc if acc > 0 else 0.0, mean(NP, later)))
 if rows[0][0] > 0:
     print("generation at step 0: %.3e synaptic events/s (stim->A, every edge"
           " generated: %.3e events in %.3f ms)"
-          % (rows[0][5] / rows[0][0], rows[0][5], 1e3 * rows[0][0]))
+          % (rows[0][NP] / rows[0][0], rows[0][NP], 1e3 * rows[0][0]))
 read_s = n / ranks * 8 / bw
 print("top-k: %.3f ms = %.2f x one read of the input (%.0f B at %.2e B/s: %.3f ms)"
       % (1e3 * mean(1, later), mean(1, later) / read_s, n / ranks * 8, bw,

@@ -73,7 +73,7 @@ for inc in 1 0; do
   fi
 done
 echo "--- 1 GPU: n=1e6 k=1e4 p=1e-3, 20 rounds (little device work: the fixed cost of a step)"
-sh "$bench" -B "$B" -n 1000000 -k 10000 -p 0.001 -r 20 -d b0 2>&1 | grep -E "^(phase|accumulate|topk|merge|plasticity|record|step |steps/s)"
+sh "$bench" -B "$B" -n 1000000 -k 10000 -p 0.001 -r 20 -d b0 2>&1 | grep -E "^(phase|accumulate|topk|merge|plasticity|record|agree|step |steps/s)"
 echo "--- 1 GPU: n=1e8 k=1e4 p=1e-2"
 sh "$bench" -B "$B" -n 100000000 -k 10000 -p 0.01 -r 4 -d b3 2>&1 | grep -v "^area\|^output"
 echo "--- 1 GPU: n=1e9 k=1e4 p=1e-3 (top-k at 1e9)"

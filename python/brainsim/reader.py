@@ -40,7 +40,7 @@ CHECKPOINT_FORMAT = "brainsim-checkpoint"
 FORMAT_VERSION = 2                    # the newest format_version understood
 # (2: string attributes are fixed-length UTF-8, which h5py returns as numpy
 # bytes; 1: variable-length, returned as str.  Both are read.)
-PHASES = ("accumulate", "topk", "merge", "plasticity", "record")
+PHASES = ("accumulate", "topk", "merge", "plasticity", "record", "agree")
 FIXED_POINT_ONE = 65536               # inputs are Q16.16
 
 
@@ -260,14 +260,18 @@ class Run:
     @property
     def metrics(self):
         """[steps] structured array of per-step measurements: accumulate_s,
-        topk_s, merge_s, plasticity_s, record_s (float64 seconds, max over
-        ranks) and synaptic_events (uint64)."""
+        topk_s, merge_s, plasticity_s, record_s, agree_s (float64 seconds,
+        max over ranks; files of earlier builds lack agree_s) and
+        synaptic_events (uint64)."""
         return self._table("metrics")
 
     def phase_seconds(self):
-        """[steps, 5] float64 seconds per phase, columns in PHASES order."""
+        """[steps, 6] float64 seconds per phase, columns in PHASES order (0
+        for a phase that a file written before it existed lacks)."""
         m = self.metrics
-        return np.stack([m[p + "_s"] for p in PHASES], axis=1) if len(m) \
+        cols = [m[p + "_s"] if p + "_s" in m.dtype.names else
+                np.zeros(len(m)) for p in PHASES]
+        return np.stack(cols, axis=1) if len(m) \
             else np.zeros((0, len(PHASES)))
 
     def _table(self, name):

@@ -139,11 +139,12 @@ def test_schedule_and_metrics(run1):
         assert run.operations[s["op"][0]].startswith("project")
         m = run.metrics
         assert m.dtype.names == ("accumulate_s", "topk_s", "merge_s",
-                                 "plasticity_s", "record_s", "synaptic_events")
+                                 "plasticity_s", "record_s", "agree_s",
+                                 "synaptic_events")
         assert len(m) == SMALL_STEPS
         assert all(np.all(m[p + "_s"] >= 0) for p in brainsim.PHASES)
         assert np.all(m["synaptic_events"] > 0)
-        assert run.phase_seconds().shape == (SMALL_STEPS, 5)
+        assert run.phase_seconds().shape == (SMALL_STEPS, 6)
 
 
 def test_one_and_three_ranks_identical(run1, run3):

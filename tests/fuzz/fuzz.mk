@@ -44,7 +44,9 @@ FUZZ_LEAK_ASAN_OPTIONS = detect_leaks=1:fast_unwind_on_malloc=0:allocator_may_re
 FUZZ_LSAN_OPTIONS = use_tls=0:suppressions=$(abs_top_srcdir)/tests/fuzz/lsan.supp:print_suppressions=0
 
 FUZZ_TARGETS = experiment checkpoint
-FUZZ_LIB_SRCS = $(filter %.c,$(libbrainsim_la_SOURCES))
+# (without CUDA: the stub backend, whether or not the library has it)
+FUZZ_LIB_SRCS = $(sort $(filter %.c,$(libbrainsim_la_SOURCES)) \
+	src/backend_cuda_stub.c)
 FUZZ_LIB_OBJECTS = $(patsubst src/%.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS)) \
 	tests/fuzz/obj/default_experiment.o
 FUZZ_HDRS = $(filter %.h,$(libbrainsim_la_SOURCES)) include/brainsim.h

@@ -41,7 +41,7 @@
 #include "checkpoint.h"
 #include "experiment.h"
 #include "io.h"
-#include "sim.h"
+#include "sim_state.h"
 
 #define MAX_N (UINT64_C(1) << 22)    /* neurons per area read here */
 #define MAX_K (UINT64_C(1) << 14)

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "experiment.h"
-#include "sim.h"
+#include "sim_state.h"
 
 #define FUZZ_POOL_MAX (UINT64_C(4) << 20)
 #define FUZZ_STEPS 4

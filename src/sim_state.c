@@ -1,29 +1,39 @@
 /*
- * sim_layout.c - sizing and carving the host pool of one rank (the manifest
- * in sim.h).  `brainsim plan` and bs_create use the same code, so the plan
- * is what a run allocates.
+ * sim_state.c - the state of one rank at the bottom of the simulator: sizing
+ * and carving its host pool (the manifest in sim_state.h), the values that
+ * do not come from zeroed memory, and the accessors that the step, the
+ * schedule, the checkpoint and both backends share.  `brainsim plan` and
+ * bs_create use the same layout code, so the plan is what a run allocates.
+ * Calls nothing above it: only pool, experiment, connectome and topk.
  */
-#include "sim.h"
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime */
+#include "sim_state.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 /* Rows of output buffered before a write: about 4 MiB of winners+inputs,
- * between 1 and 64 rows. */
+ * between 1 and BS_MAX_REC_ROWS rows. */
 static uint64_t record_rows(uint64_t sum_k)
 {
     uint64_t rows = (UINT64_C(4) << 20) / (16 * (sum_k ? sum_k : 1));
-    return rows < 1 ? 1 : rows > 64 ? 64 : rows;
+    return rows < 1 ? 1 : rows > BS_MAX_REC_ROWS ? BS_MAX_REC_ROWS : rows;
 }
 
-/* Steps in which fiber f may be active (project operations naming it, or
- * all fibers), at most 64: the plan covers the first 64 potentiating steps,
+/* The plan covers the first PLAN_STEPS potentiating steps of a fiber,
  * since runs converge and later steps add few entries. */
+enum { PLAN_STEPS = 64 };
+
+/* Steps in which fiber f may be active (project operations naming it, or
+ * all fibers), at most PLAN_STEPS.  Can't fail. */
 static uint64_t fiber_steps(const bs_experiment *e, int f)
 {
     uint64_t steps = 0;
-    for (int o = 0; o < e->n_ops && steps < 64; o++) {
+    for (int o = 0; o < e->n_ops && steps < PLAN_STEPS; o++) {
         const bs_op *op = &e->ops[o];
         if (op->kind != BS_OP_PROJECT)
             continue;
@@ -33,7 +43,7 @@ static uint64_t fiber_steps(const bs_experiment *e, int f)
         if (named)
             steps += op->rounds;
     }
-    return steps > 64 ? 64 : steps;
+    return steps > PLAN_STEPS ? PLAN_STEPS : steps;
 }
 
 /* Planned store entries of fiber f on a rank holding n_local targets.  A
@@ -61,6 +71,8 @@ static uint64_t fiber_capacity(const bs_experiment *e, int f, uint64_t n_local)
     return total > 9e15 ? (uint64_t)9e15 : (uint64_t)total + 1;
 }
 
+/* Adds a pool view named name_fmt % label; on failure returns the pool's
+ * status (BS_ERR_NOMEM, BS_ERR_LIMIT) from the calling function. */
 #define ADD(name_fmt, shape, elem, count, view)                                \
     do {                                                                       \
         char nm_[160];                                                          \
@@ -71,6 +83,8 @@ static uint64_t fiber_capacity(const bs_experiment *e, int f, uint64_t n_local)
             return bs_sim_fail(s, st_, "pool planning failed at %s", nm_);     \
     } while (0)
 
+/* Lays out every area's slice and views (rows: output rows buffered) and
+ * sets s->sum_k, s->max_k.  Returns BS_OK or ADD's error. */
 static bs_status layout_areas(bs_sim *s, uint64_t rows)
 {
     const bs_experiment *e = s->exp;
@@ -104,6 +118,8 @@ static bs_status layout_areas(bs_sim *s, uint64_t rows)
     return BS_OK;
 }
 
+/* Lays out every fiber's two plastic stores, planned or of
+ * s->plastic_capacity entries.  Returns BS_OK or ADD's error. */
 static bs_status layout_fibers(bs_sim *s)
 {
     const bs_experiment *e = s->exp;
@@ -138,8 +154,9 @@ bs_status bs_sim_layout(bs_sim *s)
     s->snapshot_ids = calloc((size_t)e->n_snapshots + 1,
                              sizeof *s->snapshot_ids);
     s->fiber_capacity = calloc((size_t)e->n_fibers + 1, sizeof(uint64_t));
+    s->rec_of = calloc(3 * (size_t)e->n_areas + 1, sizeof *s->rec_of);
     if (!s->areas || !s->fibers || !s->stim_ids || !s->snapshot_ids ||
-        !s->fiber_capacity)
+        !s->fiber_capacity || !s->rec_of)
         return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory planning the pool");
     uint64_t sum_k = 0;
     for (int a = 0; a < e->n_areas; a++)
@@ -187,12 +204,14 @@ void bs_sim_layout_free(bs_sim *s)
     free(s->stim_ids);
     free(s->snapshot_ids);
     free(s->fiber_capacity);
+    free(s->rec_of);
     s->areas = NULL;
     s->fibers = NULL;
     s->stim_ids = NULL;
     s->snapshot_ids = NULL;
     s->snapshot_n = NULL;
     s->fiber_capacity = NULL;
+    s->rec_of = NULL;
 }
 
 void bs_sim_init_state(bs_sim *s)
@@ -206,4 +225,88 @@ void bs_sim_init_state(bs_sim *s)
         s->fibers[f].mult = bs_beta_mult(fs->beta);
         s->fibers[f].cap = bs_cap_q16(fs->cap);
     }
+    for (int a = 0; a < e->n_areas; a++) {
+        s->rec_of[a] = s->areas[a].rec_winners;
+        s->rec_of[e->n_areas + a] = s->areas[a].rec_inputs;
+        s->rec_of[2 * e->n_areas + a] = s->areas[a].rec_support;
+    }
 }
+
+double bs_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bs_status bs_sim_fail(bs_sim *s, bs_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const uint64_t *bs_sim_firing(const bs_sim *s, int f, uint64_t *n)
+{
+    const bs_fiber_spec *spec = &s->exp->fibers[f];
+    if (spec->src_is_stim) {
+        *n = s->exp->stims[spec->src].k;
+        return s->stim_ids[spec->src];
+    }
+    const bs_area_state *as = &s->areas[spec->src];
+    *n = as->inhibited ? 0 : as->n_winners;
+    return as->winners;
+}
+
+bs_status bs_sim_store_full(bs_sim *s, int f)
+{
+    return bs_sim_fail(s, BS_ERR_CAPACITY, "fiber %s on rank %d: the plastic "
+                       "store is full (%llu entries reserved) at step %llu; "
+                       "raise it with --plastic-capacity N (entries per fiber "
+                       "per rank)", s->exp->fibers[f].name, s->rank,
+                       (unsigned long long)s->fibers[f].store[0].cap,
+                       (unsigned long long)s->step);
+}
+
+uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first)
+{
+    uint64_t i = 0;
+    while (i < as->k && as->next[i] < as->lo)
+        i++;
+    uint64_t end = i;
+    while (end < as->k && as->next[end] < as->hi)
+        end++;
+    *first = i;
+    return end - i;
+}
+
+void bs_sim_commit_area(bs_area_state *as, uint64_t step, uint64_t *new_local)
+{
+    uint64_t n = 0;
+    while (n < as->k && as->next[n] != UINT64_MAX)
+        n++;
+    if (n != as->n_winners ||
+        memcmp(as->next, as->winners, n * sizeof *as->next) != 0)
+        as->last_change = step;
+    uint64_t *t = as->winners;
+    as->winners = as->next;
+    as->next = t;
+    t = as->win_inputs;
+    as->win_inputs = as->next_inputs;
+    as->next_inputs = t;
+    as->n_winners = n;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t id = as->winners[i];
+        if (id < as->lo || id >= as->hi)
+            continue;
+        uint64_t bit = id - as->lo;
+        uint64_t mask = UINT64_C(1) << (bit & 63);
+        if (!(as->ever[bit >> 6] & mask)) {
+            as->ever[bit >> 6] |= mask;
+            (*new_local)++;
+        }
+    }
+}
+

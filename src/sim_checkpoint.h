@@ -1,0 +1,27 @@
+/*
+ * sim_checkpoint.h - a simulator's state to and from the rows of a
+ * checkpoint (sim_checkpoint.c; the file itself is checkpoint.h's).
+ * Internal to libbrainsim.
+ */
+#ifndef BS_SIM_CHECKPOINT_H
+#define BS_SIM_CHECKPOINT_H
+
+#include "checkpoint.h"
+#include "sim_state.h"
+
+/* Writes the state of s (host views current: the backend has downloaded
+ * what it keeps apart) as the checkpoint `path`, keeping
+ * s->keep_checkpoints of them, and logs it on rank 0.  Collective.
+ * Returns BS_OK, BS_ERR_NOMEM when the rows do not fit in memory on some
+ * rank, or bs_ckpt_write's error, with a message in s->err; every rank
+ * returns the same status. */
+bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path);
+
+/* Restores the state of s (pool allocated, not yet the backend) from the
+ * checkpoint open in rd: schedule position, winners, flags, support,
+ * ever-fired bitmaps, geometry and plastic stores.  Collective.  Returns
+ * BS_OK, or BS_ERR_CHECKPOINT / BS_ERR_CAPACITY with a message in s->err
+ * naming what does not match. */
+bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd);
+
+#endif /* BS_SIM_CHECKPOINT_H */
