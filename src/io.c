@@ -1,6 +1,8 @@
 /*
- * io.c - the output file (run.h5) with parallel HDF5 (an io file: only
- * they call HDF5).  Contract and layout in io.h; fixed here:
+ * io.c - the output file (run.h5) with parallel HDF5: its layout created,
+ * checked and reopened for a resumed run, and closed (rows are appended by
+ * io_write.c; both are io files: only they call HDF5).  Contract and
+ * layout in io.h; fixed here:
  *   /experiment   the experiment text, always a scalar dataset (a text may
  *                 exceed the 64 KiB attribute limit), fixed-length UTF-8
  *                 string of exact byte length; h5py: .asstr()[()] is str
@@ -18,14 +20,12 @@
  * message; a failed write of the created file also says how much space
  * its file system has left (bs_h5_note_space).  Ranks agree (bs_h5_agree)
  * after each collective unit of work, so a failure on one rank does not
- * leave the others waiting in the next collective.  A collective write
- * that fails on one rank of several cannot be agreed (the others may wait
- * inside HDF5): bs_io_write then returns BS_ERR_MPI on that rank at once,
- * for the top level to end the job (see write_failed).
+ * leave the others waiting in the next collective (for what cannot be
+ * agreed, a collective write failing on one rank of several, see
+ * io_write.c and steps_put_or_end).
  */
 #include "io.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +67,8 @@ static int compound(bs_h5_ctx *c, const char *obj, size_t size, int n,
     return ok;
 }
 
-/* bs_schedule_row {step u64, op u32, round u64}. */
+/* The types of bs_schedule_row {step u64, op u32, round u64}; as
+ * compound. */
 static int sched_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
 {
     const char *const names[3] = {"step", "op", "round"};
@@ -80,7 +81,8 @@ static int sched_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
                     types, mem, file);
 }
 
-/* bs_metrics_row: "<phase>_s" f64 fields, then synaptic_events u64. */
+/* The types of bs_metrics_row: "<phase>_s" f64 fields, then
+ * synaptic_events u64; as compound. */
 static int metrics_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
 {
     enum { N = BS_N_PHASES + 1 };
@@ -134,7 +136,8 @@ static hid_t dset_create(bs_h5_ctx *c, hid_t loc, const char *name,
     return d;
 }
 
-/* Creates /areas/<name> with its attributes and three datasets. */
+/* Creates /areas/<name> (area a of meta) with its attributes and three
+ * datasets, their ids into io.  Returns 1, or 0 with the failure in c. */
 static int area_create(bs_h5_ctx *c, bs_io *io, hid_t areas, int a,
                        const bs_io_meta *meta)
 {
@@ -166,7 +169,8 @@ static int area_create(bs_h5_ctx *c, bs_io *io, hid_t areas, int a,
     return ok;
 }
 
-/* Root attributes, /areas, /schedule and /metrics (no rows). */
+/* Root attributes, /areas, /schedule and /metrics (no rows), the ids
+ * into io.  Returns 1, or 0 with the failure in c. */
 static int layout_create(bs_h5_ctx *c, bs_io *io, const bs_io_meta *meta)
 {
     hid_t root = io->file, areas = H5I_INVALID_HID, ft = H5I_INVALID_HID;
@@ -225,6 +229,7 @@ static bs_status meta_check(bs_h5_ctx *c, const bs_io_meta *m)
     return ok ? BS_OK : BS_ERR_ARG;
 }
 
+/* A new copy of s (free()); NULL when out of memory. */
 static char *str_copy(const char *s)
 {
     char *t = malloc(strlen(s) + 1);
@@ -272,7 +277,8 @@ static bs_io *io_alloc(const char *path, bs_comm *comm, const bs_io_meta *m)
     return io;
 }
 
-/* Closes every HDF5 handle of io (the file last); io stays allocated. */
+/* Closes every HDF5 handle of io (the file last); io stays allocated.
+ * Collective (H5Fclose); errors are ignored. */
 static void io_close_handles(bs_io *io)
 {
     for (int a = 0; a < io->n_areas; a++)
@@ -364,9 +370,10 @@ static int type_like(hid_t t, hid_t want)
            (k != H5T_COMPOUND || H5Tget_nmembers(t) == H5Tget_nmembers(want));
 }
 
-/* Opens dataset `name` under loc, checks its type (like `type`) and row
- * width (cols, 0 for 1-D) and, when resize, cuts or extends it to `rows`
- * rows. */
+/* Opens dataset `name` under loc (path obj), checks its type (like
+ * `type`) and row width (cols, 0 for 1-D) and, when resize, cuts or
+ * extends it to `rows` rows.  Returns the dataset, or H5I_INVALID_HID with
+ * the failure in c. */
 static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
                          const char *name, hid_t type, uint64_t cols,
                          uint64_t rows, int resize)
@@ -397,8 +404,9 @@ static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
     return d;
 }
 
-/* Opens every dataset of an existing output and checks its type and shape;
- * when resize, sets them to `rows` rows. */
+/* Opens every dataset of an existing output into io and checks its type
+ * and shape; when resize, sets them to `rows` rows.  Returns 1, or 0 with
+ * the failure in c. */
 static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
                          uint64_t rows, int resize)
 {

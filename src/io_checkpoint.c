@@ -57,11 +57,6 @@ uint64_t bs_config_hash(const char *text, size_t len)
 
 /* ---- argument checks --------------------------------------------------- */
 
-static int name_ok(const char *s)
-{
-    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
-}
-
 /* 1 iff v[0..n) is strictly ascending and below bound. */
 static int ascending_below(const uint64_t *v, uint64_t n, uint64_t bound)
 {
@@ -71,10 +66,12 @@ static int ascending_below(const uint64_t *v, uint64_t n, uint64_t bound)
     return 1;
 }
 
+/* Checks area i of the caller: BS_OK, or BS_ERR_ARG naming what would
+ * make an unreadable file. */
 static bs_status area_args(bs_h5_ctx *c, int i, const bs_ckpt_area *a)
 {
     const char *why = NULL;
-    if (!name_ok(a->name))
+    if (!bs_h5_name_ok(a->name))
         why = "the name must be non-empty without '/'";
     else if (a->k == 0 || a->k > a->n || a->support > a->n)
         why = "k and support must be in 1..n and 0..n";
@@ -93,11 +90,13 @@ static bs_status area_args(bs_h5_ctx *c, int i, const bs_ckpt_area *a)
     return why ? BS_ERR_ARG : BS_OK;
 }
 
+/* Checks fiber i of the caller (its geometry and rows): BS_OK, or
+ * BS_ERR_ARG naming what is wrong. */
 static bs_status fiber_args(bs_h5_ctx *c, int i, const bs_ckpt_fiber *f)
 {
     const char *why = NULL;
     uint64_t r;
-    if (!name_ok(f->name))
+    if (!bs_h5_name_ok(f->name))
         why = "the name must be non-empty without '/'";
     else if (f->geom.log2_block < 2 || f->geom.log2_block > 32 ||
              f->geom.n_thresh > BS_MAX_BLOCK_EDGES)
@@ -118,6 +117,8 @@ static bs_status fiber_args(bs_h5_ctx *c, int i, const bs_ckpt_fiber *f)
     return why ? BS_ERR_ARG : BS_OK;
 }
 
+/* Checks every argument of bs_ckpt_write on this rank: BS_OK, or
+ * BS_ERR_ARG with the message in c (not agreed). */
 static bs_status args_check(bs_h5_ctx *c, const char *path, int keep,
                             const bs_ckpt_header *h, const bs_ckpt_area *areas,
                             const bs_ckpt_fiber *fibers)
@@ -398,6 +399,8 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
 
 /* ---- publishing: rank 0 only ------------------------------------------- */
 
+/* Records "<what> <a>[ to <b>] failed: <strerror(errno)>" and returns
+ * BS_ERR_IO. */
 static bs_status sys_fail(bs_h5_ctx *c, const char *what, const char *a,
                           const char *b)
 {

@@ -14,8 +14,10 @@
  * in its slice, strictly increasing) and the rank owning the last slice
  * checks that nothing follows it: the ranges of a partition tile the
  * dataset.  A file that opens but cannot be read is corrupt:
- * BS_ERR_CHECKPOINT (the status of every checked read here, io_h5_read.h).
- * Every function agrees across ranks before it returns, so every rank
+ * BS_ERR_CHECKPOINT (the status of every checked read here, io_h5_read.h):
+ * each reader below returns BS_OK or that status with a message naming
+ * the object and what is wrong (rows_read also BS_ERR_CAPACITY).  Every
+ * public function agrees across ranks before it returns, so every rank
  * returns the same status.
  */
 #include "checkpoint.h"
@@ -42,11 +44,6 @@ struct bs_ckpt_reader {
     char *text;                /* /experiment, NUL-terminated */
     bs_ckpt_header h;          /* h.experiment_text == text */
 };
-
-static int name_ok(const char *s)
-{
-    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
-}
 
 /* An i32 flag that must be 0 or 1, into *out. */
 static bs_status attr_flag(bs_h5_ctx *c, hid_t loc, const char *obj,
@@ -124,6 +121,8 @@ static bs_status group_count(bs_h5_ctx *c, hid_t file, const char *name,
     return st;
 }
 
+/* The root attributes, the group sizes and /experiment into r->h and
+ * r->text.  BS_OK, or BS_ERR_CHECKPOINT naming what is wrong (local). */
 static bs_status header_read(bs_h5_ctx *c, bs_ckpt_reader *r)
 {
     bs_ckpt_header *h = &r->h;
@@ -288,6 +287,8 @@ static bs_status winners_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     return st;
 }
 
+/* bs_ckpt_read_area on this rank, without agreement: BS_OK, or
+ * BS_ERR_CHECKPOINT naming the object and what is wrong. */
 static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
                            uint64_t n, uint64_t k, uint64_t lo, uint64_t hi,
                            uint64_t *winners, uint64_t *win_inputs,
@@ -341,7 +342,7 @@ bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
         bs_h5_msg(&c, "bs_ckpt_read_area: NULL reader");
         return BS_ERR_ARG;
     }
-    int ok = name_ok(name) && lo <= hi && hi <= n && k > 0 && k <= n &&
+    int ok = bs_h5_name_ok(name) && lo <= hi && hi <= n && k > 0 && k <= n &&
              winners && win_inputs && n_winners && support && fixed &&
              inhibited && ever_bitmap;
     if (!ok)
@@ -519,6 +520,8 @@ static bs_status rows_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     return st;
 }
 
+/* bs_ckpt_read_fiber on this rank, without agreement: BS_OK,
+ * BS_ERR_CAPACITY, or BS_ERR_CHECKPOINT naming what is wrong. */
 static bs_status fiber_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
                             uint64_t n_src, uint64_t dst_n, uint64_t lo,
                             uint64_t hi, bs_fiber_geom *geom, int *inhibited,
@@ -557,7 +560,7 @@ bs_status bs_ckpt_read_fiber(bs_ckpt_reader *r, const char *name,
         bs_h5_msg(&c, "bs_ckpt_read_fiber: NULL reader");
         return BS_ERR_ARG;
     }
-    int ok = name_ok(name) && lo <= hi && hi <= dst_n && geom && inhibited &&
+    int ok = bs_h5_name_ok(name) && lo <= hi && hi <= dst_n && geom && inhibited &&
              store && (store->cap == 0 ||
                        (store->src && store->tgt && store->w && scratch));
     if (!ok)

@@ -84,6 +84,11 @@ void bs_h5_close(hid_t *id)
     *id = H5I_INVALID_HID;
 }
 
+int bs_h5_name_ok(const char *s)
+{
+    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
 /* ---- agreement of the ranks -------------------------------------------- */
 
 /* The failure path of the agreement: the lowest failing rank is found with

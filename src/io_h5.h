@@ -69,6 +69,10 @@ void bs_h5_last_error(char *buf, size_t len);
  * Errors are ignored (cleanup path). */
 void bs_h5_close(hid_t *id);
 
+/* 1 iff s can name a group of a checkpoint: non-NULL, non-empty, without
+ * '/', not "." or "..".  Can't fail. */
+int bs_h5_name_ok(const char *s);
+
 /* ---- agreement of the ranks -------------------------------------------- */
 
 /*
