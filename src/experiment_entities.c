@@ -13,6 +13,8 @@
 
 /* ---- areas, stimuli, fibers --------------------------------------------- */
 
+/* Area entry n at path into *a: name, n, k (1..n), beta (default: the
+ * experiment's).  As every reader (experiment_parse.h). */
 static bs_status parse_area(ctx *c, yaml_node_t *n, const char *path,
                             bs_area_spec *a)
 {
@@ -44,6 +46,7 @@ static bs_status parse_area(ctx *c, yaml_node_t *n, const char *path,
     return st;
 }
 
+/* Stimulus entry n at path into *s: name, k.  As every reader. */
 static bs_status parse_stim(ctx *c, yaml_node_t *n, const char *path,
                             bs_stim_spec *s)
 {
@@ -107,6 +110,9 @@ static bs_status fiber_ends(ctx *c, yaml_node_t *n, const char *path,
     return st;
 }
 
+/* Fiber entry n at path into *f: its ends and name (fiber_ends), p
+ * (default: defaults.p, which must then be set), beta (default: the
+ * target area's), cap.  As every reader. */
 static bs_status parse_fiber(ctx *c, yaml_node_t *n, const char *path,
                              bs_fiber_spec *f)
 {

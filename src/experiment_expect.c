@@ -128,6 +128,8 @@ static bs_status expect_bounds(ctx *c, yaml_node_t *n, const char *path,
     return st;
 }
 
+/* Expectation n at path into *x: exactly one kind, its area or sets, and
+ * the bounds that kind takes.  As every reader (experiment_parse.h). */
 static bs_status parse_expect_item(ctx *c, yaml_node_t *n, const char *path,
                                    bs_expect *x)
 {

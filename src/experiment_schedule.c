@@ -14,6 +14,8 @@
 
 /* ---- schedule ----------------------------------------------------------- */
 
+/* project.fibers: a non-empty list of distinct fiber names into
+ * op->fibers.  As every reader (experiment_parse.h). */
 static bs_status parse_fiber_list(ctx *c, yaml_node_t *n, const char *path,
                                   bs_op *op)
 {
@@ -46,6 +48,8 @@ static bs_status parse_fiber_list(ctx *c, yaml_node_t *n, const char *path,
     return BS_OK;
 }
 
+/* project: {fibers, rounds} into op (rounds default 1), added to the
+ * total steps (BS_ERR_LIMIT beyond 10^12).  As every reader. */
 static bs_status parse_project(ctx *c, yaml_node_t *n, const char *path,
                                bs_op *op)
 {
@@ -73,6 +77,7 @@ static bs_status parse_project(ctx *c, yaml_node_t *n, const char *path,
     return BS_OK;
 }
 
+/* qsort order of u64 values: ascending. */
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -118,6 +123,8 @@ static bs_status parse_neurons(ctx *c, yaml_node_t *n, const char *path,
     return BS_OK;
 }
 
+/* set_assembly: {area, neurons | random: true, fix} into op.  As every
+ * reader. */
 static bs_status parse_set_assembly(ctx *c, yaml_node_t *n, const char *path,
                                     bs_op *op)
 {
@@ -229,6 +236,8 @@ static bs_status parse_fire_subset(ctx *c, yaml_node_t *n, const char *path,
     return BS_OK;
 }
 
+/* One schedule item n at path: a one-key map naming the operation, read
+ * by that operation's reader into op.  As every reader. */
 static bs_status parse_op(ctx *c, yaml_node_t *n, const char *path,
                           bs_op *op)
 {
