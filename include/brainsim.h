@@ -88,10 +88,19 @@ bs_status bs_create_from_text(const char *text, const char *name,
  * not NULL, receives the steps actually taken (fewer at the schedule's end).
  * Collective.  On error the simulator keeps its last consistent state and
  * bs_error() says what failed.
+ *
+ * Under MPI, BS_ERR_MPI means that this rank failed inside a collective
+ * call that the other ranks may still be waiting in (an MPI call, or a
+ * write of the output that failed on this rank only: "...; ending the
+ * job, since the other ranks may wait for this one inside HDF5"); they
+ * may not return it.  The job cannot continue: end it with bs_abort(),
+ * calling nothing else on the simulator first (not even bs_destroy), as
+ * the brainsim command and the Python package do.  With one rank the
+ * error is an ordinary one.  The library itself never ends the job here.
  */
 bs_status bs_step(bs_sim *sim, uint64_t n_steps, uint64_t *n_done);
 
-/* Runs the schedule to its end.  Collective. */
+/* Runs the schedule to its end.  Collective.  Errors as bs_step. */
 bs_status bs_run(bs_sim *sim);
 
 /*
@@ -101,7 +110,9 @@ bs_status bs_run(bs_sim *sim);
  * keep_checkpoints - 1 checkpoints as path.1, path.2, ...; a crash at any
  * point leaves the last complete checkpoint.  Buffered output rows are
  * flushed first, so the output file holds every step the checkpoint has.
- * BS_ERR_IO with a message on failure (every rank returns it).
+ * BS_ERR_IO with a message on failure (every rank returns it), but for a
+ * flush of the output that fails on some ranks only: BS_ERR_MPI on those
+ * ranks, which must end the job (bs_abort), as for bs_step.
  */
 bs_status bs_checkpoint(bs_sim *sim, const char *path);
 
@@ -114,6 +125,10 @@ bs_status bs_checkpoint(bs_sim *sim, const char *path);
  * continues from the checkpoint's step (later rows are replaced), else it
  * is created.  Errors as bs_create_from_file, plus BS_ERR_CHECKPOINT for an
  * invalid checkpoint (the message names the dataset and what is wrong).
+ * Reopening the output is the one place where the library ends the job
+ * itself (MPI_Abort, the message on stderr): when its flush fails on some
+ * ranks only, the others may wait inside HDF5, and no status could reach
+ * them before this call's own collective cleanup.
  */
 bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
                     const bs_options *opt, bs_sim **out, char *err,

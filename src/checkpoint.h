@@ -1,7 +1,7 @@
 /*
- * checkpoint.h - checkpoint files (DESIGN sections 2 and 7), written and
- * read collectively with parallel HDF5 by src/io_checkpoint.c (an io file:
- * the only other module that calls HDF5).
+ * checkpoint.h - checkpoint files (DESIGN sections 2 and 7), written by
+ * src/io_checkpoint.c and read by src/io_checkpoint_read.c, collectively,
+ * with parallel HDF5 (io files: only they call HDF5).
  *
  * A checkpoint holds everything needed to continue bit-identically, on any
  * number of ranks:

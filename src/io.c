@@ -1,6 +1,8 @@
 /*
- * io.c - the output file (run.h5) with parallel HDF5; the only file that
- * calls HDF5.  Contract and layout in io.h; fixed here:
+ * io.c - the output file (run.h5) with parallel HDF5: its layout created,
+ * checked and reopened for a resumed run, and closed (rows are appended by
+ * io_write.c; both are io files: only they call HDF5).  Contract and
+ * layout in io.h; fixed here:
  *   /experiment   the experiment text, always a scalar dataset (a text may
  *                 exceed the 64 KiB attribute limit), fixed-length UTF-8
  *                 string of exact byte length; h5py: .asstr()[()] is str
@@ -13,55 +15,36 @@
  *                 in the writer's byte order; rows never written read as
  *                 the fill value (UINT64_MAX in winners, 0 elsewhere)
  *   format        HDF5 1.8 objects (H5F_LIBVER_V18): large attributes ok
- * Every HDF5 call goes through H5CK (io_common.h), which puts the object,
+ * Every HDF5 call goes through H5CK (io_h5.h), which puts the object,
  * the call, file:line and the innermost HDF5 error in the caller's
  * message; a failed write of the created file also says how much space
  * its file system has left (bs_h5_note_space).  Ranks agree (bs_h5_agree)
  * after each collective unit of work, so a failure on one rank does not
- * leave the others waiting in the next collective.
+ * leave the others waiting in the next collective (for what cannot be
+ * agreed, a collective write failing on one rank of several, see
+ * io_write.c and steps_put_or_end).
  */
 #include "io.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hdf5.h>
-#include <mpi.h>
 
-#include "io_common.h"
+#include "io_h5.h"
+#include "io_h5_read.h"
+#include "io_output.h"
 
 const char *const bs_phase_names[BS_N_PHASES] = {
     "accumulate", "topk", "merge", "plasticity", "record", "agree"};
 
-enum { DS_WINNERS, DS_INPUTS, DS_SUPPORT, DS_PER_AREA };
-static const char *const ds_names[DS_PER_AREA] = {"winners", "inputs",
-                                                  "support"};
+const char *const bs_io_ds_names[BS_DS_PER_AREA] = {"winners", "inputs",
+                                                    "support"};
 
 #define CHUNK_BYTES (1u << 20) /* target bytes of a winners/inputs chunk */
 #define CHUNK_ROWS_MAX 1024    /* also the chunk of 1-D datasets */
-
-typedef struct io_area {
-    char *name;              /* owned copy, for messages */
-    uint64_t k;              /* values per winners/inputs row */
-    hid_t ds[DS_PER_AREA];   /* winners, inputs, support */
-} io_area;
-
-struct bs_io {
-    bs_comm *comm;
-    char *path;              /* owned copy, for messages */
-    int rank;
-    hid_t file;
-    hid_t dxpl;              /* collective transfer */
-    int n_areas;
-    io_area *areas;          /* [n_areas] */
-    hid_t schedule, metrics; /* datasets */
-    hid_t sched_mem, metrics_mem; /* memory types of the row structs */
-    uint64_t n_rows;         /* current extent of every dataset */
-    uint64_t steps_complete;
-};
 
 /* ---- types ------------------------------------------------------------ */
 
@@ -84,7 +67,8 @@ static int compound(bs_h5_ctx *c, const char *obj, size_t size, int n,
     return ok;
 }
 
-/* bs_schedule_row {step u64, op u32, round u64}. */
+/* The types of bs_schedule_row {step u64, op u32, round u64}; as
+ * compound. */
 static int sched_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
 {
     const char *const names[3] = {"step", "op", "round"};
@@ -97,7 +81,8 @@ static int sched_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
                     types, mem, file);
 }
 
-/* bs_metrics_row: "<phase>_s" f64 fields, then synaptic_events u64. */
+/* The types of bs_metrics_row: "<phase>_s" f64 fields, then
+ * synaptic_events u64; as compound. */
 static int metrics_types(bs_h5_ctx *c, hid_t *mem, hid_t *file)
 {
     enum { N = BS_N_PHASES + 1 };
@@ -151,7 +136,8 @@ static hid_t dset_create(bs_h5_ctx *c, hid_t loc, const char *name,
     return d;
 }
 
-/* Creates /areas/<name> with its attributes and three datasets. */
+/* Creates /areas/<name> (area a of meta) with its attributes and three
+ * datasets, their ids into io.  Returns 1, or 0 with the failure in c. */
 static int area_create(bs_h5_ctx *c, bs_io *io, hid_t areas, int a,
                        const bs_io_meta *meta)
 {
@@ -171,42 +157,20 @@ static int area_create(bs_h5_ctx *c, bs_io *io, hid_t areas, int a,
                                        H5P_DEFAULT)) &&
          bs_h5_attr_u64(c, g, "n", meta->area_n[a]) &&
          bs_h5_attr_u64(c, g, "k", k);
-    for (i = 0; ok && i < DS_PER_AREA; i++)
-        ok = (ds[i] = dset_create(c, g, ds_names[i], H5T_STD_U64LE,
-                                  i == DS_SUPPORT ? 0 : k,
-                                  i == DS_SUPPORT ? CHUNK_ROWS_MAX : rows,
-                                  i == DS_WINNERS ? &pad : NULL)) >= 0;
+    for (i = 0; ok && i < BS_DS_PER_AREA; i++)
+        ok = (ds[i] = dset_create(c, g, bs_io_ds_names[i], H5T_STD_U64LE,
+                                  i == BS_DS_SUPPORT ? 0 : k,
+                                  i == BS_DS_SUPPORT ? CHUNK_ROWS_MAX : rows,
+                                  i == BS_DS_WINNERS ? &pad : NULL)) >= 0;
     c->where = ipath;
-    ok = ok && bs_h5_attr_str(c, ds[DS_INPUTS], "units", units);
+    ok = ok && bs_h5_attr_str(c, ds[BS_DS_INPUTS], "units", units);
     c->where = "/";
     bs_h5_close(&g);
     return ok;
 }
 
-/* Writes the experiment text as the scalar dataset /experiment (rank 0
- * writes, the others select nothing). */
-static int experiment_create(bs_h5_ctx *c, bs_io *io, const char *text)
-{
-    const char *obj = "/experiment";
-    size_t len = text ? strlen(text) : 0;
-    hid_t t = H5I_INVALID_HID, s = H5I_INVALID_HID, d = H5I_INVALID_HID;
-    int ok = H5CK(c, obj, t = H5Tcopy(H5T_C_S1)) &&
-             H5CK(c, obj, H5Tset_size(t, len ? len : 1)) &&
-             H5CK(c, obj, H5Tset_strpad(t, H5T_STR_NULLPAD)) &&
-             H5CK(c, obj, H5Tset_cset(t, H5T_CSET_UTF8)) &&
-             H5CK(c, obj, s = H5Screate(H5S_SCALAR)) &&
-             (io->rank == 0 || H5CK(c, obj, H5Sselect_none(s))) &&
-             H5CK(c, obj, d = H5Dcreate2(io->file, "experiment", t, s,
-                                         H5P_DEFAULT, H5P_DEFAULT,
-                                         H5P_DEFAULT)) &&
-             H5CK(c, obj, H5Dwrite(d, t, s, s, io->dxpl, len ? text : ""));
-    bs_h5_close(&d);
-    bs_h5_close(&s);
-    bs_h5_close(&t);
-    return ok;
-}
-
-/* Root attributes, /areas, /schedule and /metrics (no rows). */
+/* Root attributes, /areas, /schedule and /metrics (no rows), the ids
+ * into io.  Returns 1, or 0 with the failure in c. */
 static int layout_create(bs_h5_ctx *c, bs_io *io, const bs_io_meta *meta)
 {
     hid_t root = io->file, areas = H5I_INVALID_HID, ft = H5I_INVALID_HID;
@@ -265,6 +229,7 @@ static bs_status meta_check(bs_h5_ctx *c, const bs_io_meta *m)
     return ok ? BS_OK : BS_ERR_ARG;
 }
 
+/* A new copy of s (free()); NULL when out of memory. */
 static char *str_copy(const char *s)
 {
     char *t = malloc(strlen(s) + 1);
@@ -301,7 +266,7 @@ static bs_io *io_alloc(const char *path, bs_comm *comm, const bs_io_meta *m)
     ok = io->path && io->areas;
     for (a = 0; ok && a < m->n_areas; a++) {
         io->areas[a].k = m->area_k[a];
-        for (i = 0; i < DS_PER_AREA; i++)
+        for (i = 0; i < BS_DS_PER_AREA; i++)
             io->areas[a].ds[i] = H5I_INVALID_HID;
         ok = (io->areas[a].name = str_copy(m->area_names[a])) != NULL;
     }
@@ -312,29 +277,12 @@ static bs_io *io_alloc(const char *path, bs_comm *comm, const bs_io_meta *m)
     return io;
 }
 
-/* Opens (truncating) the file with the MPI-IO driver and makes io->dxpl. */
-static int file_create(bs_h5_ctx *c, bs_io *io)
-{
-    MPI_Comm *mc = bs_comm_mpi(io->comm);
-    hid_t fapl = H5I_INVALID_HID;
-    int ok = H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-             H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
-             H5CK(c, "file", H5Pset_libver_bounds(fapl, H5F_LIBVER_V18,
-                                                  H5F_LIBVER_V18)) &&
-             H5CK(c, "file", io->file = H5Fcreate(io->path, H5F_ACC_TRUNC,
-                                                  H5P_DEFAULT, fapl)) &&
-             H5CK(c, "file", io->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, "file", H5Pset_dxpl_mpio(io->dxpl,
-                                              H5FD_MPIO_COLLECTIVE));
-    bs_h5_close(&fapl);
-    return ok;
-}
-
-/* Closes every HDF5 handle of io (the file last); io stays allocated. */
+/* Closes every HDF5 handle of io (the file last); io stays allocated.
+ * Collective (H5Fclose); errors are ignored. */
 static void io_close_handles(bs_io *io)
 {
     for (int a = 0; a < io->n_areas; a++)
-        for (int i = 0; i < DS_PER_AREA; i++)
+        for (int i = 0; i < BS_DS_PER_AREA; i++)
             bs_h5_close(&io->areas[a].ds[i]);
     bs_h5_close(&io->schedule);
     bs_h5_close(&io->metrics);
@@ -357,7 +305,8 @@ void bs_io_close(bs_io **iop)
 bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
                        bs_io **out, char *err, size_t err_len)
 {
-    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", ""};
+    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", "",
+                   BS_ERR_IO};
     bs_io *io = NULL;
     bs_status st;
     if (out)
@@ -380,13 +329,17 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
         io_free(io);
         return st;
     }
-    if (!bs_h5_agree(comm, &c, file_create(&c, io))) {
+    if (!bs_h5_agree(comm, &c, bs_h5_file_mpio(&c, comm, "file", io->path,
+                                               H5F_ACC_TRUNC, &io->file,
+                                               &io->dxpl))) {
         bs_io_close(&io);
         return BS_ERR_IO;
     }
     if (!bs_h5_agree(comm, &c, layout_create(&c, io, meta)) ||
         !bs_h5_agree(comm, &c,
-                     experiment_create(&c, io, meta->experiment_text)) ||
+                     bs_h5_text_put(&c, io->file, "/experiment", "experiment",
+                                    meta->experiment_text, io->rank,
+                                    io->dxpl)) ||
         !bs_h5_agree(comm, &c, H5CK(&c, "file", H5Fflush(io->file,
                                                     H5F_SCOPE_GLOBAL)))) {
         bs_h5_note_space(comm, &c, path);   /* the file exists: why? */
@@ -399,22 +352,12 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
 
 /* ---- reopening for a resumed run ---------------------------------------- */
 
-static int steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps);
-
 /* Opens the existing file (flags: H5F_ACC_RDONLY or H5F_ACC_RDWR) with
- * the MPI-IO driver. */
+ * the MPI-IO driver.  Returns 1, or 0 with the failure in c. */
 static int file_open(bs_h5_ctx *c, bs_io *io, unsigned flags)
 {
-    MPI_Comm *mc = bs_comm_mpi(io->comm);
-    hid_t fapl = H5I_INVALID_HID;
-    int ok = H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-             H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
-             H5CK(c, "file", io->file = H5Fopen(io->path, flags, fapl)) &&
-             H5CK(c, "file", io->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, "file", H5Pset_dxpl_mpio(io->dxpl,
-                                              H5FD_MPIO_COLLECTIVE));
-    bs_h5_close(&fapl);
-    return ok;
+    return bs_h5_file_mpio(c, io->comm, "file", io->path, flags, &io->file,
+                           &io->dxpl);
 }
 
 /* Whether type t is of the class and size of `want` (and its sign, or
@@ -427,9 +370,10 @@ static int type_like(hid_t t, hid_t want)
            (k != H5T_COMPOUND || H5Tget_nmembers(t) == H5Tget_nmembers(want));
 }
 
-/* Opens dataset `name` under loc, checks its type (like `type`) and row
- * width (cols, 0 for 1-D) and, when resize, cuts or extends it to `rows`
- * rows. */
+/* Opens dataset `name` under loc (path obj), checks its type (like
+ * `type`) and row width (cols, 0 for 1-D) and, when resize, cuts or
+ * extends it to `rows` rows.  Returns the dataset, or H5I_INVALID_HID with
+ * the failure in c. */
 static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
                          const char *name, hid_t type, uint64_t cols,
                          uint64_t rows, int resize)
@@ -460,8 +404,9 @@ static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
     return d;
 }
 
-/* Opens every dataset of an existing output and checks its type and shape;
- * when resize, sets them to `rows` rows. */
+/* Opens every dataset of an existing output into io and checks its type
+ * and shape; when resize, sets them to `rows` rows.  Returns 1, or 0 with
+ * the failure in c. */
 static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
                          uint64_t rows, int resize)
 {
@@ -471,12 +416,12 @@ static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
         hid_t g = H5I_INVALID_HID;
         snprintf(grp, sizeof grp, "/areas/%s", m->area_names[a]);
         ok = H5CK(c, grp, g = H5Gopen2(io->file, grp, H5P_DEFAULT));
-        for (int i = 0; ok && i < DS_PER_AREA; i++) {
-            snprintf(obj, sizeof obj, "%s/%s", grp, ds_names[i]);
-            io->areas[a].ds[i] = dset_reopen(c, g, obj, ds_names[i],
-                                             H5T_STD_U64LE,
-                                             i == DS_SUPPORT ? 0 : m->area_k[a],
-                                             rows, resize);
+        for (int i = 0; ok && i < BS_DS_PER_AREA; i++) {
+            snprintf(obj, sizeof obj, "%s/%s", grp, bs_io_ds_names[i]);
+            uint64_t cols = i == BS_DS_SUPPORT ? 0 : m->area_k[a];
+            io->areas[a].ds[i] = dset_reopen(c, g, obj, bs_io_ds_names[i],
+                                             H5T_STD_U64LE, cols, rows,
+                                             resize);
             ok = io->areas[a].ds[i] >= 0;
         }
         bs_h5_close(&g);
@@ -493,10 +438,35 @@ static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
     return ok;
 }
 
+/*
+ * Sets steps_complete to `steps` and flushes (bs_io_steps_put): returns 1,
+ * or 0 with the failure in c when it failed here on the only rank.  When
+ * it failed here while there are several ranks, the others may wait for
+ * this one inside HDF5, and the caller of bs_io_reopen (bs_resume) would
+ * then wait too, closing the checkpoint it read collectively: the job is
+ * ended here, with bs_io_stranded_msg on stderr (MPI_Abort; bs_resume's
+ * contract in brainsim.h says so).  The only place the library ends the
+ * job itself.
+ */
+static int steps_put_or_end(bs_h5_ctx *c, bs_io *io, uint64_t steps)
+{
+    char msg[BS_H5_NOTE_LEN + 256];
+    if (bs_io_steps_put(c, io, steps))
+        return 1;
+    if (bs_comm_size(io->comm) == 1)
+        return 0;
+    bs_io_stranded_msg(c, io, msg, sizeof msg);
+    fprintf(stderr, "brainsim: error: %s\n", msg);
+    fflush(stderr);
+    bs_comm_abort(1);
+    return 0;
+}
+
 bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
                        uint64_t rows, bs_io **out, char *err, size_t err_len)
 {
-    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", ""};
+    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", "",
+                   BS_ERR_IO};
     if (!path || !meta || !out || !comm)
         return BS_ERR_ARG;
     *out = NULL;
@@ -518,7 +488,7 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
                    bs_h5_agree(comm, &c,
                                bs_h5_format_check(&c, io->file,
                                                   BS_H5_FORMAT_OUTPUT, format,
-                                                  sizeof format)) &&
+                                                  sizeof format) == BS_OK) &&
                    bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 0));
     io_close_handles(io);
     if (!readable ||
@@ -527,7 +497,7 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
         return BS_ERR_IO;
     }
     if (!bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 1)) ||
-        !bs_h5_agree(comm, &c, steps_put(&c, io, rows))) {
+        !bs_h5_agree(comm, &c, steps_put_or_end(&c, io, rows))) {
         bs_h5_note_space(comm, &c, path);
         bs_io_close(&io);
         return BS_ERR_IO;
@@ -535,188 +505,4 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
     io->n_rows = io->steps_complete = rows;
     *out = io;
     return BS_OK;
-}
-
-/* ---- writing rows ------------------------------------------------------ */
-
-/*
- * Writes the rows of r to dataset d ([steps] when cols == 0, else [steps,
- * cols]) from buf in memory type mtype, after extending it to `extent`
- * rows.  Rank 0 selects the rows, the others nothing.  Collective,
- * including the agreement: returns 1 iff every rank succeeded.
- */
-/* A collective write failed on this rank.  On one rank the failure is
- * agreed as usual (this returns).  On several, the other ranks may be
- * waiting inside HDF5 for this one (a failed H5Dset_extent leaves them in
- * its barrier), where no agreement reaches them: the job is ended with
- * the message rather than left hanging. */
-static void write_failed(bs_h5_ctx *c, bs_io *io)
-{
-    uint64_t avail = 0;
-    char space[160] = "";
-    if (bs_comm_size(io->comm) == 1)
-        return;
-    if (bs_h5_free_space_here(io->path, &avail))
-        snprintf(space, sizeof space, " (%llu bytes free on the file system "
-                 "of %s)", (unsigned long long)avail, io->path);
-    fprintf(stderr, "brainsim: error: rank %d: %s%s; ending the job, since "
-            "the other ranks may wait for this one inside HDF5\n", io->rank,
-            c->note, space);
-    fflush(stderr);
-    bs_comm_abort(1);
-}
-
-/* Bytes the file may grow by when its datasets go from io->n_rows to
- * `extent` rows: parallel HDF5 allocates chunks when a dataset is
- * extended (early allocation), a whole chunk for every new chunk row.
- * Local (property queries only).  Returns 1, or 0 with the failure in c. */
-static int extend_bytes(bs_h5_ctx *c, const bs_io *io, uint64_t extent,
-                        uint64_t *bytes)
-{
-    const int n = io->n_areas * DS_PER_AREA + 2;
-    int i, ok = 1;
-    *bytes = 0;
-    for (i = 0; ok && i < n; i++) {
-        hid_t d = i < io->n_areas * DS_PER_AREA
-                      ? io->areas[i / DS_PER_AREA].ds[i % DS_PER_AREA]
-                      : i == n - 2 ? io->schedule : io->metrics;
-        hid_t p = H5I_INVALID_HID, t = H5I_INVALID_HID;
-        hsize_t chunk[2] = {1, 1};
-        int rank = 0;
-        size_t tsize = 0;
-        ok = H5CK(c, "dataset", p = H5Dget_create_plist(d)) &&
-             H5CK(c, "dataset", rank = H5Pget_chunk(p, 2, chunk)) &&
-             H5CK(c, "dataset", t = H5Dget_type(d)) &&
-             H5CK(c, "dataset", tsize = H5Tget_size(t));
-        if (ok && chunk[0] > 0) {
-            uint64_t row = (uint64_t)tsize * (rank == 2 ? chunk[1] : 1);
-            uint64_t now = (io->n_rows + chunk[0] - 1) / chunk[0];
-            uint64_t then = (extent + chunk[0] - 1) / chunk[0];
-            *bytes += (then > now ? then - now : 0) * chunk[0] * row;
-        }
-        bs_h5_close(&t);
-        bs_h5_close(&p);
-    }
-    return ok;
-}
-
-#define EXTEND_MARGIN (UINT64_C(256) << 10)  /* metadata of an extension */
-
-static int rows_put(bs_h5_ctx *c, bs_io *io, hid_t d, const char *obj,
-                    hid_t mtype, uint64_t cols, const bs_io_rows *r,
-                    uint64_t extent, const void *buf)
-{
-    hsize_t ext[2] = {extent, cols}, start[2] = {r->first_step, 0};
-    hsize_t count[2] = {r->n_rows, cols};
-    int rank = cols == 0 ? 1 : 2;
-    hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
-    int ok = (extent <= io->n_rows || H5CK(c, obj, H5Dset_extent(d, ext))) &&
-             H5CK(c, obj, fs = H5Dget_space(d)) &&
-             H5CK(c, obj, ms = H5Screate_simple(rank, count, NULL));
-    if (ok && io->rank == 0)
-        ok = H5CK(c, obj, H5Sselect_hyperslab(fs, H5S_SELECT_SET, start,
-                                               NULL, count, NULL));
-    else if (ok)
-        ok = H5CK(c, obj, H5Sselect_none(fs)) &&
-             H5CK(c, obj, H5Sselect_none(ms));
-    ok = ok && H5CK(c, obj, H5Dwrite(d, mtype, ms, fs, io->dxpl, buf));
-    bs_h5_close(&ms);
-    bs_h5_close(&fs);
-    if (!ok)
-        write_failed(c, io);
-    return bs_h5_agree(io->comm, c, ok);
-}
-
-/* Updates the root attribute steps_complete and flushes the file. */
-static int steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps)
-{
-    hid_t a = H5I_INVALID_HID;
-    const char *obj = "attribute 'steps_complete' of /";
-    int ok = H5CK(c, obj, a = H5Aopen(io->file, "steps_complete",
-                                      H5P_DEFAULT)) &&
-             H5CK(c, obj, H5Awrite(a, H5T_NATIVE_UINT64, &steps));
-    bs_h5_close(&a);
-    ok = ok && H5CK(c, "file", H5Fflush(io->file, H5F_SCOPE_GLOBAL));
-    if (!ok)
-        write_failed(c, io);
-    return ok;
-}
-
-/* Returns 1 iff every buffer the block needs is present. */
-static int rows_valid(const bs_io *io, const bs_io_rows *r)
-{
-    int a;
-    if (!r->schedule || !r->metrics ||
-        (io->n_areas > 0 && (!r->winners || !r->inputs || !r->support)) ||
-        r->first_step > UINT64_MAX - r->n_rows)
-        return 0;
-    for (a = 0; a < io->n_areas; a++)
-        if (!r->winners[a] || !r->inputs[a] || !r->support[a])
-            return 0;
-    return 1;
-}
-
-bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
-                      size_t err_len)
-{
-    bs_h5_ctx c = {io ? io->path : "(null)", err, err_len, 0, "/", ""};
-    uint64_t end, extent;
-    char obj[128];
-    int a, i, ok = 1;
-    if (!io) {
-        bs_h5_msg(&c, "%s: bs_io_write: NULL output", c.path);
-        return BS_ERR_ARG;
-    }
-    if (!rows || !rows_valid(io, rows))
-        bs_h5_msg(&c, "%s: bs_io_write: NULL or invalid rows", c.path);
-    if (!bs_h5_agree(io->comm, &c, rows && rows_valid(io, rows)))
-        return BS_ERR_ARG;
-    if (rows->n_rows == 0)
-        return BS_OK;
-    end = rows->first_step + rows->n_rows;
-    extent = end > io->n_rows ? end : io->n_rows;
-    if (extent > io->n_rows && !getenv("BRAINSIM_TEST_NO_SPACE_CHECK")) {
-        /* refuse, on every rank, an extension the disk cannot take: a
-         * collective HDF5 call that fails on some ranks only cannot be
-         * agreed (see write_failed).  (Tests set the variable to reach
-         * write_failed.) */
-        uint64_t need = 0, avail = 0;
-        ok = bs_h5_agree(io->comm, &c, extend_bytes(&c, io, extent, &need));
-        if (!ok)
-            return BS_ERR_IO;
-        need += EXTEND_MARGIN;
-        if (bs_h5_free_space(io->comm, io->path, &avail) && avail < need) {
-            bs_h5_msg(&c, "%s: steps %llu to %llu: write failed before it "
-                      "began: the datasets' next chunks need %llu bytes (no "
-                      "space left: %llu bytes free on the file system of %s)",
-                      c.path, (unsigned long long)rows->first_step,
-                      (unsigned long long)(end - 1), (unsigned long long)need,
-                      (unsigned long long)avail, c.path);
-            return BS_ERR_IO;
-        }
-    }
-    for (a = 0; ok && a < io->n_areas; a++) {
-        const io_area *ar = &io->areas[a];
-        const uint64_t *bufs[DS_PER_AREA] = {
-            rows->winners[a], rows->inputs[a], rows->support[a]};
-        for (i = 0; ok && i < DS_PER_AREA; i++) {
-            snprintf(obj, sizeof obj, "/areas/%s/%s", ar->name, ds_names[i]);
-            ok = rows_put(&c, io, ar->ds[i], obj, H5T_NATIVE_UINT64,
-                          i == DS_SUPPORT ? 0 : ar->k, rows, extent, bufs[i]);
-        }
-    }
-    ok = ok && rows_put(&c, io, io->schedule, "/schedule", io->sched_mem, 0,
-                        rows, extent, rows->schedule) &&
-         rows_put(&c, io, io->metrics, "/metrics", io->metrics_mem, 0, rows,
-                  extent, rows->metrics);
-    if (ok) {
-        io->n_rows = extent;
-        io->steps_complete = end > io->steps_complete ? end
-                                                      : io->steps_complete;
-    }
-    ok = ok &&
-         bs_h5_agree(io->comm, &c, steps_put(&c, io, io->steps_complete));
-    if (!ok)   /* every rank: each step above agreed */
-        bs_h5_note_space(io->comm, &c, io->path);
-    return ok ? BS_OK : BS_ERR_IO;
 }

@@ -1,6 +1,7 @@
 /*
- * io.h - the output file (run.h5), written collectively with parallel HDF5.
- * The only module that calls HDF5 (src/io.c).
+ * io.h - the output file (run.h5), written collectively with parallel HDF5
+ * by src/io.c (create, reopen, close) and src/io_write.c (rows): io files,
+ * the only ones that call HDF5.
  *
  * Layout (DESIGN section 7):
  *   /                      attributes: brainsim_version, seed, n_ranks,
@@ -102,7 +103,10 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
  * extends every dataset to `rows` rows (rows past them, from a run that
  * died after its checkpoint, are dropped and rewritten, never duplicated)
  * and sets steps_complete to rows.  BS_ERR_IO naming the path and object
- * when the file is missing or does not match.  Collective.
+ * when the file is missing or does not match.  Collective.  When setting
+ * steps_complete fails on some ranks only, while others may wait for them
+ * inside HDF5, those ranks end the job (MPI_Abort) with the message on
+ * stderr: no status could reach the others.
  */
 bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
                        uint64_t rows, bs_io **out, char *err, size_t err_len);
@@ -110,7 +114,13 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
 /*
  * Writes rows [first_step, first_step + n_rows) of every dataset, extending
  * them as needed, then updates steps_complete and flushes the file.
- * Collective.  BS_ERR_IO with a message on failure.
+ * Collective.  BS_ERR_IO with a message on failure (every rank returns
+ * it), BS_ERR_ARG for NULL or invalid rows, except that a rank whose
+ * collective write failed while there are several ranks returns
+ * BS_ERR_MPI at once, with a message saying that the job ends: the other
+ * ranks may be waiting for it inside HDF5, so it must make no other
+ * collective call (bs_io_close included) before the job is ended
+ * (bs_comm_abort).
  */
 bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
                       size_t err_len);

@@ -38,9 +38,8 @@
 #include <unistd.h>
 
 #include <hdf5.h>
-#include <mpi.h>
 
-#include "io_common.h"
+#include "io_h5.h"
 #include "log.h"
 
 #define ROW_CHUNK (1u << 16)   /* elements per chunk of a row dataset */
@@ -58,11 +57,6 @@ uint64_t bs_config_hash(const char *text, size_t len)
 
 /* ---- argument checks --------------------------------------------------- */
 
-static int name_ok(const char *s)
-{
-    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
-}
-
 /* 1 iff v[0..n) is strictly ascending and below bound. */
 static int ascending_below(const uint64_t *v, uint64_t n, uint64_t bound)
 {
@@ -72,10 +66,12 @@ static int ascending_below(const uint64_t *v, uint64_t n, uint64_t bound)
     return 1;
 }
 
+/* Checks area i of the caller: BS_OK, or BS_ERR_ARG naming what would
+ * make an unreadable file. */
 static bs_status area_args(bs_h5_ctx *c, int i, const bs_ckpt_area *a)
 {
     const char *why = NULL;
-    if (!name_ok(a->name))
+    if (!bs_h5_name_ok(a->name))
         why = "the name must be non-empty without '/'";
     else if (a->k == 0 || a->k > a->n || a->support > a->n)
         why = "k and support must be in 1..n and 0..n";
@@ -94,11 +90,13 @@ static bs_status area_args(bs_h5_ctx *c, int i, const bs_ckpt_area *a)
     return why ? BS_ERR_ARG : BS_OK;
 }
 
+/* Checks fiber i of the caller (its geometry and rows): BS_OK, or
+ * BS_ERR_ARG naming what is wrong. */
 static bs_status fiber_args(bs_h5_ctx *c, int i, const bs_ckpt_fiber *f)
 {
     const char *why = NULL;
     uint64_t r;
-    if (!name_ok(f->name))
+    if (!bs_h5_name_ok(f->name))
         why = "the name must be non-empty without '/'";
     else if (f->geom.log2_block < 2 || f->geom.log2_block > 32 ||
              f->geom.n_thresh > BS_MAX_BLOCK_EDGES)
@@ -119,6 +117,8 @@ static bs_status fiber_args(bs_h5_ctx *c, int i, const bs_ckpt_fiber *f)
     return why ? BS_ERR_ARG : BS_OK;
 }
 
+/* Checks every argument of bs_ckpt_write on this rank: BS_OK, or
+ * BS_ERR_ARG with the message in c (not agreed). */
 static bs_status args_check(bs_h5_ctx *c, const char *path, int keep,
                             const bs_ckpt_header *h, const bs_ckpt_area *areas,
                             const bs_ckpt_fiber *fibers)
@@ -174,21 +174,13 @@ static bs_status row_offsets(ckpt_w *w, const bs_ckpt_header *h,
     return st;
 }
 
+/* Creates (truncating) "<path>.tmp" and the collective transfer list.
+ * The same status on every rank (BS_ERR_IO naming tmp). */
 static bs_status file_create(ckpt_w *w, const char *tmp)
 {
-    bs_h5_ctx *c = w->c;
-    MPI_Comm *mc = bs_comm_mpi(w->comm);
-    hid_t fapl = H5I_INVALID_HID;
-    int ok = H5CK(c, tmp, fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-             H5CK(c, tmp, H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
-             H5CK(c, tmp, H5Pset_libver_bounds(fapl, H5F_LIBVER_V18,
-                                               H5F_LIBVER_V18)) &&
-             H5CK(c, tmp, w->file = H5Fcreate(tmp, H5F_ACC_TRUNC,
-                                              H5P_DEFAULT, fapl)) &&
-             H5CK(c, tmp, w->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, tmp, H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE));
-    bs_h5_close(&fapl);
-    return bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+    int ok = bs_h5_file_mpio(w->c, w->comm, tmp, tmp, H5F_ACC_TRUNC,
+                             &w->file, &w->dxpl);
+    return bs_h5_agree_status(w->comm, w->c, ok ? BS_OK : BS_ERR_IO);
 }
 
 /*
@@ -332,30 +324,6 @@ static bs_status fiber_write(ckpt_w *w, hid_t fibers, const bs_ckpt_fiber *f,
     return st;
 }
 
-/* The experiment text as the scalar dataset /experiment (rank 0 writes). */
-static int experiment_write(ckpt_w *w, const char *text)
-{
-    bs_h5_ctx *c = w->c;
-    const char *obj = "/experiment";
-    size_t len = text ? strlen(text) : 0;
-    hid_t t = H5I_INVALID_HID, s = H5I_INVALID_HID, d = H5I_INVALID_HID;
-    int ok = H5CK(c, obj, t = H5Tcopy(H5T_C_S1)) &&
-             H5CK(c, obj, H5Tset_size(t, len ? len : 1)) &&
-             H5CK(c, obj, H5Tset_strpad(t, H5T_STR_NULLPAD)) &&
-             H5CK(c, obj, H5Tset_cset(t, H5T_CSET_UTF8)) &&
-             H5CK(c, obj, s = H5Screate(H5S_SCALAR)) &&
-             (w->rank == 0 || H5CK(c, obj, H5Sselect_none(s))) &&
-             H5CK(c, obj, d = H5Dcreate2(w->file, "experiment", t, s,
-                                         H5P_DEFAULT, H5P_DEFAULT,
-                                         H5P_DEFAULT)) &&
-             H5CK(c, obj, H5Dwrite(d, t, s, s, H5P_DEFAULT,
-                                   len ? text : ""));
-    bs_h5_close(&d);
-    bs_h5_close(&s);
-    bs_h5_close(&t);
-    return ok;
-}
-
 /* Root attributes, /experiment and the groups /areas and /fibers. */
 static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
                               hid_t *areas, hid_t *fibers)
@@ -374,7 +342,8 @@ static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
              bs_h5_attr_i32(c, root, "n_ranks", h->n_ranks) &&
              bs_h5_attr_i32(c, root, "n_areas", h->n_areas) &&
              bs_h5_attr_i32(c, root, "n_fibers", h->n_fibers) &&
-             experiment_write(w, h->experiment_text) &&
+             bs_h5_text_put(c, root, "/experiment", "experiment",
+                            h->experiment_text, w->rank, H5P_DEFAULT) &&
              (*areas = group_create(c, root, "areas", "/areas")) >= 0 &&
              (*fibers = group_create(c, root, "fibers", "/fibers")) >= 0;
     c->where = "/";
@@ -430,6 +399,8 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
 
 /* ---- publishing: rank 0 only ------------------------------------------- */
 
+/* Records "<what> <a>[ to <b>] failed: <strerror(errno)>" and returns
+ * BS_ERR_IO. */
 static bs_status sys_fail(bs_h5_ctx *c, const char *what, const char *a,
                           const char *b)
 {
@@ -534,7 +505,8 @@ bs_status bs_ckpt_write(const char *path, int keep, bs_comm *comm,
                         const bs_ckpt_fiber *fibers, char *err,
                         size_t err_len)
 {
-    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", ""};
+    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", "",
+                   BS_ERR_IO};
     ckpt_w w = {&c, comm, 0, H5I_INVALID_HID, H5I_INVALID_HID};
     uint64_t *off = NULL;
     char *tmp = NULL;

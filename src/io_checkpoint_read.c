@@ -14,21 +14,23 @@
  * in its slice, strictly increasing) and the rank owning the last slice
  * checks that nothing follows it: the ranges of a partition tile the
  * dataset.  A file that opens but cannot be read is corrupt:
- * BS_ERR_CHECKPOINT.  Every function agrees across ranks before it
- * returns, so every rank returns the same status.
+ * BS_ERR_CHECKPOINT (the status of every checked read here, io_h5_read.h):
+ * each reader below returns BS_OK or that status with a message naming
+ * the object and what is wrong (rows_read also BS_ERR_CAPACITY).  Every
+ * public function agrees across ranks before it returns, so every rank
+ * returns the same status.
  */
 #include "checkpoint.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hdf5.h>
-#include <mpi.h>
 
-#include "io_common.h"
+#include "io_h5.h"
+#include "io_h5_read.h"
 
 #define GEOM_WORDS (4 + BS_MAX_BLOCK_EDGES)
 #define TEXT_MAX (64u << 20)   /* bytes of /experiment accepted */
@@ -43,69 +45,17 @@ struct bs_ckpt_reader {
     bs_ckpt_header h;          /* h.experiment_text == text */
 };
 
-/* Records "<what>" (printf-style) and returns BS_ERR_CHECKPOINT. */
-static bs_status bad(bs_h5_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static bs_status bad(bs_h5_ctx *c, const char *fmt, ...)
-{
-    char text[BS_H5_NOTE_LEN * 2];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    bs_h5_msg(c, "%s", text);
-    return BS_ERR_CHECKPOINT;
-}
-
-static int name_ok(const char *s)
-{
-    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
-}
-
-/* ---- checked reads (io_common) as statuses ----------------------------- */
-
-/* An HDF5 call or checked read that failed: the file is corrupt. */
-#define OKST(x) ((x) ? BS_OK : BS_ERR_CHECKPOINT)
-#define CK(c, obj, expr) OKST(H5CK((c), (obj), (expr)))
-
-static bs_status attr_u64(bs_h5_ctx *c, hid_t loc, const char *obj,
-                          const char *name, uint64_t *v)
-{
-    return OKST(bs_h5_attr_int(c, loc, obj, name, 0, v));
-}
-
-static bs_status attr_i32(bs_h5_ctx *c, hid_t loc, const char *obj,
-                          const char *name, int32_t *v)
-{
-    return OKST(bs_h5_attr_int(c, loc, obj, name, 1, v));
-}
-
 /* An i32 flag that must be 0 or 1, into *out. */
 static bs_status attr_flag(bs_h5_ctx *c, hid_t loc, const char *obj,
                            const char *name, int *out)
 {
     int32_t v = 0;
-    bs_status st = attr_i32(c, loc, obj, name, &v);
+    bs_status st = bs_h5_attr_get_i32(c, loc, obj, name, &v);
     if (st == BS_OK && v != 0 && v != 1)
-        st = bad(c, "%s: attribute '%s' of %s is %d, not 0 or 1", c->path,
-                 name, obj, (int)v);
+        st = bs_h5_bad(c, "%s: attribute '%s' of %s is %d, not 0 or 1",
+                       c->path, name, obj, (int)v);
     *out = v;
     return st;
-}
-
-static bs_status dset_open(bs_h5_ctx *c, hid_t loc, const char *obj,
-                           const char *name, size_t size, uint64_t want,
-                           hid_t *d, uint64_t *len)
-{
-    return OKST(bs_h5_dset_open(c, loc, obj, name, size, want, d, len));
-}
-
-static bs_status dset_range(bs_h5_ctx *c, hid_t d, const char *obj,
-                            hid_t mtype, uint64_t start, uint64_t count,
-                            void *buf)
-{
-    return OKST(bs_h5_dset_range(c, d, obj, mtype, start, count, buf));
 }
 
 /* ---- open / close ------------------------------------------------------ */
@@ -115,7 +65,6 @@ static bs_status dset_range(bs_h5_ctx *c, hid_t d, const char *obj,
 static bs_status file_open(bs_h5_ctx *c, bs_comm *comm, const char *path,
                            hid_t *file)
 {
-    MPI_Comm *mc = bs_comm_mpi(comm);
     hid_t fapl = H5I_INVALID_HID;
     FILE *f = fopen(path, "rb");
     bs_status st = BS_OK;
@@ -129,17 +78,30 @@ static bs_status file_open(bs_h5_ctx *c, bs_comm *comm, const char *path,
     st = bs_h5_agree_status(comm, c, st);
     if (st != BS_OK)
         return st;
-    if (!H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) ||
-        !H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)))
+    if (!bs_h5_fapl_mpio(c, comm, "file", 0, &fapl))
         st = BS_ERR_IO;
     else if ((*file = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
         char inner[160];
         bs_h5_last_error(inner, sizeof inner);
-        st = bad(c, "%s: not a valid HDF5 file (truncated or corrupt): %s",
-                 path, inner);
+        st = bs_h5_bad(c, "%s: not a valid HDF5 file (truncated or corrupt): "
+                       "%s", path, inner);
     }
     bs_h5_close(&fapl);
     return bs_h5_agree_status(comm, c, st);
+}
+
+/* Opens the group at path gpath of file into *g (invalid on failure);
+ * fails naming it when it is missing. */
+static bs_status group_open(bs_h5_ctx *c, hid_t file, const char *gpath,
+                            hid_t *g)
+{
+    htri_t ex;
+    bs_status st = H5RD(c, gpath, ex = H5Lexists(file, gpath, H5P_DEFAULT));
+    if (st == BS_OK && !ex)
+        st = bs_h5_bad(c, "%s: group %s: missing", c->path, gpath);
+    if (st == BS_OK)
+        st = H5RD(c, gpath, *g = H5Gopen2(file, gpath, H5P_DEFAULT));
+    return st;
 }
 
 /* Group `name` of the root: present, with exactly `count` members. */
@@ -148,49 +110,50 @@ static bs_status group_count(bs_h5_ctx *c, hid_t file, const char *name,
 {
     hid_t g = H5I_INVALID_HID;
     H5G_info_t info;
-    htri_t ex;
-    bs_status st = CK(c, name, ex = H5Lexists(file, name, H5P_DEFAULT));
-    if (st == BS_OK && !ex)
-        st = bad(c, "%s: group %s: missing", c->path, name);
+    bs_status st = group_open(c, file, name, &g);
     if (st == BS_OK)
-        st = CK(c, name, g = H5Gopen2(file, name, H5P_DEFAULT)) ||
-             CK(c, name, H5Gget_info(g, &info)) ? BS_ERR_CHECKPOINT : BS_OK;
+        st = H5RD(c, name, H5Gget_info(g, &info));
     if (st == BS_OK && info.nlinks != (hsize_t)count)
-        st = bad(c, "%s: group %s: has %llu members, the root attribute "
-                 "says %d", c->path, name, (unsigned long long)info.nlinks,
-                 (int)count);
+        st = bs_h5_bad(c, "%s: group %s: has %llu members, the root "
+                       "attribute says %d", c->path, name,
+                       (unsigned long long)info.nlinks, (int)count);
     bs_h5_close(&g);
     return st;
 }
 
+/* The root attributes, the group sizes and /experiment into r->h and
+ * r->text.  BS_OK, or BS_ERR_CHECKPOINT naming what is wrong (local). */
 static bs_status header_read(bs_h5_ctx *c, bs_ckpt_reader *r)
 {
     bs_ckpt_header *h = &r->h;
     hid_t f = r->file;
     char format[64];
-    bs_status st = OKST(bs_h5_format_check(c, f, BS_H5_FORMAT_CHECKPOINT,
-                                           format, sizeof format));
-    if (st == BS_OK) /* each stops at the first failure */
-        st = attr_u64(c, f, "/", "step", &h->step) ||
-             attr_i32(c, f, "/", "op", &h->op) ||
-             attr_u64(c, f, "/", "round", &h->round) ||
-             attr_u64(c, f, "/", "config_hash", &h->config_hash) ||
-             attr_u64(c, f, "/", "seed", &h->seed) ||
-             attr_i32(c, f, "/", "n_ranks", &h->n_ranks) ||
-             attr_i32(c, f, "/", "n_areas", &h->n_areas) ||
-             attr_i32(c, f, "/", "n_fibers", &h->n_fibers)
-             ? BS_ERR_CHECKPOINT : BS_OK;
+    bs_status st = bs_h5_format_check(c, f, BS_H5_FORMAT_CHECKPOINT, format,
+                                      sizeof format);
+    /* each read runs only while every one before it succeeded */
+    if (st == BS_OK) st = bs_h5_attr_get_u64(c, f, "/", "step", &h->step);
+    if (st == BS_OK) st = bs_h5_attr_get_i32(c, f, "/", "op", &h->op);
+    if (st == BS_OK) st = bs_h5_attr_get_u64(c, f, "/", "round", &h->round);
+    if (st == BS_OK)
+        st = bs_h5_attr_get_u64(c, f, "/", "config_hash", &h->config_hash);
+    if (st == BS_OK) st = bs_h5_attr_get_u64(c, f, "/", "seed", &h->seed);
+    if (st == BS_OK)
+        st = bs_h5_attr_get_i32(c, f, "/", "n_ranks", &h->n_ranks);
+    if (st == BS_OK)
+        st = bs_h5_attr_get_i32(c, f, "/", "n_areas", &h->n_areas);
+    if (st == BS_OK)
+        st = bs_h5_attr_get_i32(c, f, "/", "n_fibers", &h->n_fibers);
     if (st == BS_OK && (h->n_ranks < 1 || h->n_areas < 0 || h->n_fibers < 0))
-        st = bad(c, "%s: root attributes n_ranks %d, n_areas %d, n_fibers "
-                 "%d out of range", c->path, (int)h->n_ranks,
-                 (int)h->n_areas, (int)h->n_fibers);
+        st = bs_h5_bad(c, "%s: root attributes n_ranks %d, n_areas %d, "
+                       "n_fibers %d out of range", c->path, (int)h->n_ranks,
+                       (int)h->n_areas, (int)h->n_fibers);
     if (st == BS_OK)
         st = group_count(c, f, "/areas", h->n_areas);
     if (st == BS_OK)
         st = group_count(c, f, "/fibers", h->n_fibers);
     if (st == BS_OK)
-        st = OKST(bs_h5_dset_text(c, f, "/experiment", "experiment",
-                                  TEXT_MAX, &r->text));
+        st = bs_h5_dset_text(c, f, "/experiment", "experiment", TEXT_MAX,
+                             &r->text);
     h->experiment_text = r->text;
     return st;
 }
@@ -210,7 +173,8 @@ void bs_ckpt_close(bs_ckpt_reader **rp)
 bs_status bs_ckpt_open(const char *path, bs_comm *comm, bs_ckpt_reader **out,
                        bs_ckpt_header *h, char *err, size_t err_len)
 {
-    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", ""};
+    bs_h5_ctx c = {path ? path : "(null)", err, err_len, 0, "/", "",
+                   BS_ERR_CHECKPOINT};
     bs_ckpt_reader *r = NULL;
     if (out)
         *out = NULL;
@@ -268,20 +232,21 @@ static bs_status ever_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     uint64_t buf[EVER_PIECE], len = 0, p = 0, q = 0, prev = 0;
     hid_t d = H5I_INVALID_HID;
     snprintf(obj, sizeof obj, "%s/ever_fired", gpath);
-    bs_status st = dset_open(c, g, obj, "ever_fired", 8, support, &d, &len);
+    bs_status st = bs_h5_dset_open(c, g, obj, "ever_fired", 8, support, &d,
+                                   &len);
     if (st == BS_OK)
-        st = OKST(bs_h5_sorted_range(c, d, obj, len, lo, hi, hi == n,
-                                     "not ascending or >= n", &p, &q));
+        st = bs_h5_sorted_range(c, d, obj, len, lo, hi, hi == n,
+                                "not ascending or >= n", &p, &q);
     for (uint64_t at = p; st == BS_OK && at < q; at += EVER_PIECE) {
         uint64_t m = q - at < EVER_PIECE ? q - at : EVER_PIECE;
-        st = dset_range(c, d, obj, H5T_NATIVE_UINT64, at, m, buf);
+        st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT64, at, m, buf);
         for (uint64_t i = 0; st == BS_OK && i < m; i++) {
             uint64_t v = buf[i];
             if (v < lo || v >= hi || (at + i > p && v <= prev))
-                st = bad(c, "%s: %s: value %llu at %llu is not ascending "
-                         "or out of range", c->path, obj,
-                         (unsigned long long)v,
-                         (unsigned long long)(at + i));
+                st = bs_h5_bad(c, "%s: %s: value %llu at %llu is not "
+                               "ascending or out of range", c->path, obj,
+                               (unsigned long long)v,
+                               (unsigned long long)(at + i));
             else
                 bitmap[(v - lo) / 64] |= UINT64_C(1) << ((v - lo) % 64);
             prev = v;
@@ -300,27 +265,30 @@ static bs_status winners_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     uint64_t len = 0;
     hid_t d = H5I_INVALID_HID;
     snprintf(obj, sizeof obj, "%s/winners", gpath);
-    bs_status st = dset_open(c, g, obj, "winners", 8, k, &d, &len);
+    bs_status st = bs_h5_dset_open(c, g, obj, "winners", 8, k, &d, &len);
     if (st == BS_OK)
-        st = dset_range(c, d, obj, H5T_NATIVE_UINT64, 0, k, winners);
+        st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT64, 0, k, winners);
     for (uint64_t i = 0; st == BS_OK && i < k; i++)
         if (n_winners ? winners[i] >= n ||
                             (i > 0 && winners[i] <= winners[i - 1])
                       : winners[i] != UINT64_MAX)
-            st = bad(c, "%s: %s: value %llu at %llu: %s", c->path, obj,
-                     (unsigned long long)winners[i], (unsigned long long)i,
-                     n_winners ? "not ascending or >= n"
-                               : "not UINT64_MAX (n_winners is 0)");
+            st = bs_h5_bad(c, "%s: %s: value %llu at %llu: %s", c->path,
+                           obj, (unsigned long long)winners[i],
+                           (unsigned long long)i,
+                           n_winners ? "not ascending or >= n"
+                                     : "not UINT64_MAX (n_winners is 0)");
     bs_h5_close(&d);
     snprintf(obj, sizeof obj, "%s/win_inputs", gpath);
     if (st == BS_OK)
-        st = dset_open(c, g, obj, "win_inputs", 8, k, &d, &len);
+        st = bs_h5_dset_open(c, g, obj, "win_inputs", 8, k, &d, &len);
     if (st == BS_OK)
-        st = dset_range(c, d, obj, H5T_NATIVE_UINT64, 0, k, win_inputs);
+        st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT64, 0, k, win_inputs);
     bs_h5_close(&d);
     return st;
 }
 
+/* bs_ckpt_read_area on this rank, without agreement: BS_OK, or
+ * BS_ERR_CHECKPOINT naming the object and what is wrong. */
 static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
                            uint64_t n, uint64_t k, uint64_t lo, uint64_t hi,
                            uint64_t *winners, uint64_t *win_inputs,
@@ -331,33 +299,28 @@ static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     uint64_t fn = 0, fk = 0;
     hid_t g = H5I_INVALID_HID;
     snprintf(gpath, sizeof gpath, "/areas/%s", name);
-    htri_t ex;
-    bs_status st = CK(c, gpath, ex = H5Lexists(r->file, gpath, H5P_DEFAULT));
-    if (st == BS_OK && !ex)
-        st = bad(c, "%s: group %s: missing", c->path, gpath);
-    if (st == BS_OK)
-        st = CK(c, gpath, g = H5Gopen2(r->file, gpath, H5P_DEFAULT));
-    if (st == BS_OK)
-        st = attr_u64(c, g, gpath, "n", &fn) || attr_u64(c, g, gpath, "k", &fk)
-             ? BS_ERR_CHECKPOINT : BS_OK;
+    bs_status st = group_open(c, r->file, gpath, &g);
+    if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "n", &fn);
+    if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "k", &fk);
     if (st == BS_OK && (fn != n || fk != k))
-        st = bad(c, "%s: %s: n = %llu, k = %llu in the file, the experiment "
-                 "has n = %llu, k = %llu", c->path, gpath,
-                 (unsigned long long)fn, (unsigned long long)fk,
-                 (unsigned long long)n, (unsigned long long)k);
+        st = bs_h5_bad(c, "%s: %s: n = %llu, k = %llu in the file, the "
+                       "experiment has n = %llu, k = %llu", c->path, gpath,
+                       (unsigned long long)fn, (unsigned long long)fk,
+                       (unsigned long long)n, (unsigned long long)k);
     if (st == BS_OK)
-        st = attr_u64(c, g, gpath, "n_winners", n_winners) ||
-             attr_u64(c, g, gpath, "support", support) ||
-             attr_flag(c, g, gpath, "fixed", fixed) ||
-             attr_flag(c, g, gpath, "inhibited", inhibited)
-             ? BS_ERR_CHECKPOINT : BS_OK;
+        st = bs_h5_attr_get_u64(c, g, gpath, "n_winners", n_winners);
+    if (st == BS_OK)
+        st = bs_h5_attr_get_u64(c, g, gpath, "support", support);
+    if (st == BS_OK) st = attr_flag(c, g, gpath, "fixed", fixed);
+    if (st == BS_OK) st = attr_flag(c, g, gpath, "inhibited", inhibited);
     if (st == BS_OK && *n_winners != 0 && *n_winners != k)
-        st = bad(c, "%s: %s: n_winners = %llu, must be 0 or k = %llu",
-                 c->path, gpath, (unsigned long long)*n_winners,
-                 (unsigned long long)k);
+        st = bs_h5_bad(c, "%s: %s: n_winners = %llu, must be 0 or k = %llu",
+                       c->path, gpath, (unsigned long long)*n_winners,
+                       (unsigned long long)k);
     if (st == BS_OK && *support > n)
-        st = bad(c, "%s: %s: support = %llu > n = %llu", c->path, gpath,
-                 (unsigned long long)*support, (unsigned long long)n);
+        st = bs_h5_bad(c, "%s: %s: support = %llu > n = %llu", c->path,
+                       gpath, (unsigned long long)*support,
+                       (unsigned long long)n);
     if (st == BS_OK)
         st = winners_read(c, g, gpath, n, k, *n_winners, winners, win_inputs);
     if (st == BS_OK)
@@ -373,12 +336,13 @@ bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
                             int *inhibited, uint64_t *ever_bitmap, char *err,
                             size_t err_len)
 {
-    bs_h5_ctx c = {r ? r->path : "(null)", err, err_len, 0, "/", ""};
+    bs_h5_ctx c = {r ? r->path : "(null)", err, err_len, 0, "/", "",
+                   BS_ERR_CHECKPOINT};
     if (!r) {
         bs_h5_msg(&c, "bs_ckpt_read_area: NULL reader");
         return BS_ERR_ARG;
     }
-    int ok = name_ok(name) && lo <= hi && hi <= n && k > 0 && k <= n &&
+    int ok = bs_h5_name_ok(name) && lo <= hi && hi <= n && k > 0 && k <= n &&
              winners && win_inputs && n_winners && support && fixed &&
              inhibited && ever_bitmap;
     if (!ok)
@@ -457,19 +421,21 @@ static bs_status geom_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     uint64_t len = 0;
     hid_t d = H5I_INVALID_HID;
     snprintf(obj, sizeof obj, "%s/geometry", gpath);
-    bs_status st = dset_open(c, g, obj, "geometry", 4, GEOM_WORDS, &d, &len);
+    bs_status st = bs_h5_dset_open(c, g, obj, "geometry", 4, GEOM_WORDS, &d,
+                                   &len);
     if (st == BS_OK)
-        st = dset_range(c, d, obj, H5T_NATIVE_UINT32, 0, GEOM_WORDS, v);
+        st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT32, 0, GEOM_WORDS, v);
     bs_h5_close(&d);
     if (st == BS_OK && (v[2] < 2 || v[2] > 32))
-        st = bad(c, "%s: %s: log2_block %u, must be 2..32", c->path, obj,
-                 v[2]);
+        st = bs_h5_bad(c, "%s: %s: log2_block %u, must be 2..32", c->path,
+                       obj, v[2]);
     if (st == BS_OK && v[3] > BS_MAX_BLOCK_EDGES)
-        st = bad(c, "%s: %s: n_thresh %u, must be <= %d", c->path, obj, v[3],
-                 BS_MAX_BLOCK_EDGES);
+        st = bs_h5_bad(c, "%s: %s: n_thresh %u, must be <= %d", c->path, obj,
+                       v[3], BS_MAX_BLOCK_EDGES);
     for (uint32_t m = 1; st == BS_OK && m < v[3]; m++)
         if (v[4 + m] < v[4 + m - 1])
-            st = bad(c, "%s: %s: threshold %u decreases", c->path, obj, m);
+            st = bs_h5_bad(c, "%s: %s: threshold %u decreases", c->path, obj,
+                           m);
     if (st == BS_OK) {
         geom->key.v[0] = v[0];
         geom->key.v[1] = v[1];
@@ -495,11 +461,11 @@ static bs_status rows_check(bs_h5_ctx *c, const char *gpath,
                 ? "rows not strictly increasing by (target, source)"
                 : NULL;
         if (why)
-            return bad(c, "%s: %s/{source,target,weight}: row %llu (source "
-                       "%llu, target %llu, weight %u): %s", c->path, gpath,
-                       (unsigned long long)(at + i),
-                       (unsigned long long)s->src[i],
-                       (unsigned long long)s->tgt[i], s->w[i], why);
+            return bs_h5_bad(c, "%s: %s/{source,target,weight}: row %llu "
+                             "(source %llu, target %llu, weight %u): %s",
+                             c->path, gpath, (unsigned long long)(at + i),
+                             (unsigned long long)s->src[i],
+                             (unsigned long long)s->tgt[i], s->w[i], why);
     }
     return BS_OK;
 }
@@ -518,13 +484,14 @@ static bs_status rows_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     for (int i = 0; i < 3; i++) {
         snprintf(obj[i], sizeof obj[i], "%s/%s", gpath, names[i]);
         if (st == BS_OK)
-            st = dset_open(c, g, obj[i], names[i], i == 2 ? 4 : 8,
-                           i == 0 ? UINT64_MAX : len[0], &d[i], &len[i]);
+            st = bs_h5_dset_open(c, g, obj[i], names[i], i == 2 ? 4 : 8,
+                                 i == 0 ? UINT64_MAX : len[0], &d[i],
+                                 &len[i]);
     }
     if (st == BS_OK)
-        st = OKST(bs_h5_sorted_range(c, d[1], obj[1], len[1], lo, hi,
-                                     hi == dst_n, "not ascending or >= dst_n",
-                                     &p, &q));
+        st = bs_h5_sorted_range(c, d[1], obj[1], len[1], lo, hi,
+                                hi == dst_n, "not ascending or >= dst_n", &p,
+                                &q);
     if (st == BS_OK && q - p > store->cap) {
         bs_h5_msg(c, "%s: %s: %llu rows with targets in [%llu, %llu) exceed "
                   "the plastic store of %llu entries per fiber per rank; "
@@ -534,12 +501,14 @@ static bs_status rows_read(bs_h5_ctx *c, hid_t g, const char *gpath,
         st = BS_ERR_CAPACITY;
     }
     if (st == BS_OK)
-        st = dset_range(c, d[0], obj[0], H5T_NATIVE_UINT64, p, q - p,
-                        store->src) ||
-             dset_range(c, d[1], obj[1], H5T_NATIVE_UINT64, p, q - p,
-                        store->tgt) ||
-             dset_range(c, d[2], obj[2], H5T_NATIVE_UINT32, p, q - p,
-                        store->w) ? BS_ERR_CHECKPOINT : BS_OK;
+        st = bs_h5_dset_range(c, d[0], obj[0], H5T_NATIVE_UINT64, p, q - p,
+                              store->src);
+    if (st == BS_OK)
+        st = bs_h5_dset_range(c, d[1], obj[1], H5T_NATIVE_UINT64, p, q - p,
+                              store->tgt);
+    if (st == BS_OK)
+        st = bs_h5_dset_range(c, d[2], obj[2], H5T_NATIVE_UINT32, p, q - p,
+                              store->w);
     if (st == BS_OK)
         st = rows_check(c, gpath, store, q - p, p, n_src, lo, hi);
     if (st == BS_OK) {
@@ -551,6 +520,8 @@ static bs_status rows_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     return st;
 }
 
+/* bs_ckpt_read_fiber on this rank, without agreement: BS_OK,
+ * BS_ERR_CAPACITY, or BS_ERR_CHECKPOINT naming what is wrong. */
 static bs_status fiber_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
                             uint64_t n_src, uint64_t dst_n, uint64_t lo,
                             uint64_t hi, bs_fiber_geom *geom, int *inhibited,
@@ -560,21 +531,15 @@ static bs_status fiber_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     uint64_t fsrc = 0, fdst = 0;
     hid_t g = H5I_INVALID_HID;
     snprintf(gpath, sizeof gpath, "/fibers/%s", name);
-    htri_t ex;
-    bs_status st = CK(c, gpath, ex = H5Lexists(r->file, gpath, H5P_DEFAULT));
-    if (st == BS_OK && !ex)
-        st = bad(c, "%s: group %s: missing", c->path, gpath);
-    if (st == BS_OK)
-        st = CK(c, gpath, g = H5Gopen2(r->file, gpath, H5P_DEFAULT));
-    if (st == BS_OK)
-        st = attr_flag(c, g, gpath, "inhibited", inhibited) ||
-             attr_u64(c, g, gpath, "n_src", &fsrc) ||
-             attr_u64(c, g, gpath, "dst_n", &fdst) ? BS_ERR_CHECKPOINT : BS_OK;
+    bs_status st = group_open(c, r->file, gpath, &g);
+    if (st == BS_OK) st = attr_flag(c, g, gpath, "inhibited", inhibited);
+    if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "n_src", &fsrc);
+    if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "dst_n", &fdst);
     if (st == BS_OK && (fsrc != n_src || fdst != dst_n))
-        st = bad(c, "%s: %s: n_src = %llu, dst_n = %llu in the file, the "
-                 "experiment has %llu, %llu", c->path, gpath,
-                 (unsigned long long)fsrc, (unsigned long long)fdst,
-                 (unsigned long long)n_src, (unsigned long long)dst_n);
+        st = bs_h5_bad(c, "%s: %s: n_src = %llu, dst_n = %llu in the file, "
+                       "the experiment has %llu, %llu", c->path, gpath,
+                       (unsigned long long)fsrc, (unsigned long long)fdst,
+                       (unsigned long long)n_src, (unsigned long long)dst_n);
     if (st == BS_OK)
         st = geom_read(c, g, gpath, geom);
     if (st == BS_OK)
@@ -589,12 +554,13 @@ bs_status bs_ckpt_read_fiber(bs_ckpt_reader *r, const char *name,
                              bs_store *store, uint64_t *scratch, char *err,
                              size_t err_len)
 {
-    bs_h5_ctx c = {r ? r->path : "(null)", err, err_len, 0, "/", ""};
+    bs_h5_ctx c = {r ? r->path : "(null)", err, err_len, 0, "/", "",
+                   BS_ERR_CHECKPOINT};
     if (!r) {
         bs_h5_msg(&c, "bs_ckpt_read_fiber: NULL reader");
         return BS_ERR_ARG;
     }
-    int ok = name_ok(name) && lo <= hi && hi <= dst_n && geom && inhibited &&
+    int ok = bs_h5_name_ok(name) && lo <= hi && hi <= dst_n && geom && inhibited &&
              store && (store->cap == 0 ||
                        (store->src && store->tgt && store->w && scratch));
     if (!ok)

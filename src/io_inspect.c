@@ -1,7 +1,7 @@
 /*
  * io_inspect.c - `brainsim inspect`: a short summary of an output or
- * checkpoint file, read with serial HDF5 (an io file: it may call HDF5).
- * Refuses (BS_ERR_IO, message in err) a file that is not a brainsim file
+ * checkpoint file, read with serial HDF5 (an io file: only they call
+ * HDF5).  Refuses (BS_ERR_IO, message in err) a file that is not a brainsim file
  * of this format_version, and any string attribute that is not a
  * fixed-length string, before reading it.
  */
@@ -12,10 +12,10 @@
 #include <hdf5.h>
 
 #include "brainsim.h"
-#include "io_common.h"
+#include "io_h5_read.h"
 
-/* Reads a numeric attribute as u64 or a string attribute into buf; returns
- * 1 on success, 0 when absent or of another kind. */
+/* Reads a single integer attribute as u64 into *v; returns 1 on success,
+ * 0 when absent or of another kind. */
 static int attr_u64(hid_t loc, const char *name, uint64_t *v)
 {
     if (H5Aexists(loc, name) <= 0)
@@ -32,15 +32,15 @@ static int attr_u64(hid_t loc, const char *name, uint64_t *v)
     return ok;
 }
 
-/* A string attribute of the root into buf: "" when absent; 0 with the
- * message in c when it cannot be read (a variable-length string is refused
- * unread, as by every reader of brainsim files). */
-static int attr_str(bs_h5_ctx *c, hid_t loc, const char *name, char *buf,
-                    size_t len)
+/* A string attribute of the root into buf: "" when absent; BS_ERR_IO with
+ * the message in c when it cannot be read (a variable-length string is
+ * refused unread, as by every reader of brainsim files). */
+static bs_status attr_str(bs_h5_ctx *c, hid_t loc, const char *name,
+                          char *buf, size_t len)
 {
     buf[0] = '\0';
     if (H5Aexists(loc, name) <= 0)
-        return 1;
+        return BS_OK;
     return bs_h5_attr_text(c, loc, "/", name, buf, len);
 }
 
@@ -64,6 +64,8 @@ static long long rows_of(hid_t loc, const char *name)
 
 typedef struct walk_ctx { FILE *out; int checkpoint; } walk_ctx;
 
+/* H5Literate callbacks: one line for area / fiber `name` of group g (what
+ * cannot be read is left out); return 0 (go on). */
 static herr_t show_area(hid_t g, const char *name, const H5L_info_t *info,
                         void *data)
 {
@@ -109,6 +111,7 @@ static herr_t show_fiber(hid_t g, const char *name, const H5L_info_t *info,
     return 0;
 }
 
+/* "title:" and a line per member of `group` (none when it is absent). */
 static void show_group(hid_t file, const char *group, const char *title,
                        H5L_iterate_t fn, walk_ctx *w)
 {
@@ -134,13 +137,14 @@ bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
         snprintf(err, err_len, "%s: cannot open as HDF5", path);
         return BS_ERR_IO;
     }
-    bs_h5_ctx c = {path, err, err_len, 0, "/", ""};
+    bs_h5_ctx c = {path, err, err_len, 0, "/", "", BS_ERR_IO};
     char format[64], version[64], backend[64], reason[512];
     uint64_t fv = 0, v = 0, total = 0;
-    if (!bs_h5_format_check(&c, f, NULL, format, sizeof format) ||
-        !attr_str(&c, f, "brainsim_version", version, sizeof version) ||
-        !attr_str(&c, f, "backend", backend, sizeof backend) ||
-        !attr_str(&c, f, "fallback_reason", reason, sizeof reason)) {
+    if (bs_h5_format_check(&c, f, NULL, format, sizeof format) != BS_OK ||
+        attr_str(&c, f, "brainsim_version", version, sizeof version) !=
+            BS_OK ||
+        attr_str(&c, f, "backend", backend, sizeof backend) != BS_OK ||
+        attr_str(&c, f, "fallback_reason", reason, sizeof reason) != BS_OK) {
         H5Fclose(f);
         return BS_ERR_IO;
     }
@@ -163,8 +167,8 @@ bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
         attr_u64(f, "steps_complete", &v);
         attr_u64(f, "steps_total", &total);
         fprintf(out, "steps: %" PRIu64 " of %" PRIu64 " complete\n", v, total);
-        fprintf(out, "backend: %s%s%s%s\n", backend, reason[0] ? " (fallback: " : "",
-                reason, reason[0] ? ")" : "");
+        fprintf(out, "backend: %s%s%s%s\n", backend,
+                reason[0] ? " (fallback: " : "", reason, reason[0] ? ")" : "");
     }
     show_group(f, "areas", "areas", show_area, &w);
     show_group(f, "fibers", "fibers", show_fiber, &w);

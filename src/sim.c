@@ -126,6 +126,8 @@ bs_status bs_checkpoint(bs_sim *s, const char *path)
     if (!s || !path)
         return BS_ERR_ARG;
     bs_status st = bs_sim_flush(s);
+    if (st == BS_ERR_MPI)   /* this rank alone: no agreement (bs_io_write) */
+        return st;
     if (st == BS_OK && s->be->download)
         st = s->be->download(s);
     if (!bs_comm_all_ok(s->comm, st == BS_OK))

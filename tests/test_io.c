@@ -18,7 +18,7 @@
 
 #include "comm.h"
 #include "io.h"
-#include "io_common.h"
+#include "io_h5.h"
 #include "check_main.h"
 
 static bs_comm *g_comm;
@@ -780,9 +780,9 @@ START_TEST(test_note_space)
     const char *head = "out.h5: /areas/A/winners: H5Dwrite failed";
     unsigned long long n = 0;
     int low = 0, parsed = 0;
-    bs_h5_ctx c = {"out.h5", err, sizeof err, 0, "/", ""};
-    bs_h5_ctx none = {"out.h5", err2, sizeof err2, 0, "/", ""};
-    bs_h5_ctx gone = {"out.h5", err3, sizeof err3, 0, "/", ""};
+    bs_h5_ctx c = {"out.h5", err, sizeof err, 0, "/", "", BS_ERR_IO};
+    bs_h5_ctx none = {"out.h5", err2, sizeof err2, 0, "/", "", BS_ERR_IO};
+    bs_h5_ctx gone = {"out.h5", err3, sizeof err3, 0, "/", "", BS_ERR_IO};
     bs_h5_msg(&c, "%s", head);
     bs_h5_note_space(g_comm, &c, ".");
     bs_h5_note_space(g_comm, &none, ".");    /* no message: nothing */

@@ -21,6 +21,11 @@ Contract:
 - Each Simulator owns one bs_sim; two in one process are independent.
   MPI is initialised once by the library.  Under mpirun every rank must
   construct, step and close its Simulators collectively, in the same order.
+  When step(), run() or checkpoint() fails on one of several ranks with
+  BS_ERR_MPI (this rank failed inside a collective the others may still
+  wait in, such as a write of the output), the job cannot continue: the
+  message goes to stderr and the whole job is ended (bs_abort), as the
+  brainsim command does, instead of raising.
 - close() (or leaving the `with` block) destroys the simulator, flushing
   and closing its output file; a Simulator that is garbage collected or
   still open at interpreter exit is closed then (weakref.finalize).
@@ -31,15 +36,28 @@ Contract:
 """
 import ctypes
 import os
+import sys
 import weakref
 
 import numpy as np
 
 from . import _clib
-from .errors import error_for
+from .errors import Status, error_for
 from .reader import Area, parse_experiment
 
 _ERR_BYTES = 4096
+
+
+def _n_ranks(lib):
+    """Ranks of the job (bs_world; MPI runs once a Simulator exists), 1 when
+    they cannot be known."""
+    fn = getattr(lib, "bs_world", None)
+    if fn is None:
+        return 1
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
+    rank, size = ctypes.c_int(0), ctypes.c_int(1)
+    return size.value if fn(ctypes.byref(rank), ctypes.byref(size)) == 0 else 1
 
 
 def _destroy(lib, handle):
@@ -199,6 +217,20 @@ class Simulator:
             message = self._lib.bs_error(self._handle).decode("utf-8", "replace")
         return error_for(status, message or name, name)
 
+    def _failed(self, status):
+        """The BrainsimError of a failed step(), run() or checkpoint(); on
+        one of several ranks a BS_ERR_MPI ends the job instead (bs_abort;
+        include/brainsim.h, bs_step): the other ranks may be waiting for
+        this one in a collective call that it will never make."""
+        err = self._error(status)
+        abort = getattr(self._lib, "bs_abort", None)
+        if status == Status.ERR_MPI and abort and _n_ranks(self._lib) > 1:
+            sys.stderr.write(f"brainsim: error on a rank: {err}\n")
+            sys.stderr.flush()
+            abort.restype, abort.argtypes = None, [ctypes.c_int]
+            abort(1)
+        return err
+
     def _sim(self):
         if not self._handle.value:
             raise ValueError("the brainsim Simulator is closed")
@@ -237,7 +269,7 @@ class Simulator:
         done = ctypes.c_uint64(0)
         st = self._lib.bs_step(self._sim(), int(n), ctypes.byref(done))
         if st != 0:
-            raise self._error(st)
+            raise self._failed(st)
         return int(done.value)
 
     def run(self):
@@ -245,7 +277,7 @@ class Simulator:
         before = self.steps_done
         st = self._lib.bs_run(self._sim())
         if st != 0:
-            raise self._error(st)
+            raise self._failed(st)
         return self.steps_done - before
 
     @property
@@ -295,4 +327,4 @@ class Simulator:
         fn = self._optional("bs_checkpoint", "checkpoint()")
         st = fn(self._sim(), os.fsencode(os.fspath(path)))
         if st != 0:
-            raise self._error(st)
+            raise self._failed(st)

@@ -1,15 +1,16 @@
 /*
- * io_common.h - what the HDF5 files (io.c, io_checkpoint.c,
- * io_checkpoint_read.c) share: error messages that name the file, the
- * object, the failing call with file:line and the innermost HDF5 error;
- * closing ids of any type; agreement of all ranks on the outcome of a
- * collective unit of work; the free space of a file system after a failed
- * write; attribute writers; reads that check the type and shape of what
- * they read.  Internal to libbrainsim
- * (includes hdf5.h: only the io files include it).
+ * io_h5.h - what every HDF5 file of brainsim (the io files: io.c,
+ * io_checkpoint.c, io_checkpoint_read.c, io_inspect.c; only they call
+ * HDF5) works with: the context that carries a failure's message, the
+ * check of each HDF5 call, agreement of all ranks on the outcome of a
+ * collective unit of work, the free space of a file system after a failed
+ * write, the one way files are opened with the MPI-IO driver, and the
+ * writers of attributes and of string datasets.  Checked reads are in
+ * io_h5_read.h.  Internal to libbrainsim (includes hdf5.h: only the io
+ * files include it).
  */
-#ifndef BS_IO_COMMON_H
-#define BS_IO_COMMON_H
+#ifndef BS_IO_H5_H
+#define BS_IO_H5_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,9 +30,10 @@
 #define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
 #define BS_H5_FORMAT_VERSION 2
 
-/* Where a failure is reported (the first failure wins) and the HDF5 object
- * being worked on, for messages.  Initialise as
- * {path, err, err_len, 0, "/", ""}. */
+/* Where a failure is reported (the first failure wins), the HDF5 object
+ * being worked on, for messages, and what a checked read (io_h5_read.h)
+ * returns for a file that does not hold what brainsim writes.  Initialise
+ * as {path, err, err_len, 0, "/", "", status}. */
 typedef struct bs_h5_ctx {
     const char *path;        /* the file: first word of every message */
     char *err;               /* caller's buffer (may be NULL) */
@@ -39,9 +41,12 @@ typedef struct bs_h5_ctx {
     int failed;              /* 1 once a message is recorded */
     const char *where;       /* path of the current group or dataset */
     char note[BS_H5_NOTE_LEN]; /* the message again, for other ranks */
+    bs_status corrupt;       /* BS_ERR_CHECKPOINT for a checkpoint,
+                                BS_ERR_IO otherwise (BS_OK reads as it) */
 } bs_h5_ctx;
 
-/* Records a printf-style message unless one is recorded already. */
+/* Records a printf-style message unless one is recorded already.  Can't
+ * fail (a long message is truncated). */
 void bs_h5_msg(bs_h5_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -57,12 +62,18 @@ int bs_h5_check(bs_h5_ctx *c, const char *obj, int64_t value,
     bs_h5_check((ctx), (obj), (int64_t)(expr), #expr, __FILE__, __LINE__)
 
 /* The innermost error of the HDF5 error stack as "<function>: <text>"
- * into buf ("" when the stack is empty). */
+ * into buf ("" when the stack is empty).  Can't fail. */
 void bs_h5_last_error(char *buf, size_t len);
 
 /* Closes any HDF5 id by its type and sets it invalid; accepts invalid ids.
  * Errors are ignored (cleanup path). */
 void bs_h5_close(hid_t *id);
+
+/* 1 iff s can name a group of a checkpoint: non-NULL, non-empty, without
+ * '/', not "." or "..".  Can't fail. */
+int bs_h5_name_ok(const char *s);
+
+/* ---- agreement of the ranks -------------------------------------------- */
 
 /*
  * Collective: BS_OK when every rank passes st == BS_OK.  Otherwise every
@@ -73,8 +84,10 @@ void bs_h5_close(hid_t *id);
 bs_status bs_h5_agree_status(bs_comm *comm, bs_h5_ctx *c, bs_status st);
 
 /* Collective: 1 iff every rank passes ok != 0 (the others get the message
- * of the lowest failing rank, as bs_h5_agree_status). */
+ * of the lowest failing rank, as bs_h5_agree_status); 0 otherwise. */
 int bs_h5_agree(bs_comm *comm, bs_h5_ctx *c, int ok);
+
+/* ---- free space after a failed write ----------------------------------- */
 
 /*
  * Collective, on every rank after an agreed failure to write the file
@@ -98,64 +111,57 @@ int bs_h5_free_space(bs_comm *comm, const char *file, uint64_t *bytes);
  * statvfs fails. */
 int bs_h5_free_space_here(const char *file, uint64_t *bytes);
 
+/* ---- opening a file ---------------------------------------------------- */
+
+/*
+ * A file access list for the MPI-IO driver over comm into *fapl (the
+ * caller closes it); with create, also HDF5 1.8 objects
+ * (H5F_LIBVER_V18: attributes over 64 KiB allowed).  Returns 1, or 0 with
+ * the failure (named obj) in c.  Local; the caller agrees.
+ */
+int bs_h5_fapl_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj, int create,
+                    hid_t *fapl);
+
+/*
+ * Creates `path` (flags H5F_ACC_TRUNC, truncating) or opens it (flags
+ * H5F_ACC_RDONLY or H5F_ACC_RDWR) with the access list of bs_h5_fapl_mpio,
+ * into *file, and makes a collective transfer list *dxpl.  Returns 1, or 0
+ * with the failure (named obj) in c and the ids not made left invalid (the
+ * caller closes the others).  Collective (H5Fcreate, H5Fopen); the caller
+ * agrees.
+ */
+int bs_h5_file_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj,
+                    const char *path, unsigned flags, hid_t *file,
+                    hid_t *dxpl);
+
+/* ---- writers: attributes and strings ----------------------------------- */
+
 /* Writes attribute `name` of `loc` (named c->where): file type ftype,
  * memory type mtype, n values (n < 0: scalar) from buf.  Returns 1, or 0
  * with the failure in c. */
 int bs_h5_attr_put(bs_h5_ctx *c, hid_t loc, const char *name, hid_t ftype,
                    hid_t mtype, int n, const void *buf);
-/* Scalar u64 / i32 little-endian attributes. */
+/* Scalar u64 / i32 little-endian attributes; as bs_h5_attr_put. */
 int bs_h5_attr_u64(bs_h5_ctx *c, hid_t loc, const char *name, uint64_t v);
 int bs_h5_attr_i32(bs_h5_ctx *c, hid_t loc, const char *name, int32_t v);
 /* n fixed-length, NUL-padded UTF-8 strings (n < 0: the scalar string
  * strs[0]; NULL: ""), all of the length of the longest (at least 1 byte):
- * no reader has to decode a global heap. */
+ * no reader has to decode a global heap.  As bs_h5_attr_put (also 0 when
+ * out of memory). */
 int bs_h5_attr_strings(bs_h5_ctx *c, hid_t loc, const char *name, int n,
                        const char *const *strs);
-/* A scalar fixed-length UTF-8 string (NULL: ""). */
+/* A scalar fixed-length UTF-8 string (NULL: ""); as bs_h5_attr_put. */
 int bs_h5_attr_str(bs_h5_ctx *c, hid_t loc, const char *name, const char *v);
 
-/* ---- checked reads: each returns 1, or 0 with a message naming the
- * object and what is wrong ---- */
-
-/* The single integer attribute `name` of loc (path obj), of exactly type
- * i32 (is_signed) or u64, into out. */
-int bs_h5_attr_int(bs_h5_ctx *c, hid_t loc, const char *obj, const char *name,
-                   int is_signed, void *out);
-/* A single fixed-length string attribute into out (len bytes,
- * NUL-terminated); one of len bytes or more is refused, and so is a
- * variable-length one ("... is a variable-length string; brainsim files
- * store fixed-length strings"), without reading it. */
-int bs_h5_attr_text(bs_h5_ctx *c, hid_t loc, const char *obj,
-                    const char *name, char *out, size_t len);
-/* The root of a brainsim file: attribute format_version (i32, read first,
- * so that a file of another version is refused with the reason) is
- * BS_H5_FORMAT_VERSION, and attribute format (a fixed-length string, into
- * format: len bytes) is `want`, or when want is NULL either format. */
-int bs_h5_format_check(bs_h5_ctx *c, hid_t file, const char *want,
-                       char *format, size_t len);
-/* Opens dataset `name` of loc (path obj) after checking that it is 1-D,
- * of unsigned integers of `size` bytes and, unless want is UINT64_MAX, of
- * exactly want values; its length into *len (*d invalid on failure). */
-int bs_h5_dset_open(bs_h5_ctx *c, hid_t loc, const char *obj,
-                    const char *name, size_t size, uint64_t want, hid_t *d,
-                    uint64_t *len);
-/* Reads values [start, start + count) of the 1-D dataset d (path obj) of
- * memory type mtype into buf, with an independent transfer. */
-int bs_h5_dset_range(bs_h5_ctx *c, hid_t d, const char *obj, hid_t mtype,
-                     uint64_t start, uint64_t count, void *buf);
-
 /*
- * The range [*p, *q) of the values in [lo, hi) of the 1-D u64 dataset d
- * (path obj, len values, ascending) by two binary searches of one-value
- * reads.  With last != 0 (the caller owns the last slice) also fails when
- * a value follows the range, with "<value> at <index>: <what>".
+ * Creates the scalar dataset `name` of loc (path obj) holding text (NULL:
+ * ""), a fixed-length, NUL-padded UTF-8 string of its exact byte length (1
+ * byte, NUL, for an empty text): a text may exceed the attribute limit.
+ * Rank 0 writes it, the others take part selecting nothing, with transfer
+ * list dxpl (H5P_DEFAULT: independent).  Returns 1, or 0 with the failure
+ * in c.  Collective (H5Dcreate2); the caller agrees.
  */
-int bs_h5_sorted_range(bs_h5_ctx *c, hid_t d, const char *obj, uint64_t len,
-                       uint64_t lo, uint64_t hi, int last, const char *what,
-                       uint64_t *p, uint64_t *q);
-/* The scalar fixed-length string dataset `name` of loc (path obj) of at
- * most max_bytes, NUL-terminated into a new *out (free()). */
-int bs_h5_dset_text(bs_h5_ctx *c, hid_t loc, const char *obj,
-                    const char *name, size_t max_bytes, char **out);
+int bs_h5_text_put(bs_h5_ctx *c, hid_t loc, const char *obj,
+                   const char *name, const char *text, int rank, hid_t dxpl);
 
-#endif /* BS_IO_COMMON_H */
+#endif /* BS_IO_H5_H */
