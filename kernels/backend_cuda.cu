@@ -235,12 +235,17 @@ static bs_status cuda_accumulate(bs_sim *s, int a)
     snprintf(who, sizeof who, "accumulate of area %s", s->exp->areas[a].name);
     CK(cudaMemsetAsync(ca->hist, 0, BS_K_HIST_BINS * 8, cs->stream));
     CK(cudaMemsetAsync(ca->sel, 0, sizeof(bs_k_select), cs->stream));
+    const bs_k_fiber *desc = (const bs_k_fiber *)cs->h_stage;
+    uint32_t log2_block_max = 0;
+    for (int d = ca->desc_first; d < ca->desc_first + ca->desc_count; d++)
+        if (desc[d].geom.log2_block > log2_block_max)
+            log2_block_max = desc[d].geom.log2_block;
     bs_k_acc_args acc = {
         (const bs_k_fiber *)cs->up_fire + ca->desc_first, ca->desc_count,
-        as->lo, as->hi, bs_k_acc_tile(as->lo, as->hi, cs->n_sm), ca->input,
+        as->lo, as->hi,
+        bs_k_acc_tile(as->lo, as->hi, cs->n_sm, log2_block_max), ca->input,
         ca->hist, ca->sel, ca->list};
     KCK(bs_k_accumulate(&acc, cs->stream, WHAT), who);
-    const bs_k_fiber *desc = (const bs_k_fiber *)cs->h_stage;
     for (int d = ca->desc_first; d < ca->desc_first + ca->desc_count; d++) {
         const bs_fiber_state *fs = &s->fibers[cs->desc_fiber[d]];
         bs_k_corr_args corr = {

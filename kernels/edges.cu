@@ -26,10 +26,18 @@ extern "C" {
 #include "device.cuh"
 #include "generator.cuh"
 
+/* Two instantiations of the tile kernel, alike but for their size:
+ *   512 threads, 2 CTAs per multiprocessor, tiles up to 2^14 targets
+ *     (64 KiB of u32 counts);
+ *   1024 threads, 1 CTA per multiprocessor, tiles of 2^15 (128 KiB), for
+ *     fibers whose connectivity blocks are 2^15 targets (p below about
+ *     1.83e-4): a tile then holds a whole block, where a 2^14 tile would
+ *     generate every (source, block) pair twice and keep half of each.
+ * Both run 32 warps per multiprocessor at the same 64-register cap. */
 #define ACC_THREADS 512
-#define ACC_WARPS (ACC_THREADS / 32)
-/* largest tile: 2^ACC_LOG2_TILE_MAX targets of u32 counts */
-#define ACC_LOG2_TILE_MAX BS_K_TILE_MAX_LOG2
+#define ACC_THREADS_BIG 1024
+#define ACC_LOG2_TILE_SMALL 14  /* largest tile of the 512-thread kernel */
+#define ACC_LOG2_TILE_BIG BS_K_TILE_MAX_LOG2
 
 /* ---- phase 1: the tile kernel ---- */
 
@@ -76,12 +84,13 @@ __device__ static unsigned long long warp_max_u64(unsigned long long v)
 
 /* Writes the tile's counts as inputs, their histogram, maximum and the
  * candidate list. */
+template <int NT>
 __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
                                      uint64_t base, uint32_t idx_lo,
                                      uint32_t idx_hi, const uint32_t *cnt,
                                      uint32_t *h)
 {
-    __shared__ unsigned long long warp_max[ACC_WARPS];
+    __shared__ unsigned long long warp_max[NT / 32];
     const uint64_t theta = *a.list.guess;
     const bool part = theta != BS_K_NO_GUESS;   /* bs_k_hist_bin */
     for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
@@ -129,7 +138,7 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
         warp_max[threadIdx.x >> 5] = vmax;
     __syncthreads();
     if (threadIdx.x == 0) {
-        for (int w = 1; w < ACC_WARPS; w++)
+        for (int w = 1; w < NT / 32; w++)
             vmax = warp_max[w] > vmax ? warp_max[w] : vmax;
         atomicMax((unsigned long long *)&a.sel->max, vmax);
     }
@@ -142,6 +151,7 @@ __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
  * adding 1 per edge, then gen[n_plus..n_plus + n_minus) adding -1 (mod
  * 2^32).  One call site of gen_warp (the kernel's code size matters: a
  * copy per sign or per caller misses the instruction cache). */
+template <int NT>
 __device__ static void acc_fiber(const bs_k_fiber *fb, gen_geom *gs,
                                  warp_q *wqs, uint32_t *cnt, uint64_t base,
                                  uint32_t idx_lo, uint32_t idx_hi)
@@ -172,7 +182,7 @@ __device__ static void acc_fiber(const bs_k_fiber *fb, gen_geom *gs,
         sk.inc = plus ? 1u : 0xFFFFFFFFu;
         sk.firing = fb->gen + s0;
         gen_warp(sk, gs, wq, (threadIdx.x >> 5) * 32, (uint32_t)(ns << sk.lnb),
-                 ACC_THREADS);
+                 NT);
         s0 += ns;
     }
 }
@@ -180,18 +190,18 @@ __device__ static void acc_fiber(const bs_k_fiber *fb, gen_geom *gs,
 /* Whole-tile moves between the shared counts and a cache segment (n4
  * uint4, 16-byte aligned), four loads in flight per thread. */
 enum { TILE_COPY = 0, TILE_ADD = 1 };
-template <int op>
+template <int NT, int op>
 __device__ static void tile_in(uint4 *cnt, const uint4 *g, uint32_t n4)
 {
-    for (uint32_t j = threadIdx.x; j < n4; j += 4 * ACC_THREADS) {
+    for (uint32_t j = threadIdx.x; j < n4; j += 4 * NT) {
         uint4 v[4];
 #pragma unroll
         for (int u = 0; u < 4; u++)
-            if (j + u * ACC_THREADS < n4)
-                v[u] = __ldcg(&g[j + u * ACC_THREADS]);
+            if (j + u * NT < n4)
+                v[u] = __ldcg(&g[j + u * NT]);
 #pragma unroll
         for (int u = 0; u < 4; u++) {
-            const uint32_t i = j + u * ACC_THREADS;
+            const uint32_t i = j + u * NT;
             if (i >= n4)
                 break;
             if (op == TILE_ADD) {
@@ -206,9 +216,10 @@ __device__ static void tile_in(uint4 *cnt, const uint4 *g, uint32_t n4)
     }
 }
 
+template <int NT>
 __device__ static void tile_out(uint4 *g, const uint4 *cnt, uint32_t n4)
 {
-    for (uint32_t j = threadIdx.x; j < n4; j += ACC_THREADS)
+    for (uint32_t j = threadIdx.x; j < n4; j += NT)
         __stcg(&g[j], cnt[j]);
 }
 
@@ -223,13 +234,14 @@ __device__ static void tile_out(uint4 *g, const uint4 *cnt, uint32_t n4)
  * on top of the last one's; at the end every other cached fiber's counts
  * (REUSE ones included) are added from its cache, which this CTA wrote
  * just before for the updated ones (visible to it after __syncthreads). */
-__global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args a)
+template <int NT>
+__global__ void __launch_bounds__(NT, 1024 / NT) acc_tile_kernel(bs_k_acc_args a)
 {
     extern __shared__ uint4 smem[];
     const uint32_t tile = 1u << a.log2_tile, n4 = tile / 4;
     uint32_t *cnt = (uint32_t *)smem;
     warp_q *wqs = (warp_q *)(cnt + tile);
-    gen_geom *gs = (gen_geom *)(wqs + ACC_WARPS);
+    gen_geom *gs = (gen_geom *)(wqs + NT / 32);
     const uint64_t base = ((a.lo >> a.log2_tile) + blockIdx.x) << a.log2_tile;
     const uint32_t idx_lo = (uint32_t)((a.lo > base ? a.lo : base) - base);
     const uint64_t end = base + tile < a.hi ? base + tile : a.hi;
@@ -249,16 +261,16 @@ __global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args 
             continue;
         __syncthreads();        /* gs free; the last fiber's counts stored */
         if (mode == BS_K_DELTA)
-            tile_in<TILE_COPY>(smem, (const uint4 *)(fb->cache + c0), n4);
+            tile_in<NT, TILE_COPY>(smem, (const uint4 *)(fb->cache + c0), n4);
         else if (cached && held >= 0)
             for (uint32_t j = threadIdx.x; j < n4; j += blockDim.x)
                 smem[j] = make_uint4(0, 0, 0, 0);
         if (cached)
             held = f;
-        acc_fiber(fb, gs, wqs, cnt, base, idx_lo, idx_hi);
+        acc_fiber<NT>(fb, gs, wqs, cnt, base, idx_lo, idx_hi);
         if (cached) {
             __syncthreads();
-            tile_out((uint4 *)(fb->cache + c0), smem, n4);
+            tile_out<NT>((uint4 *)(fb->cache + c0), smem, n4);
         }
     }
     for (int f = 0; f < a.n_fibers; f++) {
@@ -266,31 +278,49 @@ __global__ void __launch_bounds__(ACC_THREADS, 2) acc_tile_kernel(bs_k_acc_args 
         if (fb->mode == BS_K_GEN || f == held)
             continue;
         __syncthreads();
-        tile_in<TILE_ADD>(smem, (const uint4 *)(fb->cache + c0), n4);
+        tile_in<NT, TILE_ADD>(smem, (const uint4 *)(fb->cache + c0), n4);
     }
     __syncthreads();
-    acc_write_out(a, tile, base, idx_lo, idx_hi, cnt, (uint32_t *)wqs);
+    acc_write_out<NT>(a, tile, base, idx_lo, idx_hi, cnt, (uint32_t *)wqs);
+}
+
+/* The tile kernel's threads for tiles of 2^log2_tile targets. */
+static int acc_threads(uint32_t log2_tile)
+{
+    return log2_tile > ACC_LOG2_TILE_SMALL ? ACC_THREADS_BIG : ACC_THREADS;
 }
 
 static size_t acc_smem_bytes(uint32_t log2_tile)
 {
-    return ((size_t)4 << log2_tile) + ACC_WARPS * sizeof(warp_q) +
+    return ((size_t)4 << log2_tile) +
+           (size_t)(acc_threads(log2_tile) / 32) * sizeof(warp_q) +
            sizeof(gen_geom);
 }
 
-extern "C" uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm)
+extern "C" uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm,
+                                  uint32_t log2_block_max)
 {
-    uint32_t l = ACC_LOG2_TILE_MAX;
-    while (l > 10 && ((hi - 1) >> l) - (lo >> l) + 1 < (uint64_t)(4 * n_sm))
+    const uint64_t want = 4 * (uint64_t)(n_sm > 0 ? n_sm : 1);
+    if (log2_block_max >= ACC_LOG2_TILE_BIG &&
+        ((hi - 1) >> ACC_LOG2_TILE_BIG) - (lo >> ACC_LOG2_TILE_BIG) + 1 >= want)
+        return ACC_LOG2_TILE_BIG;
+    uint32_t l = ACC_LOG2_TILE_SMALL;
+    while (l > 10 && ((hi - 1) >> l) - (lo >> l) + 1 < want)
         l--;
     return l;
 }
 
 extern "C" int bs_k_acc_setup(void)
 {
-    return (int)cudaFuncSetAttribute(acc_tile_kernel,
-                                     cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)acc_smem_bytes(ACC_LOG2_TILE_MAX));
+    cudaError_t e = cudaFuncSetAttribute(
+        acc_tile_kernel<ACC_THREADS>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+        (int)acc_smem_bytes(ACC_LOG2_TILE_SMALL));
+    if (e != cudaSuccess)
+        return (int)e;
+    return (int)cudaFuncSetAttribute(
+        acc_tile_kernel<ACC_THREADS_BIG>,
+        cudaFuncAttributeMaxDynamicSharedMemorySize,
+        (int)acc_smem_bytes(ACC_LOG2_TILE_BIG));
 }
 
 extern "C" int bs_k_accumulate(const bs_k_acc_args *a, void *stream,
@@ -299,9 +329,16 @@ extern "C" int bs_k_accumulate(const bs_k_acc_args *a, void *stream,
     *what = "acc_tile_kernel";
     if (a->hi <= a->lo)
         return 0;
+    if (a->log2_tile < 10 || a->log2_tile > ACC_LOG2_TILE_BIG)
+        return (int)cudaErrorInvalidValue;
     uint64_t n_tiles = ((a->hi - 1) >> a->log2_tile) - (a->lo >> a->log2_tile) + 1;
-    LAUNCH(acc_tile_kernel, (unsigned)n_tiles, ACC_THREADS,
-           acc_smem_bytes(a->log2_tile), (cudaStream_t)stream, *a);
+    if (a->log2_tile > ACC_LOG2_TILE_SMALL)
+        LAUNCH(acc_tile_kernel<ACC_THREADS_BIG>, (unsigned)n_tiles,
+               ACC_THREADS_BIG, acc_smem_bytes(a->log2_tile),
+               (cudaStream_t)stream, *a);
+    else
+        LAUNCH(acc_tile_kernel<ACC_THREADS>, (unsigned)n_tiles, ACC_THREADS,
+               acc_smem_bytes(a->log2_tile), (cudaStream_t)stream, *a);
     return 0;
 }
 

@@ -73,10 +73,11 @@ BS_HD uint32_t bs_k_hist_bin(uint32_t key, uint64_t guess)
 enum { BS_K_GEN = 0, BS_K_FULL = 1, BS_K_DELTA = 2, BS_K_REUSE = 3 };
 
 /* Tiles of the accumulate kernel have at most 2^BS_K_TILE_MAX_LOG2
- * targets, aligned in global id space.  A cache covers whole tiles of
+ * targets (one connectivity block of 2^15: see bs_k_acc_tile), aligned in
+ * global id space.  A cache covers whole tiles of
  * that size: entry i is target cache_lo + i, cache_lo = lo rounded down,
  * so that every tile's segment is 16-byte aligned and whole. */
-#define BS_K_TILE_MAX_LOG2 14
+#define BS_K_TILE_MAX_LOG2 15
 BS_HD uint64_t bs_k_cache_lo(uint64_t lo)
 {
     return lo >> BS_K_TILE_MAX_LOG2 << BS_K_TILE_MAX_LOG2;
@@ -148,19 +149,25 @@ typedef struct bs_k_acc_args {
     const bs_k_fiber *fibers;   /* device (n_fibers) */
     int n_fibers;
     uint64_t lo, hi;
-    uint32_t log2_tile;         /* 10..14; see bs_k_acc_tile */
+    uint32_t log2_tile;         /* 10..15; see bs_k_acc_tile */
     uint64_t *input;            /* device (hi - lo) */
     uint64_t *hist;             /* device (BS_K_HIST_BINS) */
     bs_k_select *sel;           /* device */
     bs_k_list list;
 } bs_k_acc_args;
 
+/* Fails (cudaErrorInvalidValue) when log2_tile is outside 10..15. */
 int bs_k_accumulate(const bs_k_acc_args *a, void *stream, const char **what);
 
 /* log2 of the tile for a slice [lo, hi) on a device of n_sm
- * multiprocessors: the largest tile (<= 2^14 targets) that still gives at
- * least 4 CTAs per multiprocessor, and at least 2^10.  Can't fail. */
-uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm);
+ * multiprocessors, whose fibers' largest connectivity block is
+ * 2^log2_block_max: 2^15 targets (the 1024-thread kernel, so that a tile
+ * holds a whole block and no pair is generated twice) when the block is at
+ * least that large and the slice has at least 4 such tiles per
+ * multiprocessor; else the largest tile <= 2^14 that still gives at least
+ * 4 CTAs per multiprocessor, and at least 2^10.  Can't fail. */
+uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm,
+                       uint32_t log2_block_max);
 
 /* Raises the dynamic shared-memory limit of the tile kernel on the current
  * device; once per init. */

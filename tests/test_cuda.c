@@ -59,6 +59,31 @@ static const char *edges =
     "  - project: {fibers: [t->Y, Y->Z, t->Z], rounds: 3}\n"
     "  - project: {rounds: 4}\n";
 
+/* Connectivity blocks of 2^15 targets (p < 1.83e-4) in a slice large
+ * enough (at least 4 tiles of 2^15 per multiprocessor on one rank: 20e6
+ * targets on up to 152 multiprocessors) for the 1024-thread tile kernel,
+ * whose tiles hold a whole block; with a fiber of small blocks (u->W, p =
+ * 2e-3: 2^11) in the same tiles, a last tile clipped at n, recurrence
+ * (the input caches' full, delta and reuse paths) and a fiber switched
+ * off and on. */
+static const char *big_blocks =
+    "seed: 13\n"
+    "defaults: {p: 0.00015, beta: 0.2}\n"
+    "areas:\n"
+    "  - {name: W, n: 20000000, k: 2000}\n"
+    "stimuli:\n"
+    "  - {name: s, k: 2000}\n"
+    "  - {name: u, k: 300}\n"
+    "fibers:\n"
+    "  - {from: s, to: W}\n"
+    "  - {from: W, to: W}\n"
+    "  - {from: u, to: W, p: 0.002}\n"
+    "schedule:\n"
+    "  - project: {fibers: [s->W], rounds: 1}\n"
+    "  - project: {fibers: [s->W, W->W], rounds: 4}\n"
+    "  - project: {fibers: [s->W, W->W, u->W], rounds: 3}\n"
+    "  - project: {fibers: [s->W, W->W], rounds: 2}\n";
+
 /* The incremental paths of the CUDA step (input caches: inputs computed
  * in full, updated from the sources that changed, reused; plasticity
  * reusing the last step's edges): assemblies that settle and stay, then
@@ -168,6 +193,9 @@ START_TEST(projection_matches_cpu) { run_both(projection, "projection", 2); }
 END_TEST
 
 START_TEST(edge_cases_match_cpu) { run_both(edges, "edges", 1); }
+END_TEST
+
+START_TEST(big_blocks_match_cpu) { run_both(big_blocks, "big_blocks", 1); }
 END_TEST
 
 /* incremental on the CPU, on CUDA with the incremental paths (default)
@@ -291,6 +319,7 @@ int main(void)
     tcase_add_test(tc, model_matches_cpu);
     tcase_add_test(tc, projection_matches_cpu);
     tcase_add_test(tc, edge_cases_match_cpu);
+    tcase_add_test(tc, big_blocks_match_cpu);
     tcase_add_test(tc, incremental_matches_cpu);
     tcase_add_test(tc, capacity_error_matches_cpu);
     tcase_add_test(tc, checkpoint_resume_matches_cpu);
