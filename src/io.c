@@ -312,19 +312,21 @@ static bs_io *io_alloc(const char *path, bs_comm *comm, const bs_io_meta *m)
     return io;
 }
 
-/* Opens (truncating) the file with the MPI-IO driver and makes io->dxpl. */
+/* Opens (truncating) the file with the MPI-IO driver (the default driver
+ * without MPI, comm.h) and makes io->dxpl. */
 static int file_create(bs_h5_ctx *c, bs_io *io)
 {
     MPI_Comm *mc = bs_comm_mpi(io->comm);
     hid_t fapl = H5I_INVALID_HID;
     int ok = H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-             H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
+             H5CK(c, "file", mc ? H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)
+                               : H5Pset_fapl_sec2(fapl)) &&
              H5CK(c, "file", H5Pset_libver_bounds(fapl, H5F_LIBVER_V18,
                                                   H5F_LIBVER_V18)) &&
              H5CK(c, "file", io->file = H5Fcreate(io->path, H5F_ACC_TRUNC,
                                                   H5P_DEFAULT, fapl)) &&
              H5CK(c, "file", io->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, "file", H5Pset_dxpl_mpio(io->dxpl,
+             H5CK(c, "file", !mc ? 0 : H5Pset_dxpl_mpio(io->dxpl,
                                               H5FD_MPIO_COLLECTIVE));
     bs_h5_close(&fapl);
     return ok;
@@ -402,16 +404,17 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
 static int steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps);
 
 /* Opens the existing file (flags: H5F_ACC_RDONLY or H5F_ACC_RDWR) with
- * the MPI-IO driver. */
+ * the MPI-IO driver (the default driver without MPI, comm.h). */
 static int file_open(bs_h5_ctx *c, bs_io *io, unsigned flags)
 {
     MPI_Comm *mc = bs_comm_mpi(io->comm);
     hid_t fapl = H5I_INVALID_HID;
     int ok = H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-             H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
+             H5CK(c, "file", mc ? H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)
+                               : H5Pset_fapl_sec2(fapl)) &&
              H5CK(c, "file", io->file = H5Fopen(io->path, flags, fapl)) &&
              H5CK(c, "file", io->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, "file", H5Pset_dxpl_mpio(io->dxpl,
+             H5CK(c, "file", !mc ? 0 : H5Pset_dxpl_mpio(io->dxpl,
                                               H5FD_MPIO_COLLECTIVE));
     bs_h5_close(&fapl);
     return ok;

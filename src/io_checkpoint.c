@@ -180,13 +180,15 @@ static bs_status file_create(ckpt_w *w, const char *tmp)
     MPI_Comm *mc = bs_comm_mpi(w->comm);
     hid_t fapl = H5I_INVALID_HID;
     int ok = H5CK(c, tmp, fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-             H5CK(c, tmp, H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)) &&
+             H5CK(c, tmp, mc ? H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)
+                               : H5Pset_fapl_sec2(fapl)) &&
              H5CK(c, tmp, H5Pset_libver_bounds(fapl, H5F_LIBVER_V18,
                                                H5F_LIBVER_V18)) &&
              H5CK(c, tmp, w->file = H5Fcreate(tmp, H5F_ACC_TRUNC,
                                               H5P_DEFAULT, fapl)) &&
              H5CK(c, tmp, w->dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, tmp, H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE));
+             H5CK(c, tmp, !mc ? 0 : H5Pset_dxpl_mpio(w->dxpl,
+                                                   H5FD_MPIO_COLLECTIVE));
     bs_h5_close(&fapl);
     return bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
 }

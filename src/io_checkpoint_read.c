@@ -130,7 +130,8 @@ static bs_status file_open(bs_h5_ctx *c, bs_comm *comm, const char *path,
     if (st != BS_OK)
         return st;
     if (!H5CK(c, "file", fapl = H5Pcreate(H5P_FILE_ACCESS)) ||
-        !H5CK(c, "file", H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)))
+        !H5CK(c, "file", mc ? H5Pset_fapl_mpio(fapl, *mc, MPI_INFO_NULL)
+                               : H5Pset_fapl_sec2(fapl)))
         st = BS_ERR_IO;
     else if ((*file = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
         char inner[160];
