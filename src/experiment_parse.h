@@ -31,6 +31,10 @@
 #define MAX_BETA 10.0
 #define PATH_LEN 96             /* bytes of a key path ("fibers[3].p") */
 #define SHOW_LEN 64             /* bytes of a value shown in a message */
+
+/* The words for REF_AREA .. REF_SNAP in messages ("an area", ...). */
+static const char *const REF_WORD[] __attribute__((unused)) = {
+    "an area", "a stimulus", "a fiber", "a snapshot"};
 #define LIST_LEN 240            /* bytes of a list of names or keys */
 
 /* Kinds of named things; masks of kinds are bits 1 << REF_*. */

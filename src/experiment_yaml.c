@@ -1,9 +1,8 @@
 /*
  * experiment_yaml.c - what every part of the experiment parser reads the
  * YAML tree with: messages naming file, line, column and key path; nodes,
- * maps, lists and scalars checked against the schema; names (checked when
- * declared, resolved when referred to); and the syntax pass over libyaml's
- * events.  Contracts in experiment_parse.h.
+ * maps, lists and scalars checked against the schema; and the syntax pass
+ * over libyaml's events.  Contracts in experiment_parse.h.
  */
 #include "experiment_parse.h"
 
@@ -15,9 +14,6 @@
 #include <string.h>
 
 #define MAX_DEPTH 32            /* the schema needs 5 levels */
-
-static const char *const REF_WORD[] = {"an area", "a stimulus", "a fiber",
-                                       "a snapshot"};
 
 /* ---- messages ----------------------------------------------------------- */
 
@@ -287,116 +283,6 @@ bs_status bs_exp_bool(ctx *c, yaml_node_t *n, const char *path, int *out)
     }
     return bs_exp_fail(c, BS_ERR_PARSE, n, path, "%s is invalid: must be true "
                        "or false%s", bs_exp_describe(n, b), quote_hint(n));
-}
-
-/* ---- names -------------------------------------------------------------- */
-
-/* Kind (into *kind) and index of an existing name, or -1 (linear; used
- * while building, before the index). */
-static int find_name(const bs_experiment *e, const char *s, int *kind)
-{
-    int (*const find[])(const bs_experiment *, const char *) = {
-        [REF_AREA] = bs_experiment_area,
-        [REF_STIM] = bs_experiment_stim,
-        [REF_FIBER] = bs_experiment_fiber,
-        [REF_SNAP] = bs_experiment_snapshot};
-    for (int k = REF_AREA; k <= REF_SNAP; k++) {
-        int i = find[k](e, s);
-        if (i >= 0) {
-            *kind = k;
-            return i;
-        }
-    }
-    return -1;
-}
-
-bs_status bs_exp_check_name(ctx *c, yaml_node_t *at, const char *path,
-                            const char *s, int is_fiber)
-{
-    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
-                             "UVWXYZ0123456789_.->";
-    char b[SHOW_LEN];
-    int kind, i;
-    size_t len = s ? strlen(s) : 0;
-    if (!s || len == 0 || len >= BS_NAME_MAX
-        || strspn(s, ok) != len || (!is_fiber && strchr(s, '>')))
-        return bs_exp_fail(c, BS_ERR_PARSE, at, path, "%s is invalid: a name "
-                           "is 1 to %d characters from A-Z a-z 0-9 _ . -%s",
-                           s ? bs_exp_describe(at, b) : "a missing name",
-                           BS_NAME_MAX - 1, is_fiber ? " >" : "");
-    if ((i = find_name(c->e, s, &kind)) >= 0 && kind == REF_SNAP)
-        return bs_exp_fail(c, BS_ERR_PARSE, at, path, "name '%s' is already "
-                           "used by a snapshot (schedule[%d], line %d; names "
-                           "are unique across areas, stimuli, fibers and "
-                           "snapshots)", s, c->e->snapshots[i].op,
-                           c->e->snapshots[i].line);
-    if (i >= 0)
-        return bs_exp_fail(c, BS_ERR_PARSE, at, path, "name '%s' is already "
-                           "used by %s (names are unique across areas, "
-                           "stimuli, fibers and snapshots)", s,
-                           REF_WORD[kind]);
-    return BS_OK;
-}
-
-bs_status bs_exp_get_name(ctx *c, yaml_node_t *n, const char *path,
-                          char *dst)
-{
-    bs_status st = bs_exp_want(c, n, YAML_SCALAR_NODE, path);
-    if (st == BS_OK) st = bs_exp_check_name(c, n, path, bs_exp_text_of(n), 0);
-    if (st == BS_OK) strcpy(dst, bs_exp_text_of(n));
-    return st;
-}
-
-/* qsort/bsearch order of name_ref: by name. */
-static int ref_cmp(const void *a, const void *b)
-{
-    return strcmp(((const name_ref *)a)->name, ((const name_ref *)b)->name);
-}
-
-bs_status bs_exp_index_names(ctx *c)
-{
-    bs_experiment *e = c->e;
-    int n = e->n_areas + e->n_stims + e->n_fibers, at = 0;
-    c->refs = malloc((size_t)n * sizeof *c->refs);
-    if (!c->refs)
-        return bs_exp_fail_at(c, BS_ERR_NOMEM, 1, 1, "top level",
-                              "out of memory");
-    for (int i = 0; i < e->n_areas; i++)
-        c->refs[at++] = (name_ref){e->areas[i].name, REF_AREA, i};
-    for (int i = 0; i < e->n_stims; i++)
-        c->refs[at++] = (name_ref){e->stims[i].name, REF_STIM, i};
-    for (int i = 0; i < e->n_fibers; i++)
-        c->refs[at++] = (name_ref){e->fibers[i].name, REF_FIBER, i};
-    qsort(c->refs, (size_t)n, sizeof *c->refs, ref_cmp);
-    c->n_refs = n;
-    return BS_OK;
-}
-
-bs_status bs_exp_resolve(ctx *c, yaml_node_t *n, const char *path,
-                         unsigned kinds, int *kind, int *idx)
-{
-    char b[SHOW_LEN], l1[LIST_LEN];
-    bs_status st = bs_exp_want(c, n, YAML_SCALAR_NODE, path);
-    const char *s = bs_exp_text_of(n);
-    int k = -1, i = s ? -1 : -2;
-    if (st != BS_OK) return st;
-    if (s && c->refs) {
-        name_ref key = {s, 0, 0}, *r = bsearch(&key, c->refs,
-                          (size_t)c->n_refs, sizeof key, ref_cmp);
-        if (r) { k = r->kind; i = r->idx; }
-    } else if (s) {
-        i = find_name(c->e, s, &k);
-    }
-    if (i >= 0 && (kinds & (1u << k))) { *kind = k; *idx = i; return BS_OK; }
-    const char *wanted = kinds == 1u << REF_AREA ? "an area"
-                       : kinds == 1u << REF_FIBER ? "a fiber"
-                       : kinds & (1u << REF_STIM) ? "an area or a stimulus"
-                       : "an area or a fiber";
-    return bs_exp_fail(c, BS_ERR_PARSE, n, path, "%s is invalid: %s%s; must "
-                       "name %s (%s)", bs_exp_describe(n, b),
-                       i >= 0 ? "it is " : "no such name",
-                       i >= 0 ? REF_WORD[k] : "", wanted,
-                       bs_exp_list_names(c->e, kinds, l1));
 }
 
 /* ---- the syntax pass ---------------------------------------------------- */

@@ -40,8 +40,6 @@
 const char *const bs_phase_names[BS_N_PHASES] = {
     "accumulate", "topk", "merge", "plasticity", "record", "agree"};
 
-const char *const bs_io_ds_names[BS_DS_PER_AREA] = {"winners", "inputs",
-                                                    "support"};
 
 #define CHUNK_BYTES (1u << 20) /* target bytes of a winners/inputs chunk */
 #define CHUNK_ROWS_MAX 1024    /* also the chunk of 1-D datasets */

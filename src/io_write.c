@@ -22,6 +22,9 @@
 
 #include <hdf5.h>
 
+const char *const bs_io_ds_names[BS_DS_PER_AREA] = {"winners", "inputs",
+                                                    "support"};
+
 #define EXTEND_MARGIN (UINT64_C(256) << 10)  /* metadata of an extension */
 
 void bs_io_stranded_msg(const bs_h5_ctx *c, const bs_io *io, char *buf,
