@@ -1,7 +1,6 @@
 #!/bin/sh
 # The determinism contract across ranks and threads: the same experiment on
-# 1, 2, 3 and 4 ranks (and 1 vs 2 threads, with and without MPI on one
-# rank) writes bit-identical winners,
+# 1, 2, 3 and 4 ranks (and 1 vs 2 threads) writes bit-identical winners,
 # inputs, support and schedule (h5diff of /areas and /schedule).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 
@@ -15,12 +14,6 @@ compare() {
     pass "$2: output identical to 1 rank"
   else fail "$2: output differs"; head -20 "$TMP/diff"; fi
 }
-# one rank with MPI (a singleton, and under mpirun) equals one rank
-# without MPI, whose file HDF5's default driver writes (comm.h)
-expect_exit 0 "1 rank, MPI singleton" -- env BRAINSIM_MPI=1 "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/s1.h5"
-compare "$TMP/s1.h5" "1 rank with MPI (BRAINSIM_MPI=1)"
-expect_exit 0 "1 rank under mpirun" -- $MPI 1 "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/m1.h5"
-compare "$TMP/m1.h5" "1 rank under mpirun"
 expect_exit 0 "1 rank, 2 threads" -- "$BRAINSIM" run "$exp" -q -t 2 -o "$TMP/t2.h5"
 compare "$TMP/t2.h5" "2 threads"
 for r in 2 3 4; do
