@@ -6,7 +6,7 @@
  * A checkpoint holds everything needed to continue bit-identically, on any
  * number of ranks:
  *   /                         attributes: format = "brainsim-checkpoint",
- *                             format_version = 2, brainsim_version, step,
+ *                             format_version = 3, brainsim_version, step,
  *                             op (i32), round, config_hash, seed, n_ranks
  *                             (that wrote it), n_areas, n_fibers
  *   /experiment               scalar string: the experiment text
@@ -21,7 +21,9 @@
  *                             dst_n (target area size)
  *   /fibers/<name>/geometry   [2 + 2 + 64] u32: key[2], log2_block,
  *                             n_thresh, thresh[64] (the tables of DESIGN
- *                             section 2, used as stored)
+ *                             section 2, used as stored; version 3: key is
+ *                             bs_fiber_key(seed, hash of the source and
+ *                             target names), version 2's was by position)
  *   /fibers/<name>/source, target [rows] u64; weight [rows] u32: the
  *                             potentiated synapses, sorted by (target,
  *                             source), strictly increasing
@@ -29,8 +31,9 @@
  * each rank reads the rows of the targets it owns (binary search on the
  * sorted target column).
  *
- * String attributes are fixed-length UTF-8 (format_version 2; version 1
- * stored them variable-length and is refused).
+ * String attributes are fixed-length UTF-8 (since format_version 2;
+ * version 1 stored them variable-length and is refused).  Version 3 keys
+ * fibers by name (above); files of other versions are refused.
  * Loading validates before use: format and version, the shape and type of
  * every dataset, id ranges, sortedness, counts against the reserved
  * capacities.  A truncated, corrupted or hostile file is BS_ERR_CHECKPOINT

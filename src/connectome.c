@@ -7,12 +7,22 @@
 #include <math.h>
 #include <string.h>
 
-int bs_geom_build(double p, uint64_t seed, uint32_t fiber, bs_fiber_geom *g)
+#include "fnv1a.h"
+
+uint64_t bs_fiber_hash(const char *src, const char *dst)
+{
+    uint64_t h = bs_fnv1a(BS_FNV1A_INIT, "fiber", 6);   /* with its NUL */
+    h = bs_fnv1a(h, src, strlen(src) + 1);
+    return bs_fnv1a(h, dst, strlen(dst));
+}
+
+int bs_geom_build(double p, uint64_t seed, uint64_t fiber_hash,
+                  bs_fiber_geom *g)
 {
     if (!(p > 0.0 && p <= 1.0) || p < 1e-9)
         return -1;
     memset(g, 0, sizeof *g);
-    g->key = bs_stream_key(seed, fiber);
+    g->key = bs_fiber_key(seed, fiber_hash);
     uint32_t b = 2;
     while (ldexp(p, (int)b) < BS_BLOCK_MIN_MEAN)  /* exact: power-of-two */
         b++;

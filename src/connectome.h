@@ -4,7 +4,8 @@
  *
  * For fiber f with probability p the target id space is split into blocks of
  * T = 2^b targets, b the smallest with T * p >= 3 (from p alone).  For source
- * neuron i and block B, the Philox stream keyed by (seed, f) with counter
+ * neuron i and block B, the Philox stream keyed by bs_fiber_key(seed, hash
+ * of f's source and target names) with counter
  * (i, B, draw) gives
  *   - the edge count m ~ Binomial(T, p): word 0 of draw 0 compared against a
  *     table of cumulative thresholds (integer compares only);
@@ -48,12 +49,30 @@ typedef struct bs_fiber_geom {
     uint32_t thresh[BS_MAX_BLOCK_EDGES];  /* m = least m with u < thresh[m] */
 } bs_fiber_geom;
 
-/* The Philox key of stream `fiber` under `seed`.  Can't fail. */
+/* The Philox key of stream `fiber` under `seed`, for the streams that are
+ * numbered (random assemblies and subsets: fiber = 0x40000000 + area, see
+ * schedule.c).  Can't fail. */
 BS_HD bs_key2 bs_stream_key(uint64_t seed, uint32_t fiber)
 {
     bs_key2 k;
     k.v[0] = (uint32_t)seed;
     k.v[1] = (uint32_t)(seed >> 32) ^ (0x9E3779B9u * (fiber + 1u));
+    return k;
+}
+
+/* The Philox key of a fiber's edges: the seed xor its name hash
+ * (bs_fiber_hash), so distinct fibers of one experiment have distinct keys
+ * exactly when their hashes differ (sim_create.c refuses equal ones), and a
+ * fiber's graph depends on its source, target and the seed alone, not on
+ * its position in the list.  Edge streams are kept apart from the
+ * numbered streams of bs_stream_key by the counter's domain
+ * (BS_DOMAIN_EDGES), whatever the keys.  Can't fail. */
+BS_HD bs_key2 bs_fiber_key(uint64_t seed, uint64_t fiber_hash)
+{
+    bs_key2 k;
+    uint64_t x = seed ^ fiber_hash;
+    k.v[0] = (uint32_t)x;
+    k.v[1] = (uint32_t)(x >> 32);
     return k;
 }
 
@@ -122,12 +141,21 @@ BS_HD uint32_t bs_potentiate(uint32_t w, uint32_t mult, uint32_t cap)
 }
 
 /*
- * Host only: the geometry of a fiber with probability p (0 < p <= 1,
- * p >= 1e-9) under `seed`.  Uses long double arithmetic (libm): call it on
- * one rank and broadcast the result (DESIGN section 2).  Returns 0, or -1
- * when p is out of range.
+ * Host only: the stable 64-bit identity of the fiber from `src` (an area
+ * or stimulus name) to `dst` (an area name): FNV-1a 64 of the bytes
+ * "fiber\0" src "\0" dst.  Names hold no NUL, so distinct (src, dst) pairs
+ * hash distinct texts.  Can't fail.
  */
-int bs_geom_build(double p, uint64_t seed, uint32_t fiber, bs_fiber_geom *g);
+uint64_t bs_fiber_hash(const char *src, const char *dst);
+
+/*
+ * Host only: the geometry of a fiber with probability p (0 < p <= 1,
+ * p >= 1e-9) under `seed`, its key bs_fiber_key(seed, fiber_hash).  Uses
+ * long double arithmetic (libm): call it on one rank and broadcast the
+ * result (DESIGN section 2).  Returns 0, or -1 when p is out of range.
+ */
+int bs_geom_build(double p, uint64_t seed, uint64_t fiber_hash,
+                  bs_fiber_geom *g);
 
 /* Q16.16 multiplier for plasticity beta (>= 0), and a cap in Q16.16 from a
  * real cap (0: none).  Host only, exact IEEE arithmetic (no libm). */

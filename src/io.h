@@ -7,9 +7,10 @@
  *   /                      attributes: brainsim_version, seed, n_ranks,
  *                          backend, fallback_reason,
  *                          steps_total, steps_complete (updated on flush),
- *                          format ("brainsim-output"), format_version (2:
- *                          strings fixed-length; version 1 files, whose
- *                          strings are variable-length, are refused)
+ *                          format ("brainsim-output"), format_version (3:
+ *                          strings fixed-length since 2, fibers keyed by
+ *                          their source and target names since 3; files
+ *                          of other versions are refused)
  *   /experiment            scalar string dataset: the experiment text (a
  *                          dataset, since texts may exceed attribute limits)
  *   /areas/<name>/         attributes: n, k

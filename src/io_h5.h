@@ -25,10 +25,14 @@
 /* Root attributes of every brainsim file: format is one of these two
  * strings, format_version this number.  Version 2: every string attribute
  * is a fixed-length, NUL-padded UTF-8 string (version 1 stored them
- * variable-length; such files are refused, see bs_h5_format_check). */
+ * variable-length; such files are refused, see bs_h5_format_check).
+ * Version 3: a fiber's connectivity is keyed by the hash of its source and
+ * target names (connectome.h, bs_fiber_key), not its position, so every
+ * winner and checksum differs from version 2's; version 2 files are
+ * refused as any other version. */
 #define BS_H5_FORMAT_OUTPUT "brainsim-output"
 #define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
-#define BS_H5_FORMAT_VERSION 2
+#define BS_H5_FORMAT_VERSION 3
 
 /* Where a failure is reported (the first failure wins), the HDF5 object
  * being worked on, for messages, and what a checked read (io_h5_read.h)

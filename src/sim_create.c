@@ -88,23 +88,57 @@ static bs_status init_backend(bs_sim *s)
     return BS_OK;
 }
 
-/* Builds every fiber's geometry on rank 0 (libm) and broadcasts it.
- * Collective.  Returns BS_OK, BS_ERR_PARSE when a fiber's p is out of
- * range, or BS_ERR_MPI, with the message in s->err. */
+/* The name hash (bs_fiber_hash) of fiber f of e.  Can't fail. */
+static uint64_t fiber_hash(const bs_experiment *e, int f)
+{
+    const bs_fiber_spec *fs = &e->fibers[f];
+    const char *src = fs->src_is_stim ? e->stims[fs->src].name
+                                      : e->areas[fs->src].name;
+    return bs_fiber_hash(src, e->areas[fs->dst].name);
+}
+
+/* Refuses two fibers whose name hashes, and so connectivity keys, are
+ * equal (they would share a graph).  Not collective (every rank has the
+ * same experiment).  Returns BS_OK, or BS_ERR_PARSE naming both. */
+static bs_status check_fiber_keys(bs_sim *s)
+{
+    const bs_experiment *e = s->exp;
+    for (int f = 0; f < e->n_fibers; f++)
+        for (int g = 0; g < f; g++)
+            if (fiber_hash(e, f) == fiber_hash(e, g))
+                return bs_sim_fail(s, BS_ERR_PARSE, "%s:%d: fibers '%s' "
+                                   "(line %d) and '%s' have the same "
+                                   "connectivity key (the hash of their "
+                                   "source and target names, %016llx); "
+                                   "rename an area or stimulus",
+                                   e->source_name, e->fibers[f].line,
+                                   e->fibers[g].name, e->fibers[g].line,
+                                   e->fibers[f].name,
+                                   (unsigned long long)fiber_hash(e, f));
+    return BS_OK;
+}
+
+/* Builds every fiber's geometry on rank 0 (libm), keyed by the seed and
+ * the fiber's source and target names (never its position in the list),
+ * and broadcasts it.  Collective.  Returns BS_OK, BS_ERR_PARSE when a
+ * fiber's p is out of range or two fibers' keys collide, or BS_ERR_MPI,
+ * with the message in s->err. */
 static bs_status build_geometry(bs_sim *s)
 {
     const bs_experiment *e = s->exp;
+    bs_status st = check_fiber_keys(s);
+    if (st != BS_OK)
+        return st;
     int ok = 1;
     if (s->rank == 0)
         for (int f = 0; f < e->n_fibers; f++)
-            ok &= bs_geom_build(e->fibers[f].p, e->seed, (uint32_t)f,
+            ok &= bs_geom_build(e->fibers[f].p, e->seed, fiber_hash(e, f),
                                 &s->fibers[f].geom) == 0;
     if (!bs_comm_all_ok(s->comm, s->rank != 0 || ok))
         return bs_sim_fail(s, BS_ERR_PARSE, "a fiber's p is out of range");
     for (int f = 0; f < e->n_fibers; f++) {
-        bs_status st = bs_comm_bcast(s->comm, &s->fibers[f].geom,
-                                     sizeof s->fibers[f].geom, s->err,
-                                     sizeof s->err);
+        st = bs_comm_bcast(s->comm, &s->fibers[f].geom,
+                           sizeof s->fibers[f].geom, s->err, sizeof s->err);
         if (st != BS_OK)
             return st;
     }

@@ -144,6 +144,20 @@ START_TEST(streams_differ)
 }
 END_TEST
 
+/* A fiber's hash depends on its source and target names only, in order:
+ * A->B, B->A and AB->"" differ; the same names hash the same. */
+START_TEST(fiber_hash_by_names)
+{
+    ck_assert_uint_eq(bs_fiber_hash("A", "B"), bs_fiber_hash("A", "B"));
+    ck_assert_uint_ne(bs_fiber_hash("A", "B"), bs_fiber_hash("B", "A"));
+    ck_assert_uint_ne(bs_fiber_hash("AB", ""), bs_fiber_hash("A", "B"));
+    ck_assert_uint_ne(bs_fiber_hash("A", "BC"), bs_fiber_hash("AB", "C"));
+    bs_key2 k = bs_fiber_key(7, bs_fiber_hash("s", "A"));
+    bs_key2 l = bs_fiber_key(8, bs_fiber_hash("s", "A"));
+    ck_assert(k.v[0] != l.v[0] || k.v[1] != l.v[1]);
+}
+END_TEST
+
 START_TEST(fixed_point)
 {
     uint32_t m = bs_beta_mult(0.05);
@@ -173,6 +187,7 @@ int main(void)
     tcase_add_test(tc, degree_sparse);
     tcase_add_test(tc, edge_test_agrees);
     tcase_add_test(tc, streams_differ);
+    tcase_add_test(tc, fiber_hash_by_names);
     tcase_add_test(tc, fixed_point);
     suite_add_tcase(s, tc);
     return check_run(s, CHECK_FORK, "connectome");

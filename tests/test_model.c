@@ -36,7 +36,10 @@ static void ref_init(ref *r)
     memset(r, 0, sizeof *r);
     for (int f = 0; f < NF; f++) {
         bs_fiber_geom g;
-        bs_geom_build(f_p[f], 77, (uint32_t)f, &g);
+        static const char *const names[] = {"A", "B"};
+        bs_geom_build(f_p[f], 77,
+                      bs_fiber_hash(f_src[f] < 0 ? "s" : names[f_src[f]],
+                                    names[f_dst[f]]), &g);
         uint64_t n_src = f_src[f] < 0 ? 30 : area_n[f_src[f]];
         for (uint64_t i = 0; i < n_src; i++)
             for (uint64_t j = 0; j < area_n[f_dst[f]]; j++)
