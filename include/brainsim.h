@@ -165,6 +165,34 @@ bs_status bs_winners(const bs_sim *sim, const char *area, uint64_t *ids,
 bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support);
 
 /*
+ * The current weight of each synapse (src[i], tgt[i]) of the named fiber
+ * (its `name`, by default "SOURCE->TARGET") into out[i], i < n: 0.0 where
+ * there is no edge (the procedural edge test: block tgt / T of source src
+ * regenerated), 1.0 for an edge never potentiated, else its Q16.16 value
+ * / 65536 from the plastic store, exactly.  src ids index the source area
+ * (or stimulus: 0..k-1), tgt ids the target area.  Collective: every rank
+ * passes the same arguments and receives every value (each answers the
+ * targets of its slice, then the answers are combined over ranks).
+ * BS_ERR_NOTFOUND for an unknown fiber, BS_ERR_ARG for a NULL argument or
+ * an id out of range (the message, bs_error, names which), BS_ERR_MPI or
+ * the backend's error when copying its stores fails.
+ */
+bs_status bs_weights(bs_sim *sim, const char *fiber, size_t n,
+                     const uint64_t *src, const uint64_t *tgt, double *out);
+
+/*
+ * The input each target tgt[i] (an id of the fiber's target area) receives
+ * through the named fiber from its source's current firing set (a
+ * stimulus's k neurons; an area's winners; none, so 0.0, when the area has
+ * not fired or is inhibited), into out[i]: the sum of bs_weights over the
+ * firing sources, exactly (a multiple of 2^-16).  What the next step's
+ * phase 1 adds through this fiber, whether or not the fiber is inhibited.
+ * Collective and errors as bs_weights.
+ */
+bs_status bs_inputs(bs_sim *sim, const char *fiber, size_t n,
+                    const uint64_t *tgt, double *out);
+
+/*
  * Folds the current winners of every area (in the experiment's order,
  * ascending ids, as bs_winners gives them) into the checksum h and returns
  * it: FNV-1a 64 over each id's 8 bytes, least significant first.  Start
