@@ -473,4 +473,5 @@ extern "C" const bs_backend_ops bs_backend_cuda = {
     cuda_destroy,
     cuda_exchange,
     bs_cuda_plan_bytes,         /* device_bytes */
+    cuda_grow,                  /* grow */
 };

@@ -139,6 +139,7 @@ bs_status cuda_fail(bs_sim *s, int e, const char *call, const char *file,
 /* kernels/backend_setup.cu */
 bs_status cuda_init(bs_sim *s);
 void cuda_destroy(bs_sim *s);
+bs_status cuda_grow(bs_sim *s);
 /* Current stores between the host views and the device (download/upload). */
 bs_status copy_stores(bs_sim *s, cuda_state *cs, int to_host);
 

@@ -422,6 +422,74 @@ void cuda_destroy(bs_sim *s)
     s->be_state = NULL;
 }
 
+/* Frees everything of cs (pool, pinned staging, host arrays) but the
+ * stream and events, which the caller has moved or destroyed. */
+static void state_release(cuda_state *cs)
+{
+    if (cs->h_stage)
+        cudaFreeHost(cs->h_stage);
+    state_free(cs);
+    cudaGetLastError();
+}
+
+/* Sets up the new state ns of a growth: its device pool planned from s's
+ * (grown) capacities, the host's stimulus ids and current stores uploaded,
+ * the candidates zeroed.  Returns BS_OK or the failure with a message. */
+static bs_status grow_into(bs_sim *s, cuda_state *ns)
+{
+    bs_status st = alloc_device(s, ns);
+    if (st == BS_OK)
+        st = upload_state(s, ns);
+    if (st == BS_OK)
+        CK(cudaMemset(ns->cand, 0, s->sum_k * sizeof(bs_cand)));
+    return st;
+}
+
+/*
+ * The grow op (sim_state.h): after the host stores grew, a new backend
+ * state with a device pool planned from the new capacities (the stores,
+ * the plasticity scratch and the previous edges are sized from them) is
+ * allocated while the old one still exists, the current stores (the
+ * host's, downloaded by sim_grow.c before the host stores moved) are
+ * uploaded into it, and only then is the old pool freed; the stream,
+ * events and statistics move over.  The input caches and kept edges
+ * start empty (the next step computes them in full, which gives the same
+ * results: see backend_cuda.cu).  On failure the old state is kept as it
+ * was.  The peak is both pools at once.
+ */
+bs_status cuda_grow(bs_sim *s)
+{
+    cuda_state *cs = (cuda_state *)s->be_state;
+    CK(cudaStreamSynchronize(cs->stream));
+    cuda_state *ns = state_new(s);
+    if (!ns)
+        return bs_sim_fail(s, BS_ERR_NOMEM, "cuda: out of host memory");
+    ns->device = cs->device;
+    ns->n_sm = cs->n_sm;
+    ns->phase_sync = cs->phase_sync;
+    ns->debug_sync = cs->debug_sync;
+    ns->caches = cs->caches;
+    bs_status st = grow_into(s, ns);
+    if (st != BS_OK) {
+        state_release(ns);
+        return st;
+    }
+    ns->stream = cs->stream;
+    ns->ev_fire = cs->ev_fire;
+    ns->ev_next = cs->ev_next;
+    ns->have_stream = cs->have_stream;
+    ns->have_ev_fire = cs->have_ev_fire;
+    ns->have_ev_next = cs->have_ev_next;
+    memcpy(ns->n_mode, cs->n_mode, sizeof ns->n_mode);
+    ns->pairs_done = cs->pairs_done;
+    ns->pairs_full = cs->pairs_full;
+    state_release(cs);
+    s->be_state = ns;
+    bs_log(!s->quiet, "rank %d: cuda: device pool re-planned for the grown "
+           "stores: %zu bytes", s->rank, bs_pool_bytes_of(&ns->pool));
+    return BS_OK;
+}
+
 bs_status cuda_init(bs_sim *s)
 {
     cuda_state *cs = state_new(s);

@@ -199,6 +199,10 @@ bs_status bs_sim_layout(bs_sim *s)
 
 void bs_sim_layout_free(bs_sim *s)
 {
+    for (int f = 0; s->fibers && f < s->exp->n_fibers; f++) {
+        free(s->fibers[f].grown);
+        s->fibers[f].grown = NULL;
+    }
     free(s->areas);
     free(s->fibers);
     free(s->stim_ids);
@@ -263,10 +267,13 @@ const uint64_t *bs_sim_firing(const bs_sim *s, int f, uint64_t *n)
 bs_status bs_sim_store_full(bs_sim *s, int f)
 {
     return bs_sim_fail(s, BS_ERR_CAPACITY, "fiber %s on rank %d: the plastic "
-                       "store is full (%llu entries reserved) at step %llu; "
-                       "raise it with --plastic-capacity N (entries per fiber "
-                       "per rank)", s->exp->fibers[f].name, s->rank,
+                       "store is full (%llu entries reserved, %llu used) at "
+                       "step %llu; raise the initial reservation with "
+                       "--plastic-capacity N (entries per fiber per rank)",
+                       s->exp->fibers[f].name, s->rank,
                        (unsigned long long)s->fibers[f].store[0].cap,
+                       (unsigned long long)
+                           s->fibers[f].store[s->fibers[f].cur].n,
                        (unsigned long long)s->step);
 }
 

@@ -15,7 +15,12 @@
  *   stims.<S>.ids        (k)                u64   0..k-1, its firing set
  *   snapshots.<name>     (k of its area)    u64   saved winners, ascending
  *   snapshots.count      (snapshots)        u64   ids held by each
- *   fibers.<F>.store{0,1}.{src,tgt,w} (cap) u64/u64/u32  plastic stores
+ *   fibers.<F>.store{0,1}.{src,tgt,w} (cap) u64/u64/u32  plastic stores:
+ *                                 the initial reservation (planned, or
+ *                                 --plastic-capacity); when a step could
+ *                                 outgrow it they move to a heap block of
+ *                                 their own, grown by doubling between
+ *                                 steps (sim_grow.c)
  *   cand                 (sum k)            bs_cand  local candidates
  *   gathered             (ranks, sum k)     bs_cand  every rank's candidates
  *   merge                (ranks+1, max k)   bs_cand  one area's candidates
@@ -77,6 +82,9 @@ typedef struct bs_fiber_state {
     int active;                 /* in this step */
     bs_store store[2];
     int cur;                    /* store[cur] is current */
+    void *grown;                /* after a growth (sim_grow.c): the heap
+                                   block holding both stores; NULL while
+                                   they are the pool's views */
 } bs_fiber_state;
 
 struct bs_sim;
@@ -109,6 +117,13 @@ typedef struct bs_backend_ops {
      * necessarily allocated; 0 when it cannot be planned); NULL: the
      * backend has no memory of its own.  Does not allocate the pool. */
     size_t (*device_bytes)(const struct bs_sim *s);
+    /* after the host stores grew (sim_grow.c: their caps raised, their
+     * current entries current): gives the backend's own stores the same
+     * caps and entries, between steps.  On failure (BS_ERR_NOMEM,
+     * BS_ERR_CUDA, with a message) the backend keeps its memory as it
+     * was, for the caller to restore the old caps.  NULL: the backend has
+     * no stores of its own. */
+    bs_status (*grow)(struct bs_sim *s);
 } bs_backend_ops;
 
 /* The backends: src/backend_cpu.c, and kernels/backend_cuda.cu when
@@ -194,6 +209,14 @@ const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
 /* Returns BS_ERR_CAPACITY with the message naming fiber f, the rank, the
  * step and the option that raises the reservation (both backends). */
 bs_status bs_sim_store_full(struct bs_sim *s, int f);
+
+/* Before a step (its active fibers marked): grows the plastic stores of
+ * every active fiber that the step could outgrow, so that the entries
+ * now plus the most the step can add fit (sim_grow.c).  Not collective.
+ * Returns BS_OK, or BS_ERR_CAPACITY (memory exhausted: the message names
+ * the fiber, the sizes and --plastic-capacity) with every store and its
+ * capacity as before. */
+bs_status bs_sim_grow_stores(struct bs_sim *s);
 
 /* The new winners of an area (its `next` list) that lie in this rank's
  * slice: next[*first .. *first + n), n returned.  Can't fail. */

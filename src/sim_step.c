@@ -5,7 +5,8 @@
  * schedule.
  *
  * A step of a project operation is a list of timed calls
- * (bs_sim_step_once), each phase's time into s->phase_s and /metrics:
+ * (bs_sim_step_once), each phase's time into s->phase_s and /metrics,
+ * after the plastic stores that it could outgrow have grown (sim_grow.c):
  *   1. accumulate  per computing target: procedural edges + potentiated
  *                  corrections (backend)
  *   2. topk        per computing target: the k best (input, id) of this
@@ -261,6 +262,11 @@ static void end_step(bs_sim *s, uint64_t events)
 bs_status bs_sim_step_once(bs_sim *s)
 {
     const uint64_t events = begin_step(s);
+    /* before the phases, the stores the step could outgrow grow
+     * (sim_grow.c); when that fails the stores are as they were and the
+     * step fails on this rank in place of its plasticity, after the
+     * collective merge, so that the agreement stops every rank */
+    const bs_status grown = bs_sim_grow_stores(s);
     bs_status st = timed(s, PH_ACCUMULATE, accumulate_all);
     if (st == BS_OK)
         st = timed(s, PH_TOPK, topk_all);
@@ -268,7 +274,7 @@ bs_status bs_sim_step_once(bs_sim *s)
         st = timed(s, PH_MERGE, merge_all);
     if (st != BS_OK)
         return st;
-    st = timed(s, PH_PLASTICITY, plasticity_all);
+    st = grown != BS_OK ? grown : timed(s, PH_PLASTICITY, plasticity_all);
     if (st == BS_OK)
         timed(s, PH_RECORD, commit_all);
     if ((st = agree(s, st)) != BS_OK)

@@ -224,26 +224,43 @@ START_TEST(incremental_matches_cpu)
 }
 END_TEST
 
-/* A plastic store too small: both backends fail at the same step with the
- * same status and message (under MPI, ranks whose store still fits see
- * BS_ERR_STATE: "failed on another rank"). */
-START_TEST(capacity_error_matches_cpu)
+/* Stores that grow: a CUDA run from a reservation of 4 entries (its
+ * device pool re-planned at every growth) equals, step by step, the CPU
+ * run from the planned reservation; then every weight of two fibers read
+ * back from the device (bs_weights) equals the CPU's. */
+START_TEST(growth_matches_cpu)
 {
-    bs_sim *cpu = create(model, "model", BS_BACKEND_CPU, 300);
-    bs_sim *gpu = create(model, "model", BS_BACKEND_CUDA, 300);
-    bs_status sc = BS_OK, sg = BS_OK;
-    uint64_t s = 0;
-    for (; s < bs_steps_total(cpu) && sc == BS_OK; s++) {
-        sc = bs_step(cpu, 1, NULL);
-        sg = bs_step(gpu, 1, NULL);
-        ck_assert_int_eq(sc, sg);
-        if (sc == BS_OK)
-            compare(cpu, gpu, "capacity", s);
+    bs_sim *cpu = create(model, "model", BS_BACKEND_CPU, 0);
+    bs_sim *gpu = create(model, "model", BS_BACKEND_CUDA, 4);
+    for (uint64_t s = 0; s < bs_steps_total(cpu); s++) {
+        ck_assert_int_eq(bs_step(cpu, 1, NULL), BS_OK);
+        ck_assert_int_eq(bs_step(gpu, 1, NULL), BS_OK);
+        compare(cpu, gpu, "growth", s);
     }
-    ck_assert(sc == BS_ERR_CAPACITY || sc == BS_ERR_STATE);
-    ck_assert_str_eq(bs_error(cpu), bs_error(gpu));
-    fprintf(stderr, "capacity: both failed at step %llu: %s\n",
-            (unsigned long long)(s - 1), bs_error(gpu));
+    static const char *const fibers[2] = {"A->B", "B->A"};
+    enum { M = 600 * 500 };
+    uint64_t *src = malloc(M * 8), *tgt = malloc(M * 8);
+    double *wc = malloc(M * sizeof *wc), *wg = malloc(M * sizeof *wg);
+    for (int f = 0; f < 2; f++) {
+        uint64_t n_src = f ? 500 : 600, n_dst = f ? 600 : 500, m = 0;
+        for (uint64_t i = 0; i < n_src; i++)
+            for (uint64_t j = 0; j < n_dst; j++, m++) {
+                src[m] = i;
+                tgt[m] = j;
+            }
+        ck_assert_int_eq(bs_weights(cpu, fibers[f], m, src, tgt, wc), BS_OK);
+        ck_assert_int_eq(bs_weights(gpu, fibers[f], m, src, tgt, wg), BS_OK);
+        ck_assert_msg(!memcmp(wc, wg, m * sizeof *wc), "weights of %s differ",
+                      fibers[f]);
+        int potentiated = 0;
+        for (uint64_t x = 0; x < m; x++)
+            potentiated += wc[x] > 1.0;
+        ck_assert_int_gt(potentiated, 0);
+    }
+    free(src);
+    free(tgt);
+    free(wc);
+    free(wg);
     bs_destroy(&gpu);
     bs_destroy(&cpu);
 }
@@ -321,7 +338,7 @@ int main(void)
     tcase_add_test(tc, edge_cases_match_cpu);
     tcase_add_test(tc, big_blocks_match_cpu);
     tcase_add_test(tc, incremental_matches_cpu);
-    tcase_add_test(tc, capacity_error_matches_cpu);
+    tcase_add_test(tc, growth_matches_cpu);
     tcase_add_test(tc, checkpoint_resume_matches_cpu);
     suite_add_tcase(s, tc);
     int rc = check_run(s, CHECK_NOFORK, "cuda");   /* MPI: initialised once */
