@@ -14,6 +14,10 @@ compare() {
     pass "$2: output identical to 1 rank"
   else fail "$2: output differs"; head -20 "$TMP/diff"; fi
 }
+# plasticity from the edges recorded in accumulate (the CPU default)
+# equals plasticity that regenerates them
+expect_exit 0 "1 rank, regenerated plasticity edges" -- env BRAINSIM_CPU_RECORD=0 "$BRAINSIM" run "$exp" -q -t 2 -o "$TMP/g1.h5"
+compare "$TMP/g1.h5" "BRAINSIM_CPU_RECORD=0"
 expect_exit 0 "1 rank, 2 threads" -- "$BRAINSIM" run "$exp" -q -t 2 -o "$TMP/t2.h5"
 compare "$TMP/t2.h5" "2 threads"
 for r in 2 3 4; do
@@ -22,7 +26,11 @@ for r in 2 3 4; do
   compare "$TMP/r$r.h5" "$r ranks"
 done
 # the default experiment (n = 10^6) on 4 ranks equals 1 rank
-expect_exit 0 "default experiment, 1 rank" -- "$BRAINSIM" run -q -o "$TMP/d1.h5"
+expect_exit 0 "default experiment, 1 rank" -- "$BRAINSIM" run -q -t 1 -o "$TMP/d1.h5"
+expect_exit 0 "default experiment, 2 threads" -- "$BRAINSIM" run -q -t 2 -o "$TMP/d1t2.h5"
+if "$H5DIFF" "$TMP/d1.h5" "$TMP/d1t2.h5" /areas /areas >/dev/null 2>&1; then
+  pass "default experiment: 2 threads identical to 1"
+else fail "default experiment: 2 threads differ from 1"; fi
 expect_exit 0 "default experiment, 4 ranks" -- $MPI 4 "$BRAINSIM" run -q -t 1 -o "$TMP/d4.h5"
 if "$H5DIFF" "$TMP/d1.h5" "$TMP/d4.h5" /areas /areas >/dev/null 2>&1; then
   pass "default experiment: 4 ranks identical to 1"
