@@ -24,6 +24,7 @@
  *   cand.<A>    (threads, cand_cap.<A>)   cand  recorded edges
  *   cand_n      (areas, threads)          u64   edges recorded per thread
  *   hist        (threads, HIST_BINS)      u32   inputs seen, binned
+ *   cnt         (threads, 2^16)           u32   edges per target of a tile
  *   mark        (max n_local / 64 + 1)    u64   bitmap of new local winners
  *   hits        (max threads x cand_cap)  cand  edges into new winners
  *   start       (max k + 1)               u64   per firing source
@@ -39,6 +40,7 @@
 #endif
 
 #define HIST_BINS (1024 + 38 * 16)
+#define CNT_LOG2 16            /* tiles up to 2^16 count edges in u32 */
 
 typedef struct cand {
     uint64_t tgt;               /* global id */
@@ -57,7 +59,7 @@ typedef struct cpu_state {
     int record, n_threads;
     uint64_t tile_cap;          /* per thread */
     uint64_t *tile, *cand_n, *mark, *start, *edges;
-    uint32_t *hist;
+    uint32_t *hist, *cnt;
     cand *hits;
     area_rec *rec;              /* (areas) */
 } cpu_state;
@@ -109,6 +111,129 @@ static uint64_t src_k(const bs_sim *s, int f)
                              : s->exp->areas[spec->src].k;
 }
 
+/* ---- the edges of one block from a batch of sources ----------------- */
+
+#define LANES 16                /* sources generated together */
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define BS_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef BS_SIMD_CLONES
+#define BS_SIMD_CLONES
+#endif
+
+/* Philox4x32-10 of the counters (c0[l], c1[l], c2, c3), l < n <= LANES,
+ * under key k into x[word][l]: bs_philox4x32 lane by lane, written so that
+ * the compiler vectorises across lanes.  Can't fail. */
+BS_SIMD_CLONES
+static void philox_lanes(const uint32_t *c0, const uint32_t *c1, uint32_t c2,
+                         uint32_t c3, bs_key2 k, uint32_t x[4][LANES])
+{
+    uint32_t x0[LANES], x1[LANES], x2[LANES], x3[LANES];
+    for (int l = 0; l < LANES; l++) {
+        x0[l] = c0[l];
+        x1[l] = c1[l];
+        x2[l] = c2;
+        x3[l] = c3;
+    }
+    uint32_t k0 = k.v[0], k1 = k.v[1];
+    for (int r = 0; r < 10; r++) {
+        #pragma omp simd
+        for (int l = 0; l < LANES; l++) {
+            uint64_t p0 = (uint64_t)BS_PHILOX_M0 * x0[l];
+            uint64_t p1 = (uint64_t)BS_PHILOX_M1 * x2[l];
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1[l] ^ k0;
+            uint32_t n2 = (uint32_t)(p0 >> 32) ^ x3[l] ^ k1;
+            x0[l] = n0;
+            x1[l] = (uint32_t)p1;
+            x2[l] = n2;
+            x3[l] = (uint32_t)p0;
+        }
+        k0 += BS_PHILOX_W0;
+        k1 += BS_PHILOX_W1;
+    }
+    memcpy(x[0], x0, sizeof x0);
+    memcpy(x[1], x1, sizeof x1);
+    memcpy(x[2], x2, sizeof x2);
+    memcpy(x[3], x3, sizeof x3);
+}
+
+/* Appends position x to pos[0..n) unless it is there; returns the count. */
+static inline uint32_t add_pos(uint32_t *pos, uint32_t n, uint32_t x)
+{
+    uint32_t dup = 0;
+    for (uint32_t t = 0; t < n; t++)
+        dup |= (pos[t] == x);
+    if (!dup)
+        pos[n++] = x;
+    return n;
+}
+
+/*
+ * The edges of block blk from sources src[0..n) (n <= LANES, the firing
+ * indices idx0 + l) into out as (firing index << 32 | position in block),
+ * exactly as bs_block_edges finds them: the first two draws of every
+ * source are generated together, and a source that needs a third draw is
+ * regenerated with bs_block_edges.  Returns the entries written (at most
+ * LANES * BS_MAX_BLOCK_EDGES).  Can't fail.
+ */
+static uint32_t block_edges_lanes(const bs_fiber_geom *g, const uint64_t *src,
+                                  uint32_t n, uint64_t idx0, uint64_t blk,
+                                  uint64_t *out)
+{
+    uint32_t c0[LANES] = {0}, c1[LANES] = {0}, x[4][LANES], y[4][LANES];
+    uint32_t m[LANES], need[LANES], n_need = 0, n_out = 0;
+    const bs_ctr4 base = bs_block_ctr(0, blk, BS_DOMAIN_EDGES, 0);
+    for (uint32_t l = 0; l < n; l++) {
+        bs_ctr4 c = bs_block_ctr(src[l], blk, BS_DOMAIN_EDGES, 0);
+        c0[l] = c.v[0];
+        c1[l] = c.v[1];
+    }
+    philox_lanes(c0, c1, base.v[2], base.v[3], g->key, x);
+    /* m = the thresholds at or below the count draw (they ascend), all
+     * lanes at once, until no lane passes one */
+    memset(m, 0, sizeof m);
+    for (uint32_t k = 0; k < g->n_thresh; k++) {
+        const uint32_t th = g->thresh[k];
+        uint32_t any = 0;
+        #pragma omp simd reduction(|:any)
+        for (uint32_t l = 0; l < LANES; l++) {
+            uint32_t pass = x[0][l] >= th;
+            m[l] += pass;
+            any |= pass;
+        }
+        if (!any)
+            break;
+    }
+    for (uint32_t l = 0; l < n; l++)
+        if (m[l] > 3)
+            need[n_need++] = l;
+    for (uint32_t i = 0; i < n_need; i++) {     /* their second draw */
+        c0[i] = (uint32_t)src[need[i]];
+        c1[i] = bs_block_ctr(src[need[i]], blk, BS_DOMAIN_EDGES, 1).v[1];
+    }
+    if (n_need)
+        philox_lanes(c0, c1, base.v[2], base.v[3] | 1u, g->key, y);
+    const uint32_t shift = 32u - g->log2_block;
+    for (uint32_t l = 0, i = 0; l < n; l++) {
+        uint32_t pos[BS_MAX_BLOCK_EDGES], np = 0;
+        for (uint32_t w = 1; w < 4 && np < m[l]; w++)
+            np = add_pos(pos, np, x[w][l] >> shift);
+        if (i < n_need && need[i] == l) {
+            for (uint32_t w = 0; w < 4 && np < m[l]; w++)
+                np = add_pos(pos, np, y[w][i] >> shift);
+            i++;
+        }
+        if (np < m[l])                          /* a third draw: rare */
+            np = bs_block_edges(g, src[l], blk, pos);
+        for (uint32_t t = 0; t < np; t++)
+            out[n_out++] = (idx0 + l) << 32 | pos[t];
+    }
+    return n_out;
+}
+
 static int thread_num(void)
 {
 #ifdef _OPENMP
@@ -116,6 +241,54 @@ static int thread_num(void)
 #else
     return 0;
 #endif
+}
+
+/*
+ * Generates the edges of the fibers[0..n_fib) into the tile [lo, hi) of
+ * thread t (tile base tbase): appends (firing index << 32 | offset in the
+ * tile) to the thread's tile buffer, with seg_end[i] the end of fiber i's,
+ * and counts them per target in cnt[offset] (u32, zeroed) when cnt is not
+ * NULL, else adds them to input[tgt] (global ids).  Returns the entries
+ * appended; *full is set when the buffer was full.
+ */
+static uint64_t gen_tile(const bs_sim *s, const int *fibers, int n_fib,
+                         uint64_t tbase, uint64_t lo, uint64_t hi, int t,
+                         uint32_t *cnt, uint64_t *input, uint64_t *seg_end,
+                         int *full)
+{
+    const cpu_state *cs = s->be_state;
+    uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap, n_tb = 0;
+    for (int i = 0; i < n_fib; i++) {
+        const bs_fiber_geom *g = &s->fibers[fibers[i]].geom;
+        const uint32_t b = g->log2_block;
+        uint64_t n_firing;
+        const uint64_t *firing = bs_sim_firing(s, fibers[i], &n_firing);
+        for (uint64_t blk = lo >> b; blk <= (hi - 1) >> b; blk++) {
+            const uint64_t base = blk << b;
+            for (uint64_t f = 0; f < n_firing; f += LANES) {
+                uint64_t buf[LANES * BS_MAX_BLOCK_EDGES];
+                uint32_t nl = n_firing - f < LANES ? (uint32_t)(n_firing - f)
+                                                   : LANES;
+                uint32_t ne = block_edges_lanes(g, firing + f, nl, f, blk, buf);
+                for (uint32_t e = 0; e < ne; e++) {
+                    uint64_t tgt = base + (buf[e] & UINT32_MAX);
+                    if (tgt < lo || tgt >= hi)
+                        continue;
+                    if (cnt)
+                        cnt[tgt - tbase]++;
+                    else
+                        input[tgt] += BS_W_ONE;
+                    if (n_tb < cs->tile_cap)
+                        tb[n_tb++] = (buf[e] & ~(uint64_t)UINT32_MAX) |
+                                     (tgt - tbase);
+                    else
+                        *full = 1;
+                }
+            }
+        }
+        seg_end[i] = n_tb;
+    }
+    return n_tb;
 }
 
 /*
@@ -131,42 +304,24 @@ static int record_tile(bs_sim *s, int a, const int *fibers, int n_fib,
     cpu_state *cs = s->be_state;
     bs_area_state *as = &s->areas[a];
     area_rec *r = &cs->rec[a];
-    uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap, n_tb = 0;
-    uint64_t seg_end[n_fib];
-    const uint64_t tbase = tile << bt;
+    const uint64_t tbase = tile << bt, tend = tbase + (UINT64_C(1) << bt);
     const uint64_t lo = tbase > as->lo ? tbase : as->lo;
-    const uint64_t hi = tbase + (UINT64_C(1) << bt) < as->hi
-                            ? tbase + (UINT64_C(1) << bt) : as->hi;
+    const uint64_t hi = tend < as->hi ? tend : as->hi;
     uint64_t *input = as->input - as->lo;          /* indexed by global id */
+    uint32_t *cnt = bt <= CNT_LOG2 ? cs->cnt + ((uint64_t)t << CNT_LOG2) : NULL;
+    uint64_t seg_end[n_fib];
     int full = 0;
-    for (int i = 0; i < n_fib; i++) {
-        const bs_fiber_geom *g = &s->fibers[fibers[i]].geom;
-        const uint32_t b = g->log2_block;
-        uint64_t n_firing;
-        const uint64_t *firing = bs_sim_firing(s, fibers[i], &n_firing);
-        for (uint64_t blk = lo >> b; blk <= (hi - 1) >> b; blk++) {
-            uint32_t pos[BS_MAX_BLOCK_EDGES];
-            const uint64_t base = blk << b;
-            for (uint64_t f = 0; f < n_firing; f++) {
-                uint32_t m = bs_block_edges(g, firing[f], blk, pos);
-                for (uint32_t e = 0; e < m; e++) {
-                    uint64_t tgt = base + pos[e];
-                    if (tgt < lo || tgt >= hi)
-                        continue;
-                    input[tgt] += BS_W_ONE;
-                    if (n_tb < cs->tile_cap)
-                        tb[n_tb++] = f << 32 | (tgt - tbase);
-                    else
-                        full = 1;
-                }
-            }
-        }
-        seg_end[i] = n_tb;
-    }
+    gen_tile(s, fibers, n_fib, tbase, lo, hi, t, cnt, input, seg_end, &full);
     uint32_t *hist = cs->hist + (uint64_t)t * HIST_BINS;
-    for (uint64_t j = lo; j < hi; j++)
+    for (uint64_t j = lo; j < hi; j++) {
+        if (cnt) {
+            input[j] += (uint64_t)cnt[j - tbase] * BS_W_ONE;
+            cnt[j - tbase] = 0;
+        }
         hist[in_bin(input[j])]++;
+    }
     const uint64_t bound = kth_bound(hist, as->k);
+    const uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap;
     cand *out = r->cand + (uint64_t)t * r->cand_cap;
     uint64_t *n_out = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
     for (int i = 0, e = 0; i < n_fib; i++)
@@ -320,6 +475,7 @@ static bs_status cpu_init(bs_sim *s)
     ADD("cpu.cand_n", "(areas, threads) u64", 8, nt * (uint64_t)e->n_areas,
         &cs->cand_n);
     ADD("cpu.hist", "(threads, bins) u32", 4, nt * HIST_BINS, &cs->hist);
+    ADD("cpu.cnt", "(threads, 2^16) u32", 4, nt << CNT_LOG2, &cs->cnt);
     ADD("cpu.mark", "(max n_local / 64 + 1) u64", 8, max_local / 64 + 1,
         &cs->mark);
     ADD("cpu.hits", "(max cand) cand", sizeof(cand), max_cand, &cs->hits);
