@@ -175,8 +175,7 @@ static inline uint32_t add_pos(uint32_t *pos, uint32_t n, uint32_t x)
  * The edges of block blk from sources src[0..n) (n <= LANES, the firing
  * indices idx0 + l) into out as (firing index << 32 | position in block),
  * exactly as bs_block_edges finds them: the first two draws of every
- * source are generated together, and a source that needs a third draw is
- * regenerated with bs_block_edges.  Returns the entries written (at most
+ * source are generated together, further draws one by one.  Returns the entries written (at most
  * LANES * BS_MAX_BLOCK_EDGES).  Can't fail.
  */
 static uint32_t block_edges_lanes(const bs_fiber_geom *g, const uint64_t *src,
@@ -221,13 +220,20 @@ static uint32_t block_edges_lanes(const bs_fiber_geom *g, const uint64_t *src,
         uint32_t pos[BS_MAX_BLOCK_EDGES], np = 0;
         for (uint32_t w = 1; w < 4 && np < m[l]; w++)
             np = add_pos(pos, np, x[w][l] >> shift);
+        uint32_t draw = 1;                      /* the next draw */
         if (i < n_need && need[i] == l) {
             for (uint32_t w = 0; w < 4 && np < m[l]; w++)
                 np = add_pos(pos, np, y[w][i] >> shift);
             i++;
+            draw = 2;
         }
-        if (np < m[l])                          /* a third draw: rare */
-            np = bs_block_edges(g, src[l], blk, pos);
+        for (; np < m[l] && draw <= BS_MAX_DRAWS; draw++) {
+            bs_ctr4 r = bs_philox4x32(bs_block_ctr(src[l], blk,
+                                                   BS_DOMAIN_EDGES, draw),
+                                      g->key);         /* further draws */
+            for (uint32_t w = 0; w < 4 && np < m[l]; w++)
+                np = add_pos(pos, np, r.v[w] >> shift);
+        }
         for (uint32_t t = 0; t < np; t++)
             out[n_out++] = (idx0 + l) << 32 | pos[t];
     }
