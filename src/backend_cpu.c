@@ -12,7 +12,10 @@
  * largest input the thread has seen so far (a lower bound of the slice's
  * k-th largest, hence of the global threshold, read from a histogram).
  * Every edge into a new winner is therefore recorded, exactly once, and the
- * plasticity phase only picks them out.  When a buffer is too small, or
+ * plasticity phase only picks them out.  When the area's last step had the
+ * same fibers, its threshold (least winner input) also floors the
+ * recording (few edges are kept from the first tiles on); the new winners
+ * below that floor, if any, have their edges regenerated.  When a buffer is too small, or
  * the area did not accumulate (a fixed area), the phase regenerates the
  * blocks that hold winners instead (bs_store_potentiate): the same result.
  * BRAINSIM_CPU_RECORD=0 always regenerates.
@@ -31,6 +34,7 @@
  *   edges       (max threads x cand_cap)  u64   targets, by source
  */
 #include "sim_state.h"
+#include "block_lanes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,12 +56,17 @@ typedef struct area_rec {
     int overflow;               /* a buffer was full: not complete */
     uint64_t cand_cap;          /* per thread */
     cand *cand;                 /* (threads, cand_cap) */
+    uint64_t floor;             /* this step's: inputs below are not
+                                   recorded (0: none) */
+    uint64_t last_thresh;       /* least winner input of the last step */
+    uint64_t last_fibers;       /* its active fibers, a bit each; 0: none */
 } area_rec;
 
 typedef struct cpu_state {
     bs_pool pool;
     int record, n_threads;
     uint64_t tile_cap;          /* per thread */
+    uint64_t max_cand;          /* entries of hits and edges */
     uint64_t *tile, *cand_n, *mark, *start, *edges;
     uint32_t *hist, *cnt;
     cand *hits;
@@ -111,135 +120,6 @@ static uint64_t src_k(const bs_sim *s, int f)
                              : s->exp->areas[spec->src].k;
 }
 
-/* ---- the edges of one block from a batch of sources ----------------- */
-
-#define LANES 16                /* sources generated together */
-
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define BS_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef BS_SIMD_CLONES
-#define BS_SIMD_CLONES
-#endif
-
-/* Philox4x32-10 of the counters (c0[l], c1[l], c2, c3), l < n <= LANES,
- * under key k into x[word][l]: bs_philox4x32 lane by lane, written so that
- * the compiler vectorises across lanes.  Can't fail. */
-BS_SIMD_CLONES
-static void philox_lanes(const uint32_t *c0, const uint32_t *c1, uint32_t c2,
-                         uint32_t c3, bs_key2 k, uint32_t x[4][LANES])
-{
-    uint32_t x0[LANES], x1[LANES], x2[LANES], x3[LANES];
-    for (int l = 0; l < LANES; l++) {
-        x0[l] = c0[l];
-        x1[l] = c1[l];
-        x2[l] = c2;
-        x3[l] = c3;
-    }
-    uint32_t k0 = k.v[0], k1 = k.v[1];
-    for (int r = 0; r < 10; r++) {
-        #pragma omp simd
-        for (int l = 0; l < LANES; l++) {
-            uint64_t p0 = (uint64_t)BS_PHILOX_M0 * x0[l];
-            uint64_t p1 = (uint64_t)BS_PHILOX_M1 * x2[l];
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1[l] ^ k0;
-            uint32_t n2 = (uint32_t)(p0 >> 32) ^ x3[l] ^ k1;
-            x0[l] = n0;
-            x1[l] = (uint32_t)p1;
-            x2[l] = n2;
-            x3[l] = (uint32_t)p0;
-        }
-        k0 += BS_PHILOX_W0;
-        k1 += BS_PHILOX_W1;
-    }
-    memcpy(x[0], x0, sizeof x0);
-    memcpy(x[1], x1, sizeof x1);
-    memcpy(x[2], x2, sizeof x2);
-    memcpy(x[3], x3, sizeof x3);
-}
-
-/* Appends position x to pos[0..n) unless it is there; returns the count. */
-static inline uint32_t add_pos(uint32_t *pos, uint32_t n, uint32_t x)
-{
-    uint32_t dup = 0;
-    for (uint32_t t = 0; t < n; t++)
-        dup |= (pos[t] == x);
-    if (!dup)
-        pos[n++] = x;
-    return n;
-}
-
-/*
- * The edges of block blk from sources src[0..n) (n <= LANES, the firing
- * indices idx0 + l) into out as (firing index << 32 | position in block),
- * exactly as bs_block_edges finds them: the first two draws of every
- * source are generated together, further draws one by one.  Returns the entries written (at most
- * LANES * BS_MAX_BLOCK_EDGES).  Can't fail.
- */
-static uint32_t block_edges_lanes(const bs_fiber_geom *g, const uint64_t *src,
-                                  uint32_t n, uint64_t idx0, uint64_t blk,
-                                  uint64_t *out)
-{
-    uint32_t c0[LANES] = {0}, c1[LANES] = {0}, x[4][LANES], y[4][LANES];
-    uint32_t m[LANES], need[LANES], n_need = 0, n_out = 0;
-    const bs_ctr4 base = bs_block_ctr(0, blk, BS_DOMAIN_EDGES, 0);
-    for (uint32_t l = 0; l < n; l++) {
-        bs_ctr4 c = bs_block_ctr(src[l], blk, BS_DOMAIN_EDGES, 0);
-        c0[l] = c.v[0];
-        c1[l] = c.v[1];
-    }
-    philox_lanes(c0, c1, base.v[2], base.v[3], g->key, x);
-    /* m = the thresholds at or below the count draw (they ascend), all
-     * lanes at once, until no lane passes one */
-    memset(m, 0, sizeof m);
-    for (uint32_t k = 0; k < g->n_thresh; k++) {
-        const uint32_t th = g->thresh[k];
-        uint32_t any = 0;
-        #pragma omp simd reduction(|:any)
-        for (uint32_t l = 0; l < LANES; l++) {
-            uint32_t pass = x[0][l] >= th;
-            m[l] += pass;
-            any |= pass;
-        }
-        if (!any)
-            break;
-    }
-    for (uint32_t l = 0; l < n; l++)
-        if (m[l] > 3)
-            need[n_need++] = l;
-    for (uint32_t i = 0; i < n_need; i++) {     /* their second draw */
-        c0[i] = (uint32_t)src[need[i]];
-        c1[i] = bs_block_ctr(src[need[i]], blk, BS_DOMAIN_EDGES, 1).v[1];
-    }
-    if (n_need)
-        philox_lanes(c0, c1, base.v[2], base.v[3] | 1u, g->key, y);
-    const uint32_t shift = 32u - g->log2_block;
-    for (uint32_t l = 0, i = 0; l < n; l++) {
-        uint32_t pos[BS_MAX_BLOCK_EDGES], np = 0;
-        for (uint32_t w = 1; w < 4 && np < m[l]; w++)
-            np = add_pos(pos, np, x[w][l] >> shift);
-        uint32_t draw = 1;                      /* the next draw */
-        if (i < n_need && need[i] == l) {
-            for (uint32_t w = 0; w < 4 && np < m[l]; w++)
-                np = add_pos(pos, np, y[w][i] >> shift);
-            i++;
-            draw = 2;
-        }
-        for (; np < m[l] && draw <= BS_MAX_DRAWS; draw++) {
-            bs_ctr4 r = bs_philox4x32(bs_block_ctr(src[l], blk,
-                                                   BS_DOMAIN_EDGES, draw),
-                                      g->key);         /* further draws */
-            for (uint32_t w = 0; w < 4 && np < m[l]; w++)
-                np = add_pos(pos, np, r.v[w] >> shift);
-        }
-        for (uint32_t t = 0; t < np; t++)
-            out[n_out++] = (idx0 + l) << 32 | pos[t];
-    }
-    return n_out;
-}
-
 static int thread_num(void)
 {
 #ifdef _OPENMP
@@ -271,11 +151,11 @@ static uint64_t gen_tile(const bs_sim *s, const int *fibers, int n_fib,
         const uint64_t *firing = bs_sim_firing(s, fibers[i], &n_firing);
         for (uint64_t blk = lo >> b; blk <= (hi - 1) >> b; blk++) {
             const uint64_t base = blk << b;
-            for (uint64_t f = 0; f < n_firing; f += LANES) {
-                uint64_t buf[LANES * BS_MAX_BLOCK_EDGES];
-                uint32_t nl = n_firing - f < LANES ? (uint32_t)(n_firing - f)
-                                                   : LANES;
-                uint32_t ne = block_edges_lanes(g, firing + f, nl, f, blk, buf);
+            for (uint64_t f = 0; f < n_firing; f += BS_LANES) {
+                uint64_t buf[BS_LANES * BS_MAX_BLOCK_EDGES];
+                uint32_t nl = n_firing - f < BS_LANES
+                                  ? (uint32_t)(n_firing - f) : BS_LANES;
+                uint32_t ne = bs_block_edges_lanes(g, firing + f, nl, f, blk, buf);
                 for (uint32_t e = 0; e < ne; e++) {
                     uint64_t tgt = base + (buf[e] & UINT32_MAX);
                     if (tgt < lo || tgt >= hi)
@@ -326,7 +206,8 @@ static int record_tile(bs_sim *s, int a, const int *fibers, int n_fib,
         }
         hist[in_bin(input[j])]++;
     }
-    const uint64_t bound = kth_bound(hist, as->k);
+    uint64_t bound = kth_bound(hist, as->k);
+    bound = bound > r->floor ? bound : r->floor;
     const uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap;
     cand *out = r->cand + (uint64_t)t * r->cand_cap;
     uint64_t *n_out = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
@@ -359,6 +240,15 @@ static void record_edges(bs_sim *s, int a, const int *fibers, int n_fib)
         work += n_firing * (((last - first + 1) << bt) >>
                             s->fibers[fibers[i]].geom.log2_block);
     }
+    /* the last step's threshold, when it had the same fibers, is a guess
+     * of this one's: winners below it are regenerated (potentiate_low) */
+    uint64_t fiber_bits = 0;
+    for (int i = 0; i < n_fib; i++)
+        fiber_bits |= fibers[i] < 64 ? UINT64_C(1) << fibers[i] : 0;
+    area_rec *r = &cs->rec[a];
+    r->floor = (s->exp->n_fibers <= 64 && fiber_bits == r->last_fibers)
+                   ? r->last_thresh : 0;
+    r->last_fibers = s->exp->n_fibers <= 64 ? fiber_bits : 0;
     memset(cs->cand_n + (uint64_t)a * cs->n_threads, 0,
            cs->n_threads * sizeof *cs->cand_n);
     memset(cs->hist, 0, (size_t)cs->n_threads * HIST_BINS * sizeof *cs->hist);
@@ -375,48 +265,121 @@ static void record_edges(bs_sim *s, int a, const int *fibers, int n_fib)
     cs->rec[a].step = s->step + 1;
 }
 
-static int by_src_tgt(const void *x, const void *y)
+/* Sorts x[0..n) ascending (a source's few edges).  Can't fail. */
+static void insertion_sort(uint64_t *x, uint64_t n)
 {
-    const cand *a = x, *b = y;
-    if (a->src != b->src)
-        return a->src < b->src ? -1 : 1;
-    return (a->tgt > b->tgt) - (a->tgt < b->tgt);
+    for (uint64_t i = 1; i < n; i++) {
+        uint64_t v = x[i], j = i;
+        for (; j > 0 && x[j - 1] > v; j--)
+            x[j] = x[j - 1];
+        x[j] = v;
+    }
 }
 
-/* Phase 4 of fiber f from the edges recorded during accumulate: those into
- * the new local winners win[0..n_win), grouped by source.  Returns what
- * bs_store_potentiate_edges returns. */
+/* Thread t's recorded edges of fiber f into marked targets, to hits[*n..),
+ * as candidates.  Can't fail. */
+static uint64_t pick_hits(const cpu_state *cs, const area_rec *r, int a,
+                          int t, int f, uint64_t lo, cand *hits)
+{
+    const cand *c = r->cand + (uint64_t)t * r->cand_cap;
+    const uint64_t n = cs->cand_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t n_hits = 0;
+    for (uint64_t e = 0; e < n; e++) {
+        uint64_t j = c[e].tgt - lo;
+        if (c[e].fiber == (uint32_t)f && (cs->mark[j >> 6] >> (j & 63) & 1))
+            hits[n_hits++] = c[e];
+    }
+    return n_hits;
+}
+
+/* The edges of fiber f from every firing source into the new winners
+ * below the recording floor, low[0..n_low) (ascending), regenerated, as
+ * candidates into hits[0..cap).  Returns their count, or cap + 1 when they
+ * do not fit.  Can't fail otherwise. */
+static uint64_t low_hits(bs_sim *s, int f, const uint64_t *firing,
+                         uint64_t n_firing, const uint64_t *low,
+                         uint64_t n_low, cand *hits, uint64_t cap)
+{
+    uint64_t n = 0, *out = s->scratch;              /* 4 max k >= n_low */
+    for (uint64_t i = 0; i < n_firing; i++) {
+        uint64_t m = bs_store_edge_targets(&s->fibers[f].geom, firing[i], low,
+                                           n_low, out);
+        if (n + m > cap)
+            return cap + 1;
+        for (uint64_t e = 0; e < m; e++)
+            hits[n++] = (cand){out[e], (uint32_t)f, (uint32_t)i};
+    }
+    return n;
+}
+
+/* Groups the n_seg segments of hits (hits[seg_off[g] ..] of seg_n[g]) by
+ * firing source: start[0..n_firing] and edges[] as
+ * bs_store_potentiate_edges takes them (a counting sort by source, then
+ * each source's few targets sorted).  Can't fail. */
+static void group_by_source(cpu_state *cs, int n_seg, const uint64_t *seg_off,
+                            const uint64_t *seg_n, uint64_t n_firing)
+{
+    uint64_t *start = cs->start;
+    memset(start, 0, (n_firing + 1) * sizeof *start);
+    for (int g = 0; g < n_seg; g++)
+        for (uint64_t h = 0; h < seg_n[g]; h++)
+            start[cs->hits[seg_off[g] + h].src + 1]++;
+    for (uint64_t i = 0; i < n_firing; i++)
+        start[i + 1] += start[i];
+    for (int g = 0; g < n_seg; g++)      /* start[i] ends at source i's end */
+        for (uint64_t h = 0; h < seg_n[g]; h++) {
+            const cand *c = &cs->hits[seg_off[g] + h];
+            cs->edges[start[c->src]++] = c->tgt;
+        }
+    for (uint64_t i = n_firing; i > 0; i--)
+        start[i] = start[i - 1];
+    start[0] = 0;
+    for (uint64_t i = 0; i < n_firing; i++)
+        insertion_sort(cs->edges + start[i], start[i + 1] - start[i]);
+}
+
+/*
+ * Phase 4 of fiber f from the edges recorded during accumulate: those into
+ * the new local winners win[0..n_win) (inputs win_in[]) at or above the
+ * recording floor, and regenerated ones into the winners below it.
+ * Returns what bs_store_potentiate_edges returns, or BS_ERR_LIMIT (nothing
+ * done) when the regenerated edges do not fit the buffer.
+ */
 static bs_status potentiate_recorded(bs_sim *s, int f, const uint64_t *firing,
                                      uint64_t n_firing, const uint64_t *win,
-                                     uint64_t n_win)
+                                     const uint64_t *win_in, uint64_t n_win)
 {
     cpu_state *cs = s->be_state;
     bs_fiber_state *fs = &s->fibers[f];
     const int a = s->exp->fibers[f].dst;
     const bs_area_state *as = &s->areas[a];
     const area_rec *r = &cs->rec[a];
-    for (uint64_t w = 0; w < n_win; w++)
-        cs->mark[(win[w] - as->lo) >> 6] |= UINT64_C(1) << ((win[w] - as->lo) & 63);
-    uint64_t n_hits = 0;
-    for (int t = 0; t < cs->n_threads; t++) {
-        const cand *c = r->cand + (uint64_t)t * r->cand_cap;
-        const uint64_t n = cs->cand_n[(uint64_t)a * cs->n_threads + t];
-        for (uint64_t e = 0; e < n; e++) {
-            uint64_t j = c[e].tgt - as->lo;
-            if (c[e].fiber == (uint32_t)f && (cs->mark[j >> 6] >> (j & 63) & 1))
-                cs->hits[n_hits++] = c[e];
-        }
+    const int nt = cs->n_threads;
+    uint64_t *low = s->scratch + 2 * s->max_k, n_low = 0;   /* (k) */
+    for (uint64_t w = 0; w < n_win; w++) {
+        if (win_in[w] < r->floor)
+            low[n_low++] = win[w];
+        else
+            cs->mark[(win[w] - as->lo) >> 6] |=
+                UINT64_C(1) << ((win[w] - as->lo) & 63);
     }
+    uint64_t off[nt + 2], n_t[nt + 1];
+    off[0] = 0;
+    for (int t = 0; t < nt; t++)         /* thread t's hits fit after off[t] */
+        off[t + 1] = off[t] + cs->cand_n[(uint64_t)a * nt + t];
+    #pragma omp parallel for num_threads(nt) schedule(static) if (off[nt] > 16384)
+    for (int t = 0; t < nt; t++)
+        n_t[t] = pick_hits(cs, r, a, t, f, as->lo, cs->hits + off[t]);
     for (uint64_t w = 0; w < n_win; w++)
         cs->mark[(win[w] - as->lo) >> 6] = 0;
-    qsort(cs->hits, n_hits, sizeof *cs->hits, by_src_tgt);
-    memset(cs->start, 0, (n_firing + 1) * sizeof *cs->start);
-    for (uint64_t h = 0; h < n_hits; h++) {
-        cs->start[cs->hits[h].src + 1]++;
-        cs->edges[h] = cs->hits[h].tgt;
+    n_t[nt] = 0;
+    if (n_low) {
+        n_t[nt] = low_hits(s, f, firing, n_firing, low, n_low,
+                           cs->hits + off[nt], cs->max_cand - off[nt]);
+        if (n_t[nt] > cs->max_cand - off[nt])
+            return BS_ERR_LIMIT;
     }
-    for (uint64_t i = 0; i < n_firing; i++)
-        cs->start[i + 1] += cs->start[i];
+    group_by_source(cs, nt + 1, off, n_t, n_firing);
     return bs_store_potentiate_edges(&fs->store[fs->cur],
                                      &fs->store[fs->cur ^ 1], firing, n_firing,
                                      cs->start, cs->edges, fs->mult, fs->cap);
@@ -463,7 +426,7 @@ static bs_status cpu_init(bs_sim *s)
             max_src_k = src_k(s, f) > max_src_k ? src_k(s, f) : max_src_k;
         }
         cs->tile_cap = tile > cs->tile_cap ? tile : cs->tile_cap;
-        rec[a].cand_cap = n_fib ? 48 * e->areas[a].k * n_fib + 4096 : 0;
+        rec[a].cand_cap = n_fib ? 96 * e->areas[a].k * n_fib + 4096 : 0;
         max_cand = nt * rec[a].cand_cap > max_cand ? nt * rec[a].cand_cap
                                                    : max_cand;
         max_local = s->areas[a].n_local > max_local ? s->areas[a].n_local
@@ -488,6 +451,7 @@ static bs_status cpu_init(bs_sim *s)
     ADD("cpu.start", "(max k + 1) u64", 8, max_src_k + 1, &cs->start);
     ADD("cpu.edges", "(max cand) u64", 8, max_cand, &cs->edges);
 #undef ADD
+    cs->max_cand = max_cand;
     if (st == BS_OK)
         st = bs_pool_alloc(&cs->pool);
     if (st != BS_OK)
@@ -523,11 +487,20 @@ static void accumulate_edges(const bs_fiber_geom *g, const uint64_t *firing,
     }
 }
 
+/* input[0..n) = 0, by every thread when n is large.  Can't fail. */
+static void zero_input(uint64_t *input, uint64_t n)
+{
+    const uint64_t chunk = UINT64_C(1) << 16;
+    #pragma omp parallel for schedule(static) if (n >= 4 * chunk)
+    for (uint64_t i = 0; i < n; i += chunk)
+        memset(input + i, 0, (n - i < chunk ? n - i : chunk) * sizeof *input);
+}
+
 static bs_status cpu_accumulate(bs_sim *s, int a)
 {
     cpu_state *cs = s->be_state;
     bs_area_state *as = &s->areas[a];
-    memset(as->input, 0, as->n_local * sizeof *as->input);
+    zero_input(as->input, as->n_local);
     cs->rec[a].step = 0;
     if (as->n_local == 0)
         return BS_OK;
@@ -574,11 +547,16 @@ static bs_status cpu_plasticity(bs_sim *s, int f)
     const uint64_t *win = dst->next + first;
     if (n_firing == 0 || n_win == 0)
         return BS_OK;
-    const area_rec *r = &cs->rec[spec->dst];
-    bs_status st;
+    area_rec *r = &cs->rec[spec->dst];
+    uint64_t thresh = UINT64_MAX;        /* the next step's floor */
+    for (uint64_t i = 0; i < dst->k; i++)
+        thresh = dst->next_inputs[i] < thresh ? dst->next_inputs[i] : thresh;
+    r->last_thresh = thresh;
+    bs_status st = BS_ERR_LIMIT;
     if (r->step == s->step + 1 && !r->overflow)
-        st = potentiate_recorded(s, f, firing, n_firing, win, n_win);
-    else
+        st = potentiate_recorded(s, f, firing, n_firing, win,
+                                 dst->next_inputs + first, n_win);
+    if (st == BS_ERR_LIMIT)
         st = bs_store_potentiate(&fs->store[fs->cur], &fs->store[fs->cur ^ 1],
                                  &fs->geom, firing, n_firing, win, n_win,
                                  fs->mult, fs->cap, s->scratch);

@@ -39,9 +39,7 @@ uint32_t bs_store_weight(const bs_store *s, uint64_t src, uint64_t tgt)
     return BS_W_ONE;
 }
 
-/* Targets among winners[] that source i has an edge to, ascending, into
- * out; one block generation per block that holds winners.  Returns count. */
-static uint64_t edge_targets(const bs_fiber_geom *g, uint64_t i,
+uint64_t bs_store_edge_targets(const bs_fiber_geom *g, uint64_t i,
                              const uint64_t *winners, uint64_t n_winners,
                              uint64_t *out)
 {
@@ -119,7 +117,7 @@ static uint64_t edges_of(const edge_src *es, uint64_t f, uint64_t i,
         return es->start[f + 1] - es->start[f];
     }
     *edges = es->scratch;
-    return edge_targets(es->g, i, es->winners, es->n_winners, es->scratch);
+    return bs_store_edge_targets(es->g, i, es->winners, es->n_winners, es->scratch);
 }
 
 /* The merge of cur and the edges of every firing source into next. */
