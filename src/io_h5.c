@@ -192,7 +192,8 @@ int bs_h5_fapl_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj, int create,
 {
     MPI_Comm *mc = bs_comm_mpi(comm);
     return H5CK(c, obj, *fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-           H5CK(c, obj, H5Pset_fapl_mpio(*fapl, *mc, MPI_INFO_NULL)) &&
+           H5CK(c, obj, mc ? H5Pset_fapl_mpio(*fapl, *mc, MPI_INFO_NULL)
+                           : H5Pset_fapl_sec2(*fapl)) &&
            (!create || H5CK(c, obj, H5Pset_libver_bounds(*fapl,
                                                           H5F_LIBVER_V18,
                                                           H5F_LIBVER_V18)));
@@ -209,7 +210,8 @@ int bs_h5_file_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj,
                                                       H5P_DEFAULT, fapl))
                      : H5CK(c, obj, *file = H5Fopen(path, flags, fapl))) &&
              H5CK(c, obj, *dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, obj, H5Pset_dxpl_mpio(*dxpl, H5FD_MPIO_COLLECTIVE));
+             H5CK(c, obj, !bs_comm_mpi(comm) ? 0
+                          : H5Pset_dxpl_mpio(*dxpl, H5FD_MPIO_COLLECTIVE));
     bs_h5_close(&fapl);
     return ok;
 }

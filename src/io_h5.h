@@ -114,7 +114,8 @@ int bs_h5_free_space_here(const char *file, uint64_t *bytes);
 /* ---- opening a file ---------------------------------------------------- */
 
 /*
- * A file access list for the MPI-IO driver over comm into *fapl (the
+ * A file access list for the MPI-IO driver over comm (HDF5's default
+ * driver when comm runs without MPI, comm.h) into *fapl (the
  * caller closes it); with create, also HDF5 1.8 objects
  * (H5F_LIBVER_V18: attributes over 64 KiB allowed).  Returns 1, or 0 with
  * the failure (named obj) in c.  Local; the caller agrees.

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The determinism contract across ranks and threads: the same experiment on
-# 1, 2, 3 and 4 ranks (and 1 vs 2 threads) writes bit-identical winners,
+# 1, 2, 3 and 4 ranks (and 1 vs 2 threads, with and without MPI on one
+# rank) writes bit-identical winners,
 # inputs, support and schedule (h5diff of /areas and /schedule).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 
@@ -14,6 +15,12 @@ compare() {
     pass "$2: output identical to 1 rank"
   else fail "$2: output differs"; head -20 "$TMP/diff"; fi
 }
+# one rank with MPI (a singleton, and under mpirun) equals one rank
+# without MPI, whose file HDF5's default driver writes (comm.h)
+expect_exit 0 "1 rank, MPI singleton" -- env BRAINSIM_MPI=1 "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/s1.h5"
+compare "$TMP/s1.h5" "1 rank with MPI (BRAINSIM_MPI=1)"
+expect_exit 0 "1 rank under mpirun" -- $MPI 1 "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/m1.h5"
+compare "$TMP/m1.h5" "1 rank under mpirun"
 # plasticity from the edges recorded in accumulate (the CPU default)
 # equals plasticity that regenerates them
 expect_exit 0 "1 rank, regenerated plasticity edges" -- env BRAINSIM_CPU_RECORD=0 "$BRAINSIM" run "$exp" -q -t 2 -o "$TMP/g1.h5"
