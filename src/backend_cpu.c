@@ -2,21 +2,477 @@
  * backend_cpu.c - the CPU backend (C11 + OpenMP): the reference for every
  * test and the fallback of the CUDA backend.  Phases 1, 2 and 4 of a step
  * on the host pool; see sim_state.h for the interface.
+ *
+ * Plasticity without regenerating the connectome: accumulate generates
+ * every edge from the firing sources into the slice, tile by tile (a tile
+ * is the largest block of the fibers into the area, so it holds whole
+ * blocks of each), and records the edges into targets that can still win:
+ * once a tile's inputs are final (the store's corrections are added
+ * first), an edge is kept when its target's input is at least the k-th
+ * largest input the thread has seen so far (a lower bound of the slice's
+ * k-th largest, hence of the global threshold, read from a histogram).
+ * Every edge into a new winner is therefore recorded, exactly once, and the
+ * plasticity phase only picks them out.  When the area's last step had the
+ * same fibers, its threshold (least winner input) also floors the
+ * recording (few edges are kept from the first tiles on); the new winners
+ * below that floor, if any, have their edges regenerated.  When a buffer is too small, or
+ * the area did not accumulate (a fixed area), the phase regenerates the
+ * blocks that hold winners instead (bs_store_potentiate): the same result.
+ * BRAINSIM_CPU_RECORD=0 always regenerates.
+ *
+ * Manifest of the backend's own pool (cpu_init; threads = OpenMP's
+ * maximum then; areas that compute have their own candidates):
+ *   tile        (threads, tile_cap)       u64   one tile's edges:
+ *                                               source index << 32 | offset
+ *   cand.<A>    (threads, cand_cap.<A>)   cand  recorded edges
+ *   cand_n      (areas, threads)          u64   edges recorded per thread
+ *   hist        (threads, HIST_BINS)      u32   inputs seen, binned
+ *   cnt         (threads, 2^16)           u32   edges per target of a tile
+ *   mark        (max n_local / 64 + 1)    u64   bitmap of new local winners
+ *   hits        (max threads x cand_cap)  cand  edges into new winners
+ *   start       (max k + 1)               u64   per firing source
+ *   edges       (max threads x cand_cap)  u64   targets, by source
  */
 #include "sim_state.h"
+#include "block_lanes.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
-/* Phase 1 for one fiber: +1.0 for every procedural edge from a firing source
- * into [lo, hi).  Threads own disjoint blocks of targets, so the sums need
- * no atomics and are exact integers in any order. */
+#define HIST_BINS (1024 + 38 * 16)
+#define CNT_LOG2 16            /* tiles up to 2^16 count edges in u32 */
+
+typedef struct cand {
+    uint64_t tgt;               /* global id */
+    uint32_t fiber, src;        /* fiber index, index into its firing set */
+} cand;
+
+typedef struct area_rec {
+    uint64_t step;              /* s->step + 1 when recorded for this step */
+    int overflow;               /* a buffer was full: not complete */
+    uint64_t cand_cap;          /* per thread */
+    cand *cand;                 /* (threads, cand_cap) */
+    uint64_t floor;             /* this step's: inputs below are not
+                                   recorded (0: none) */
+    uint64_t last_thresh;       /* least winner input of the last step */
+    uint64_t last_fibers;       /* its active fibers, a bit each; 0: none */
+} area_rec;
+
+typedef struct cpu_state {
+    bs_pool pool;
+    int record, n_threads;
+    uint64_t tile_cap;          /* per thread */
+    uint64_t max_cand;          /* entries of hits and edges */
+    uint64_t *tile, *cand_n, *mark, *start, *edges;
+    uint32_t *hist, *cnt;
+    cand *hits;
+    area_rec *rec;              /* (areas) */
+} cpu_state;
+
+/* Histogram bin of a Q16.16 input: one per integer below 1024, then 16 per
+ * octave.  Monotone; bin_lower(b) is the least input of bin b. */
+static inline uint32_t in_bin(uint64_t x)
+{
+    uint64_t v = x >> 16;
+    if (v < 1024)
+        return (uint32_t)v;
+    uint32_t e = 63u - (uint32_t)__builtin_clzll(v);      /* 10..47 */
+    return 1024u + (e - 10u) * 16u + (uint32_t)((v >> (e - 4u)) & 15u);
+}
+
+static uint64_t bin_lower(uint32_t b)
+{
+    if (b < 1024)
+        return (uint64_t)b << 16;
+    uint32_t e = 10u + (b - 1024u) / 16u, m = (b - 1024u) % 16u;
+    return ((uint64_t)(16u + m) << (e - 4u)) << 16;
+}
+
+/* The least input of the bin holding the k-th largest input counted in
+ * hist: at most that input (0 while fewer than k were counted). */
+static uint64_t kth_bound(const uint32_t *hist, uint64_t k)
+{
+    uint64_t seen = 0;
+    for (uint32_t b = HIST_BINS; b-- > 0;)
+        if ((seen += hist[b]) >= k)
+            return bin_lower(b);
+    return 0;
+}
+
+/* Log2 of the tile of area a: the largest block of a fiber into it. */
+static uint32_t tile_log2(const bs_sim *s, int a)
+{
+    uint32_t b = 0;
+    for (int f = 0; f < s->exp->n_fibers; f++)
+        if (s->exp->fibers[f].dst == a && s->fibers[f].geom.log2_block > b)
+            b = s->fibers[f].geom.log2_block;
+    return b;
+}
+
+static uint64_t src_k(const bs_sim *s, int f)
+{
+    const bs_fiber_spec *spec = &s->exp->fibers[f];
+    return spec->src_is_stim ? s->exp->stims[spec->src].k
+                             : s->exp->areas[spec->src].k;
+}
+
+static int thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/*
+ * Generates the edges of the fibers[0..n_fib) into the tile [lo, hi) of
+ * thread t (tile base tbase): appends (firing index << 32 | offset in the
+ * tile) to the thread's tile buffer, with seg_end[i] the end of fiber i's,
+ * and counts them per target in cnt[offset] (u32, zeroed) when cnt is not
+ * NULL, else adds them to input[tgt] (global ids).  Returns the entries
+ * appended; *full is set when the buffer was full.
+ */
+static uint64_t gen_tile(const bs_sim *s, const int *fibers, int n_fib,
+                         uint64_t tbase, uint64_t lo, uint64_t hi, int t,
+                         uint32_t *cnt, uint64_t *input, uint64_t *seg_end,
+                         int *full)
+{
+    const cpu_state *cs = s->be_state;
+    uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap, n_tb = 0;
+    for (int i = 0; i < n_fib; i++) {
+        const bs_fiber_geom *g = &s->fibers[fibers[i]].geom;
+        const uint32_t b = g->log2_block;
+        uint64_t n_firing;
+        const uint64_t *firing = bs_sim_firing(s, fibers[i], &n_firing);
+        for (uint64_t blk = lo >> b; blk <= (hi - 1) >> b; blk++) {
+            const uint64_t base = blk << b;
+            for (uint64_t f = 0; f < n_firing; f += BS_LANES) {
+                uint64_t buf[BS_LANES * BS_MAX_BLOCK_EDGES];
+                uint32_t nl = n_firing - f < BS_LANES
+                                  ? (uint32_t)(n_firing - f) : BS_LANES;
+                uint32_t ne = bs_block_edges_lanes(g, firing + f, nl, f, blk, buf);
+                for (uint32_t e = 0; e < ne; e++) {
+                    uint64_t tgt = base + (buf[e] & UINT32_MAX);
+                    if (tgt < lo || tgt >= hi)
+                        continue;
+                    if (cnt)
+                        cnt[tgt - tbase]++;
+                    else
+                        input[tgt] += BS_W_ONE;
+                    if (n_tb < cs->tile_cap)
+                        tb[n_tb++] = (buf[e] & ~(uint64_t)UINT32_MAX) |
+                                     (tgt - tbase);
+                    else
+                        *full = 1;
+                }
+            }
+        }
+        seg_end[i] = n_tb;
+    }
+    return n_tb;
+}
+
+/*
+ * Phase 1 on one tile of area a for the fibers[0..n_fib) with recording,
+ * on thread t: adds +1.0 for every edge into the tile's part of the slice,
+ * then appends the edges into targets at or above the thread's bound to
+ * its candidates.  Returns 1 when a buffer was full (the inputs are still
+ * complete), else 0.
+ */
+static int record_tile(bs_sim *s, int a, const int *fibers, int n_fib,
+                       uint64_t tile, uint32_t bt, int t)
+{
+    cpu_state *cs = s->be_state;
+    bs_area_state *as = &s->areas[a];
+    area_rec *r = &cs->rec[a];
+    const uint64_t tbase = tile << bt, tend = tbase + (UINT64_C(1) << bt);
+    const uint64_t lo = tbase > as->lo ? tbase : as->lo;
+    const uint64_t hi = tend < as->hi ? tend : as->hi;
+    uint64_t *input = as->input - as->lo;          /* indexed by global id */
+    uint32_t *cnt = bt <= CNT_LOG2 ? cs->cnt + ((uint64_t)t << CNT_LOG2) : NULL;
+    uint64_t seg_end[n_fib];
+    int full = 0;
+    gen_tile(s, fibers, n_fib, tbase, lo, hi, t, cnt, input, seg_end, &full);
+    uint32_t *hist = cs->hist + (uint64_t)t * HIST_BINS;
+    for (uint64_t j = lo; j < hi; j++) {
+        if (cnt) {
+            input[j] += (uint64_t)cnt[j - tbase] * BS_W_ONE;
+            cnt[j - tbase] = 0;
+        }
+        hist[in_bin(input[j])]++;
+    }
+    uint64_t bound = kth_bound(hist, as->k);
+    bound = bound > r->floor ? bound : r->floor;
+    const uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap;
+    cand *out = r->cand + (uint64_t)t * r->cand_cap;
+    uint64_t *n_out = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
+    for (int i = 0, e = 0; i < n_fib; i++)
+        for (; (uint64_t)e < seg_end[i]; e++) {
+            uint64_t tgt = tbase + (tb[e] & UINT32_MAX);
+            if (input[tgt] < bound)
+                continue;
+            if (*n_out < r->cand_cap)
+                out[(*n_out)++] = (cand){tgt, (uint32_t)fibers[i],
+                                         (uint32_t)(tb[e] >> 32)};
+            else
+                full = 1;
+        }
+    return full;
+}
+
+/* Phase 1 of area a (its stores' corrections already added) with the
+ * edges into possible winners recorded; see the file comment. */
+static void record_edges(bs_sim *s, int a, const int *fibers, int n_fib)
+{
+    cpu_state *cs = s->be_state;
+    bs_area_state *as = &s->areas[a];
+    const uint32_t bt = tile_log2(s, a);
+    const uint64_t first = as->lo >> bt, last = (as->hi - 1) >> bt;
+    uint64_t work = 0;
+    for (int i = 0; i < n_fib; i++) {
+        uint64_t n_firing;
+        bs_sim_firing(s, fibers[i], &n_firing);
+        work += n_firing * (((last - first + 1) << bt) >>
+                            s->fibers[fibers[i]].geom.log2_block);
+    }
+    /* the last step's threshold, when it had the same fibers, is a guess
+     * of this one's: winners below it are regenerated (potentiate_low) */
+    uint64_t fiber_bits = 0;
+    for (int i = 0; i < n_fib; i++)
+        fiber_bits |= fibers[i] < 64 ? UINT64_C(1) << fibers[i] : 0;
+    area_rec *r = &cs->rec[a];
+    r->floor = (s->exp->n_fibers <= 64 && fiber_bits == r->last_fibers)
+                   ? r->last_thresh : 0;
+    r->last_fibers = s->exp->n_fibers <= 64 ? fiber_bits : 0;
+    memset(cs->cand_n + (uint64_t)a * cs->n_threads, 0,
+           cs->n_threads * sizeof *cs->cand_n);
+    memset(cs->hist, 0, (size_t)cs->n_threads * HIST_BINS * sizeof *cs->hist);
+    int full = 0;
+    #pragma omp parallel num_threads(cs->n_threads) if (work > 4096) \
+        reduction(|:full)
+    {
+        const int t = thread_num();
+        #pragma omp for schedule(dynamic, 1)
+        for (uint64_t tile = first; tile <= last; tile++)
+            full |= record_tile(s, a, fibers, n_fib, tile, bt, t);
+    }
+    cs->rec[a].overflow = full;
+    cs->rec[a].step = s->step + 1;
+}
+
+/* Sorts x[0..n) ascending (a source's few edges).  Can't fail. */
+static void insertion_sort(uint64_t *x, uint64_t n)
+{
+    for (uint64_t i = 1; i < n; i++) {
+        uint64_t v = x[i], j = i;
+        for (; j > 0 && x[j - 1] > v; j--)
+            x[j] = x[j - 1];
+        x[j] = v;
+    }
+}
+
+/* Thread t's recorded edges of fiber f into marked targets, to hits[*n..),
+ * as candidates.  Can't fail. */
+static uint64_t pick_hits(const cpu_state *cs, const area_rec *r, int a,
+                          int t, int f, uint64_t lo, cand *hits)
+{
+    const cand *c = r->cand + (uint64_t)t * r->cand_cap;
+    const uint64_t n = cs->cand_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t n_hits = 0;
+    for (uint64_t e = 0; e < n; e++) {
+        uint64_t j = c[e].tgt - lo;
+        if (c[e].fiber == (uint32_t)f && (cs->mark[j >> 6] >> (j & 63) & 1))
+            hits[n_hits++] = c[e];
+    }
+    return n_hits;
+}
+
+/* The edges of fiber f from every firing source into the new winners
+ * below the recording floor, low[0..n_low) (ascending), regenerated, as
+ * candidates into hits[0..cap).  Returns their count, or cap + 1 when they
+ * do not fit.  Can't fail otherwise. */
+static uint64_t low_hits(bs_sim *s, int f, const uint64_t *firing,
+                         uint64_t n_firing, const uint64_t *low,
+                         uint64_t n_low, cand *hits, uint64_t cap)
+{
+    uint64_t n = 0, *out = s->scratch;              /* 4 max k >= n_low */
+    for (uint64_t i = 0; i < n_firing; i++) {
+        uint64_t m = bs_store_edge_targets(&s->fibers[f].geom, firing[i], low,
+                                           n_low, out);
+        if (n + m > cap)
+            return cap + 1;
+        for (uint64_t e = 0; e < m; e++)
+            hits[n++] = (cand){out[e], (uint32_t)f, (uint32_t)i};
+    }
+    return n;
+}
+
+/* Groups the n_seg segments of hits (hits[seg_off[g] ..] of seg_n[g]) by
+ * firing source: start[0..n_firing] and edges[] as
+ * bs_store_potentiate_edges takes them (a counting sort by source, then
+ * each source's few targets sorted).  Can't fail. */
+static void group_by_source(cpu_state *cs, int n_seg, const uint64_t *seg_off,
+                            const uint64_t *seg_n, uint64_t n_firing)
+{
+    uint64_t *start = cs->start;
+    memset(start, 0, (n_firing + 1) * sizeof *start);
+    for (int g = 0; g < n_seg; g++)
+        for (uint64_t h = 0; h < seg_n[g]; h++)
+            start[cs->hits[seg_off[g] + h].src + 1]++;
+    for (uint64_t i = 0; i < n_firing; i++)
+        start[i + 1] += start[i];
+    for (int g = 0; g < n_seg; g++)      /* start[i] ends at source i's end */
+        for (uint64_t h = 0; h < seg_n[g]; h++) {
+            const cand *c = &cs->hits[seg_off[g] + h];
+            cs->edges[start[c->src]++] = c->tgt;
+        }
+    for (uint64_t i = n_firing; i > 0; i--)
+        start[i] = start[i - 1];
+    start[0] = 0;
+    for (uint64_t i = 0; i < n_firing; i++)
+        insertion_sort(cs->edges + start[i], start[i + 1] - start[i]);
+}
+
+/*
+ * Phase 4 of fiber f from the edges recorded during accumulate: those into
+ * the new local winners win[0..n_win) (inputs win_in[]) at or above the
+ * recording floor, and regenerated ones into the winners below it.
+ * Returns what bs_store_potentiate_edges returns, or BS_ERR_LIMIT (nothing
+ * done) when the regenerated edges do not fit the buffer.
+ */
+static bs_status potentiate_recorded(bs_sim *s, int f, const uint64_t *firing,
+                                     uint64_t n_firing, const uint64_t *win,
+                                     const uint64_t *win_in, uint64_t n_win)
+{
+    cpu_state *cs = s->be_state;
+    bs_fiber_state *fs = &s->fibers[f];
+    const int a = s->exp->fibers[f].dst;
+    const bs_area_state *as = &s->areas[a];
+    const area_rec *r = &cs->rec[a];
+    const int nt = cs->n_threads;
+    uint64_t *low = s->scratch + 2 * s->max_k, n_low = 0;   /* (k) */
+    for (uint64_t w = 0; w < n_win; w++) {
+        if (win_in[w] < r->floor)
+            low[n_low++] = win[w];
+        else
+            cs->mark[(win[w] - as->lo) >> 6] |=
+                UINT64_C(1) << ((win[w] - as->lo) & 63);
+    }
+    uint64_t off[nt + 2], n_t[nt + 1];
+    off[0] = 0;
+    for (int t = 0; t < nt; t++)         /* thread t's hits fit after off[t] */
+        off[t + 1] = off[t] + cs->cand_n[(uint64_t)a * nt + t];
+    #pragma omp parallel for num_threads(nt) schedule(static) if (off[nt] > 16384)
+    for (int t = 0; t < nt; t++)
+        n_t[t] = pick_hits(cs, r, a, t, f, as->lo, cs->hits + off[t]);
+    for (uint64_t w = 0; w < n_win; w++)
+        cs->mark[(win[w] - as->lo) >> 6] = 0;
+    n_t[nt] = 0;
+    if (n_low) {
+        n_t[nt] = low_hits(s, f, firing, n_firing, low, n_low,
+                           cs->hits + off[nt], cs->max_cand - off[nt]);
+        if (n_t[nt] > cs->max_cand - off[nt])
+            return BS_ERR_LIMIT;
+    }
+    group_by_source(cs, nt + 1, off, n_t, n_firing);
+    return bs_store_potentiate_edges(&fs->store[fs->cur],
+                                     &fs->store[fs->cur ^ 1], firing, n_firing,
+                                     cs->start, cs->edges, fs->mult, fs->cap);
+}
+
+/* Plans and allocates the backend's pool (see the manifest above) unless
+ * BRAINSIM_CPU_RECORD=0.  BS_ERR_NOMEM/LIMIT with a message. */
+static bs_status cpu_init(bs_sim *s)
+{
+    const bs_experiment *e = s->exp;
+    cpu_state *cs = calloc(1, sizeof *cs);
+    area_rec *rec = calloc((size_t)e->n_areas + 1, sizeof *rec);
+    if (!cs || !rec) {
+        free(cs);
+        free(rec);
+        return bs_sim_fail(s, BS_ERR_NOMEM, "cpu: out of host memory");
+    }
+    s->be_state = cs;
+    cs->rec = rec;
+    bs_pool_init(&cs->pool);
+    const char *env = getenv("BRAINSIM_CPU_RECORD");
+    cs->record = !(env && strcmp(env, "0") == 0);
+#ifdef _OPENMP
+    cs->n_threads = omp_get_max_threads();
+#else
+    cs->n_threads = 1;
+#endif
+    if (!cs->record)
+        return BS_OK;
+    const uint64_t nt = (uint64_t)cs->n_threads;
+    uint64_t max_cand = 1, max_local = 0, max_src_k = 0;
+    bs_status st = BS_OK;
+    for (int a = 0; a < e->n_areas && st == BS_OK; a++) {
+        const uint32_t bt = tile_log2(s, a);
+        uint64_t tile = 0, n_fib = 0;
+        for (int f = 0; f < e->n_fibers; f++) {
+            if (e->fibers[f].dst != a)
+                continue;
+            const uint32_t b = s->fibers[f].geom.log2_block;
+            const double mean = e->fibers[f].p * (double)(UINT64_C(1) << b);
+            tile += src_k(s, f) * (UINT64_C(1) << (bt - b)) *
+                    (2 * (uint64_t)mean + 16);
+            n_fib++;
+            max_src_k = src_k(s, f) > max_src_k ? src_k(s, f) : max_src_k;
+        }
+        cs->tile_cap = tile > cs->tile_cap ? tile : cs->tile_cap;
+        rec[a].cand_cap = n_fib ? 96 * e->areas[a].k * n_fib + 4096 : 0;
+        max_cand = nt * rec[a].cand_cap > max_cand ? nt * rec[a].cand_cap
+                                                   : max_cand;
+        max_local = s->areas[a].n_local > max_local ? s->areas[a].n_local
+                                                    : max_local;
+        char name[96];
+        snprintf(name, sizeof name, "cpu.cand.%s", e->areas[a].name);
+        st = bs_pool_add(&cs->pool, name, "(threads, cand_cap) cand",
+                         sizeof(cand), nt * rec[a].cand_cap,
+                         (void **)&rec[a].cand);
+    }
+#define ADD(nm, shape, size, n, view)                                          \
+    if (st == BS_OK)                                                           \
+        st = bs_pool_add(&cs->pool, nm, shape, size, n, (void **)(view))
+    ADD("cpu.tile", "(threads, tile_cap) u64", 8, nt * cs->tile_cap, &cs->tile);
+    ADD("cpu.cand_n", "(areas, threads) u64", 8, nt * (uint64_t)e->n_areas,
+        &cs->cand_n);
+    ADD("cpu.hist", "(threads, bins) u32", 4, nt * HIST_BINS, &cs->hist);
+    ADD("cpu.cnt", "(threads, 2^16) u32", 4, nt << CNT_LOG2, &cs->cnt);
+    ADD("cpu.mark", "(max n_local / 64 + 1) u64", 8, max_local / 64 + 1,
+        &cs->mark);
+    ADD("cpu.hits", "(max cand) cand", sizeof(cand), max_cand, &cs->hits);
+    ADD("cpu.start", "(max k + 1) u64", 8, max_src_k + 1, &cs->start);
+    ADD("cpu.edges", "(max cand) u64", 8, max_cand, &cs->edges);
+#undef ADD
+    cs->max_cand = max_cand;
+    if (st == BS_OK)
+        st = bs_pool_alloc(&cs->pool);
+    if (st != BS_OK)
+        return bs_sim_fail(s, st, "cpu: cannot allocate the %zu bytes that "
+                           "record edges for plasticity (BRAINSIM_CPU_RECORD=0 "
+                           "runs without them)", bs_pool_bytes_of(&cs->pool));
+    return BS_OK;
+}
+
+/* Phase 1 for fiber f, without recording: +1.0 for every procedural edge
+ * from a firing source into [lo, hi).  Threads own disjoint blocks of
+ * targets, so the sums need no atomics and are exact integers in any
+ * order; small work stays on one thread. */
 static void accumulate_edges(const bs_fiber_geom *g, const uint64_t *firing,
                              uint64_t n_firing, uint64_t lo, uint64_t hi,
                              uint64_t *input)
 {
     const uint32_t b = g->log2_block;
     const uint64_t first = lo >> b, last = (hi - 1) >> b;
-    #pragma omp parallel for schedule(dynamic, 4)
+    #pragma omp parallel for schedule(dynamic, 4) \
+        if ((last - first + 1) * n_firing > 4096)
     for (uint64_t blk = first; blk <= last; blk++) {
         uint32_t pos[BS_MAX_BLOCK_EDGES];
         const uint64_t base = blk << b;
@@ -31,23 +487,43 @@ static void accumulate_edges(const bs_fiber_geom *g, const uint64_t *firing,
     }
 }
 
+/* input[0..n) = 0, by every thread when n is large.  Can't fail. */
+static void zero_input(uint64_t *input, uint64_t n)
+{
+    const uint64_t chunk = UINT64_C(1) << 16;
+    #pragma omp parallel for schedule(static) if (n >= 4 * chunk)
+    for (uint64_t i = 0; i < n; i += chunk)
+        memset(input + i, 0, (n - i < chunk ? n - i : chunk) * sizeof *input);
+}
+
 static bs_status cpu_accumulate(bs_sim *s, int a)
 {
+    cpu_state *cs = s->be_state;
     bs_area_state *as = &s->areas[a];
-    memset(as->input, 0, as->n_local * sizeof *as->input);
+    zero_input(as->input, as->n_local);
+    cs->rec[a].step = 0;
     if (as->n_local == 0)
         return BS_OK;
+    int fibers[s->exp->n_fibers], n_fib = 0;
     for (int f = 0; f < s->exp->n_fibers; f++) {
         const bs_fiber_state *fs = &s->fibers[f];
-        if (!fs->active || s->exp->fibers[f].dst != a)
-            continue;
         uint64_t n_firing;
         const uint64_t *firing = bs_sim_firing(s, f, &n_firing);
-        if (n_firing == 0)
+        if (!fs->active || s->exp->fibers[f].dst != a || n_firing == 0)
             continue;
-        accumulate_edges(&fs->geom, firing, n_firing, as->lo, as->hi, as->input);
+        fibers[n_fib++] = f;
         bs_store_accumulate(&fs->store[fs->cur], firing, n_firing, as->lo,
                             as->input);
+    }
+    if (cs->record) {
+        record_edges(s, a, fibers, n_fib);
+        return BS_OK;
+    }
+    for (int i = 0; i < n_fib; i++) {
+        uint64_t n_firing;
+        const uint64_t *firing = bs_sim_firing(s, fibers[i], &n_firing);
+        accumulate_edges(&s->fibers[fibers[i]].geom, firing, n_firing, as->lo,
+                         as->hi, as->input);
     }
     return BS_OK;
 }
@@ -61,6 +537,7 @@ static bs_status cpu_local_topk(bs_sim *s, int a, bs_cand *out)
 
 static bs_status cpu_plasticity(bs_sim *s, int f)
 {
+    cpu_state *cs = s->be_state;
     bs_fiber_state *fs = &s->fibers[f];
     const bs_fiber_spec *spec = &s->exp->fibers[f];
     uint64_t n_firing, first;
@@ -70,10 +547,19 @@ static bs_status cpu_plasticity(bs_sim *s, int f)
     const uint64_t *win = dst->next + first;
     if (n_firing == 0 || n_win == 0)
         return BS_OK;
-    bs_status st = bs_store_potentiate(&fs->store[fs->cur],
-                                       &fs->store[fs->cur ^ 1], &fs->geom,
-                                       firing, n_firing, win, n_win, fs->mult,
-                                       fs->cap, s->scratch);
+    area_rec *r = &cs->rec[spec->dst];
+    uint64_t thresh = UINT64_MAX;        /* the next step's floor */
+    for (uint64_t i = 0; i < dst->k; i++)
+        thresh = dst->next_inputs[i] < thresh ? dst->next_inputs[i] : thresh;
+    r->last_thresh = thresh;
+    bs_status st = BS_ERR_LIMIT;
+    if (r->step == s->step + 1 && !r->overflow)
+        st = potentiate_recorded(s, f, firing, n_firing, win,
+                                 dst->next_inputs + first, n_win);
+    if (st == BS_ERR_LIMIT)
+        st = bs_store_potentiate(&fs->store[fs->cur], &fs->store[fs->cur ^ 1],
+                                 &fs->geom, firing, n_firing, win, n_win,
+                                 fs->mult, fs->cap, s->scratch);
     if (st == BS_ERR_CAPACITY)
         return bs_sim_store_full(s, f);
     fs->cur ^= 1;
@@ -82,11 +568,18 @@ static bs_status cpu_plasticity(bs_sim *s, int f)
 
 static void cpu_destroy(bs_sim *s)
 {
-    (void)s;
+    cpu_state *cs = s->be_state;
+    if (!cs)
+        return;
+    bs_pool_destroy(&cs->pool);
+    free(cs->rec);
+    free(cs);
+    s->be_state = NULL;
 }
 
 const bs_backend_ops bs_backend_cpu = {
     .name = "cpu",
+    .init = cpu_init,
     .accumulate = cpu_accumulate,
     .local_topk = cpu_local_topk,
     .plasticity = cpu_plasticity,

@@ -6,6 +6,15 @@
  * in one process never share a communicator.  Every function is collective
  * unless it says otherwise, returns BS_OK or BS_ERR_MPI, and writes the
  * failing call and its file:line into err.
+ *
+ * Without MPI: a process that was not started by an MPI launcher (none of
+ * the variables that mpirun, PMIx, PMI or srun set, such as
+ * OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_RANK), did not initialise MPI
+ * itself and does not have BRAINSIM_MPI=1 in its environment is one rank
+ * that never initialises MPI: the collectives are local copies, and
+ * bs_comm_mpi returns NULL (io then opens files with HDF5's default
+ * driver).  This saves Open MPI's singleton start-up (a forked daemon and
+ * a network probe, about 0.3 s).
  */
 #ifndef BS_COMM_H
 #define BS_COMM_H
@@ -17,8 +26,10 @@
 
 typedef struct bs_comm bs_comm;
 
-/* Initialises MPI if the caller has not (then it is finalised at exit) and
- * duplicates MPI_COMM_WORLD. */
+/* Initialises MPI if the process uses it (bs_comm_uses_mpi) and the caller
+ * has not (then it is finalised at exit), and duplicates MPI_COMM_WORLD;
+ * without MPI, makes a communicator of one rank.  Returns BS_OK,
+ * BS_ERR_NOMEM or BS_ERR_MPI (*out NULL). */
 bs_status bs_comm_create(bs_comm **out, char *err, size_t err_len);
 void bs_comm_destroy(bs_comm **comm);
 
@@ -65,14 +76,22 @@ bs_status bs_comm_nccl_allgather(bs_comm *comm, const void *send, void *recv,
  * else 0.  Not collective. */
 int bs_comm_cuda_aware(void);
 
-/* Rank and size in MPI_COMM_WORLD, initialising MPI if needed (for a
- * caller that has no simulator, such as the CLI after a failed create). */
+/* 1 when this process uses MPI: MPI is (or was) initialised, an MPI
+ * launcher's variables are set, or BRAINSIM_MPI=1; else 0.  Not
+ * collective, can't fail. */
+int bs_comm_uses_mpi(void);
+
+/* Rank and size in MPI_COMM_WORLD, initialising MPI if the process uses it
+ * (0 and 1 without MPI), for a caller that has no simulator, such as the
+ * CLI after a failed create.  Returns BS_OK or BS_ERR_MPI. */
 bs_status bs_comm_world(int *rank, int *size);
 
-/* Aborts the whole job (MPI_Abort) with `code`; for the top level only. */
+/* Aborts the whole job (MPI_Abort; exit without MPI) with `code`; for the
+ * top level only. */
 void bs_comm_abort(int code);
 
-/* The MPI communicator as an opaque pointer (MPI_Comm *), for io.c. */
+/* The MPI communicator as an opaque pointer (MPI_Comm *), for io.c; NULL
+ * without MPI (one rank: use HDF5's default file driver).  Can't fail. */
 void *bs_comm_mpi(bs_comm *comm);
 
 #endif /* BS_COMM_H */

@@ -300,6 +300,35 @@ void bs_io_close(bs_io **iop)
     *iop = NULL;
 }
 
+/* Bytes a new output needs before its first rows: the experiment text and
+ * the metadata of its groups and datasets, with room to spare. */
+#define CREATE_SPARE_BYTES (UINT64_C(64) << 10)
+
+/* Collective: 1 when the file system of path's directory has room for a
+ * new output of meta (or its free space cannot be read), else 0 with the
+ * message.  Checked before H5Fcreate because a flush that fails inside
+ * HDF5 1.10 leaves a file that cannot be closed (io_h5.h, bs_h5_quiet). */
+static int create_space_ok(bs_h5_ctx *c, bs_comm *comm, const char *path,
+                           const bs_io_meta *meta)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof dir)
+        return 1;
+    memcpy(dir, slash ? path : ".", slash ? n : 1);
+    dir[slash ? (n ? n : 1) : 1] = '\0';
+    uint64_t free_b = 0, need = CREATE_SPARE_BYTES +
+        (meta->experiment_text ? strlen(meta->experiment_text) : 0);
+    if (!bs_h5_free_space(comm, dir, &free_b) || free_b >= need)
+        return 1;
+    bs_h5_msg(c, "%s: cannot be created: a new output needs about %llu "
+              "bytes (no space left: %llu bytes free on the file system of "
+              "%s)", c->path, (unsigned long long)need,
+              (unsigned long long)free_b, c->path);
+    return 0;
+}
+
 bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
                        bs_io **out, char *err, size_t err_len)
 {
@@ -318,7 +347,7 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
     st = (!path || !meta || !out) ? BS_ERR_ARG : meta_check(&c, meta);
     if (!bs_h5_agree(comm, &c, st == BS_OK))
         return BS_ERR_ARG;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bs_h5_quiet();
     io = io_alloc(path, comm, meta);
     if (!io)
         bs_h5_msg(&c, "%s: out of memory", path);
@@ -327,7 +356,8 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
         io_free(io);
         return st;
     }
-    if (!bs_h5_agree(comm, &c, bs_h5_file_mpio(&c, comm, "file", io->path,
+    if (!create_space_ok(&c, comm, path, meta) ||
+        !bs_h5_agree(comm, &c, bs_h5_file_mpio(&c, comm, "file", io->path,
                                                H5F_ACC_TRUNC, &io->file,
                                                &io->dxpl))) {
         bs_io_close(&io);
@@ -341,7 +371,10 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
         !bs_h5_agree(comm, &c, H5CK(&c, "file", H5Fflush(io->file,
                                                     H5F_SCOPE_GLOBAL)))) {
         bs_h5_note_space(comm, &c, path);   /* the file exists: why? */
+        hid_t file = io->file;              /* closed last, discarded */
+        io->file = H5I_INVALID_HID;
         bs_io_close(&io);
+        bs_h5_discard(comm, &c, &file, path);
         return BS_ERR_IO;
     }
     *out = io;
@@ -468,7 +501,7 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
     if (!path || !meta || !out || !comm)
         return BS_ERR_ARG;
     *out = NULL;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bs_h5_quiet();
     bs_status st = meta_check(&c, meta);
     if (!bs_h5_agree(comm, &c, st == BS_OK))
         return BS_ERR_ARG;

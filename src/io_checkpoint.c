@@ -520,7 +520,7 @@ bs_status bs_ckpt_write(const char *path, int keep, bs_comm *comm,
                                                  fibers));
     if (st != BS_OK)
         return st;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bs_h5_quiet();
     off = calloc(2 * ((size_t)h->n_areas + (size_t)h->n_fibers) + 1,
                  sizeof *off);
     tmp = malloc(strlen(path) + 5);

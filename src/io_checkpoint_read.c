@@ -188,7 +188,7 @@ bs_status bs_ckpt_open(const char *path, bs_comm *comm, bs_ckpt_reader **out,
                                                                 : BS_ERR_ARG);
     if (st != BS_OK)
         return st;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bs_h5_quiet();
     r = calloc(1, sizeof *r);
     if (r) {
         r->comm = comm;

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <mpi.h>
 
@@ -48,6 +50,18 @@ void bs_h5_last_error(char *buf, size_t len)
 {
     char inner[256] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, inner);
+    /* the sec2 driver's text: "file write failed: time = <ctime>\n,
+     * filename = ..., error message = '<strerror>', ...": keep the
+     * failure and strerror, on one line */
+    char *t = strstr(inner, ": time = ");
+    const char *m = strstr(inner, "error message = '");
+    if (t) {
+        char why[96] = "";
+        if (m)
+            snprintf(why, sizeof why, ": %.*s", (int)strcspn(m + 17, "'"),
+                     m + 17);
+        snprintf(t, sizeof inner - (size_t)(t - inner), "%s", why);
+    }
     snprintf(buf, len, "%s", inner);
 }
 
@@ -65,6 +79,12 @@ int bs_h5_check(bs_h5_ctx *c, const char *obj, int64_t value,
               (int)strcspn(call, "("), call, file, line,
               inner[0] ? ": " : "", inner);
     return 0;
+}
+
+void bs_h5_quiet(void)
+{
+    (void)H5dont_atexit();      /* fails once HDF5 is initialised: fine */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
 void bs_h5_close(hid_t *id)
@@ -192,7 +212,8 @@ int bs_h5_fapl_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj, int create,
 {
     MPI_Comm *mc = bs_comm_mpi(comm);
     return H5CK(c, obj, *fapl = H5Pcreate(H5P_FILE_ACCESS)) &&
-           H5CK(c, obj, H5Pset_fapl_mpio(*fapl, *mc, MPI_INFO_NULL)) &&
+           H5CK(c, obj, mc ? H5Pset_fapl_mpio(*fapl, *mc, MPI_INFO_NULL)
+                           : H5Pset_fapl_sec2(*fapl)) &&
            (!create || H5CK(c, obj, H5Pset_libver_bounds(*fapl,
                                                           H5F_LIBVER_V18,
                                                           H5F_LIBVER_V18)));
@@ -204,13 +225,35 @@ int bs_h5_file_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj,
 {
     hid_t fapl = H5I_INVALID_HID;
     int create = flags == H5F_ACC_TRUNC;
+    struct stat sb;
+    if (create && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        bs_h5_msg(c, "%s: not a regular file (outputs and checkpoints are "
+                  "written to regular files or new names)", c->path);
+        return 0;
+    }
     int ok = bs_h5_fapl_mpio(c, comm, obj, create, &fapl) &&
              (create ? H5CK(c, obj, *file = H5Fcreate(path, H5F_ACC_TRUNC,
                                                       H5P_DEFAULT, fapl))
                      : H5CK(c, obj, *file = H5Fopen(path, flags, fapl))) &&
              H5CK(c, obj, *dxpl = H5Pcreate(H5P_DATASET_XFER)) &&
-             H5CK(c, obj, H5Pset_dxpl_mpio(*dxpl, H5FD_MPIO_COLLECTIVE));
+             H5CK(c, obj, !bs_comm_mpi(comm) ? 0
+                          : H5Pset_dxpl_mpio(*dxpl, H5FD_MPIO_COLLECTIVE));
     bs_h5_close(&fapl);
+    return ok;
+}
+
+int bs_h5_discard(bs_comm *comm, bs_h5_ctx *c, hid_t *file, const char *path)
+{
+    struct stat sb;
+    if (*file < 0)
+        return 1;
+    if (bs_comm_rank(comm) == 0 && stat(path, &sb) == 0 &&
+        S_ISREG(sb.st_mode) && truncate(path, 0) != 0) {
+        /* not freed: the close below may fail, and says why */
+    }
+    bs_h5_agree(comm, c, 1);                /* every rank after the cut */
+    int ok = H5CK(c, "file", H5Fclose(*file));
+    *file = H5I_INVALID_HID;
     return ok;
 }
 

@@ -69,6 +69,21 @@ int bs_h5_check(bs_h5_ctx *c, const char *obj, int64_t value,
  * into buf ("" when the stack is empty).  Can't fail. */
 void bs_h5_last_error(char *buf, size_t len);
 
+/*
+ * What every io entry point calls before its first HDF5 call: silences
+ * HDF5's own error printing (brainsim reports the error stack itself) and,
+ * when HDF5 is not yet initialised in this process, keeps it from
+ * installing its atexit handler.  HDF5 1.10 frees a file whose H5Fclose
+ * fails (the close's flush fails on a full disk or /dev/full; after a
+ * failed H5Fflush every later flush fails) but keeps its id, and the
+ * exit-time close of that id dereferences the freed file: a SIGSEGV after
+ * the run's error.  brainsim closes every file it opens on every path, so
+ * it needs no exit-time close.  (Under MPI, HDF5 also closes at
+ * MPI_Finalize; failed closes are avoided there, see bs_h5_discard.)
+ * Can't fail.
+ */
+void bs_h5_quiet(void);
+
 /* Closes any HDF5 id by its type and sets it invalid; accepts invalid ids.
  * Errors are ignored (cleanup path). */
 void bs_h5_close(hid_t *id);
@@ -118,7 +133,8 @@ int bs_h5_free_space_here(const char *file, uint64_t *bytes);
 /* ---- opening a file ---------------------------------------------------- */
 
 /*
- * A file access list for the MPI-IO driver over comm into *fapl (the
+ * A file access list for the MPI-IO driver over comm (HDF5's default
+ * driver when comm runs without MPI, comm.h) into *fapl (the
  * caller closes it); with create, also HDF5 1.8 objects
  * (H5F_LIBVER_V18: attributes over 64 KiB allowed).  Returns 1, or 0 with
  * the failure (named obj) in c.  Local; the caller agrees.
@@ -127,7 +143,9 @@ int bs_h5_fapl_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj, int create,
                     hid_t *fapl);
 
 /*
- * Creates `path` (flags H5F_ACC_TRUNC, truncating) or opens it (flags
+ * Creates `path` (flags H5F_ACC_TRUNC, truncating; refused unless path is
+ * a new name or a regular file: HDF5 cannot close a file on a device that
+ * fails its writes, such as /dev/full) or opens it (flags
  * H5F_ACC_RDONLY or H5F_ACC_RDWR) with the access list of bs_h5_fapl_mpio,
  * into *file, and makes a collective transfer list *dxpl.  Returns 1, or 0
  * with the failure (named obj) in c and the ids not made left invalid (the
@@ -137,6 +155,17 @@ int bs_h5_fapl_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj, int create,
 int bs_h5_file_mpio(bs_h5_ctx *c, bs_comm *comm, const char *obj,
                     const char *path, unsigned flags, hid_t *file,
                     hid_t *dxpl);
+
+/*
+ * Collective, on every rank, for a file `path` being written whose write
+ * failed and that is to be thrown away: rank 0 cuts the file to 0 bytes
+ * (a regular file only), so that on a full disk the space it held is free
+ * again and the flush inside H5Fclose succeeds (HDF5 1.10 keeps the id of a
+ * file whose close failed, see bs_h5_quiet), then every rank closes *file
+ * (and sets it invalid).  Returns 1 when the close succeeded, else 0 (the
+ * first message in c stays).  Accepts an invalid *file (returns 1).
+ */
+int bs_h5_discard(bs_comm *comm, bs_h5_ctx *c, hid_t *file, const char *path);
 
 /* ---- writers: attributes and strings ----------------------------------- */
 

@@ -127,7 +127,7 @@ static void show_group(hid_t file, const char *group, const char *title,
 
 bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    bs_h5_quiet();
     if (H5Fis_hdf5(path) <= 0) {
         snprintf(err, err_len, "%s: not an HDF5 file or not readable", path);
         return BS_ERR_IO;

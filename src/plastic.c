@@ -39,9 +39,7 @@ uint32_t bs_store_weight(const bs_store *s, uint64_t src, uint64_t tgt)
     return BS_W_ONE;
 }
 
-/* Targets among winners[] that source i has an edge to, ascending, into
- * out; one block generation per block that holds winners.  Returns count. */
-static uint64_t edge_targets(const bs_fiber_geom *g, uint64_t i,
+uint64_t bs_store_edge_targets(const bs_fiber_geom *g, uint64_t i,
                              const uint64_t *winners, uint64_t n_winners,
                              uint64_t *out)
 {
@@ -101,11 +99,31 @@ static int merge_source(const bs_store *cur, uint64_t e, uint64_t end,
     return 1;
 }
 
-bs_status bs_store_potentiate(const bs_store *cur, bs_store *next,
-                              const bs_fiber_geom *g, const uint64_t *firing,
-                              uint64_t n_firing, const uint64_t *winners,
-                              uint64_t n_winners, uint32_t mult, uint32_t cap,
-                              uint64_t *scratch)
+/* Where the edge targets of firing source number f come from: generated
+ * into scratch (winners given) or read from lists (start given). */
+typedef struct edge_src {
+    const bs_fiber_geom *g;
+    const uint64_t *winners;
+    uint64_t n_winners;
+    uint64_t *scratch;
+    const uint64_t *start, *edges;
+} edge_src;
+
+static uint64_t edges_of(const edge_src *es, uint64_t f, uint64_t i,
+                         const uint64_t **edges)
+{
+    if (es->start) {
+        *edges = es->edges + es->start[f];
+        return es->start[f + 1] - es->start[f];
+    }
+    *edges = es->scratch;
+    return bs_store_edge_targets(es->g, i, es->winners, es->n_winners, es->scratch);
+}
+
+/* The merge of cur and the edges of every firing source into next. */
+static bs_status potentiate(const bs_store *cur, bs_store *next,
+                            const uint64_t *firing, uint64_t n_firing,
+                            const edge_src *es, uint32_t mult, uint32_t cap)
 {
     next->n = 0;
     uint64_t e = 0, f = 0;
@@ -116,13 +134,34 @@ bs_status bs_store_potentiate(const bs_store *cur, bs_store *next,
         while (end < cur->n && cur->src[end] == i)
             end++;
         uint64_t n_edges = 0;
+        const uint64_t *edges = NULL;
         if (f < n_firing && firing[f] == i) {
-            n_edges = edge_targets(g, i, winners, n_winners, scratch);
+            n_edges = edges_of(es, f, i, &edges);
             f++;
         }
-        if (!merge_source(cur, e, end, i, scratch, n_edges, mult, cap, next))
+        if (!merge_source(cur, e, end, i, edges, n_edges, mult, cap, next))
             return BS_ERR_CAPACITY;
         e = end;
     }
     return BS_OK;
+}
+
+bs_status bs_store_potentiate(const bs_store *cur, bs_store *next,
+                              const bs_fiber_geom *g, const uint64_t *firing,
+                              uint64_t n_firing, const uint64_t *winners,
+                              uint64_t n_winners, uint32_t mult, uint32_t cap,
+                              uint64_t *scratch)
+{
+    edge_src es = {g, winners, n_winners, scratch, NULL, NULL};
+    return potentiate(cur, next, firing, n_firing, &es, mult, cap);
+}
+
+bs_status bs_store_potentiate_edges(const bs_store *cur, bs_store *next,
+                                    const uint64_t *firing, uint64_t n_firing,
+                                    const uint64_t *start,
+                                    const uint64_t *edges, uint32_t mult,
+                                    uint32_t cap)
+{
+    edge_src es = {NULL, NULL, 0, NULL, start, edges};
+    return potentiate(cur, next, firing, n_firing, &es, mult, cap);
 }

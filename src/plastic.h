@@ -45,6 +45,27 @@ bs_status bs_store_potentiate(const bs_store *cur, bs_store *next,
                               uint64_t n_winners, uint32_t mult, uint32_t cap,
                               uint64_t *scratch);
 
+/*
+ * The same update from edges found elsewhere (the CPU backend records them
+ * while it accumulates): the targets in this rank's slice of firing source
+ * firing[f] that are new winners with an edge from it are
+ * edges[start[f] .. start[f + 1]), ascending.  Same result and failure as
+ * bs_store_potentiate.
+ */
+bs_status bs_store_potentiate_edges(const bs_store *cur, bs_store *next,
+                                    const uint64_t *firing, uint64_t n_firing,
+                                    const uint64_t *start,
+                                    const uint64_t *edges, uint32_t mult,
+                                    uint32_t cap);
+
+/* The targets among winners[0..n_winners) (ascending) that source i has
+ * an edge to, ascending, into out (n_winners u64 at most); one block
+ * generation per block that holds winners.  Returns their count; can't
+ * fail. */
+uint64_t bs_store_edge_targets(const bs_fiber_geom *g, uint64_t i,
+                               const uint64_t *winners, uint64_t n_winners,
+                               uint64_t *out);
+
 /* Weight of synapse (src, tgt) in the store, or BS_W_ONE.  Can't fail. */
 uint32_t bs_store_weight(const bs_store *s, uint64_t src, uint64_t tgt);
 

@@ -11,6 +11,11 @@
 _Static_assert(offsetof(bs_cand, input) == 0 &&
                sizeof(bs_cand) == 2 * sizeof(uint64_t), "bs_cand layout");
 
+/* Fewer values than this are scanned by one thread: a pass over them takes
+ * less than a millisecond, less than what waking and joining threads can
+ * cost on a loaded machine. */
+#define PARALLEL_MIN (UINT64_C(1) << 18)
+
 /* Finds the threshold value t such that fewer than k of the n values
  * v[i * stride] are > t and at least k are >= t, by radix select over
  * 8-bit digits from the top.  *n_above receives the count of values > t.
@@ -19,7 +24,8 @@ static uint64_t radix_threshold(const uint64_t *v, uint64_t n, size_t stride,
                                 uint64_t k, uint64_t *n_above)
 {
     uint64_t max = 0;
-    #pragma omp parallel for reduction(max:max) schedule(static)
+    const int par = n >= PARALLEL_MIN;
+    #pragma omp parallel for reduction(max:max) schedule(static) if (par)
     for (uint64_t i = 0; i < n; i++)
         if (v[i * stride] > max)
             max = v[i * stride];
@@ -30,7 +36,8 @@ static uint64_t radix_threshold(const uint64_t *v, uint64_t n, size_t stride,
     for (int shift = top; shift >= 0; shift -= 8) {
         uint64_t hist[256];
         memset(hist, 0, sizeof hist);
-        #pragma omp parallel for reduction(+:hist[:256]) schedule(static)
+        #pragma omp parallel for reduction(+:hist[:256]) schedule(static) \
+            if (par)
         for (uint64_t i = 0; i < n; i++)
             if ((v[i * stride] & mask) == prefix)
                 hist[(v[i * stride] >> shift) & 0xFF]++;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block_lanes.h"
 #include "connectome.h"
 #include "check_main.h"
 
@@ -174,6 +175,44 @@ START_TEST(fixed_point)
 }
 END_TEST
 
+/* The CPU backend's batched generator gives bs_block_edges's edges, in its
+ * order, for every source of a batch (partial batches, sources past 2^32,
+ * dense and sparse p, so that third and later draws occur). */
+START_TEST(lanes_equal_scalar)
+{
+    const double ps[] = {0.5, 0.05, 0.01, 0.001};
+    for (int q = 0; q < 4; q++) {
+        bs_fiber_geom g;
+        ck_assert_int_eq(bs_geom_build(ps[q], 11 + q, 3, &g), 0);
+        uint64_t src[BS_LANES], out[BS_LANES * BS_MAX_BLOCK_EDGES];
+        uint64_t n_edges = 0, n_far = 0;
+        for (uint64_t trial = 0; trial < 400; trial++) {
+            uint32_t n = 1 + (uint32_t)(trial % BS_LANES);
+            for (uint32_t l = 0; l < n; l++)
+                src[l] = trial * 977 + l * 131 +
+                         ((trial & 1) ? (UINT64_C(5) << 32) : 0);
+            uint64_t blk = trial * 7 + ((trial & 2) ? (UINT64_C(3) << 32) : 0);
+            uint32_t ne = bs_block_edges_lanes(&g, src, n, 100, blk, out), e = 0;
+            for (uint32_t l = 0; l < n; l++) {
+                uint32_t pos[BS_MAX_BLOCK_EDGES];
+                uint32_t m = bs_block_edges(&g, src[l], blk, pos);
+                n_far += m > 7;
+                for (uint32_t t = 0; t < m; t++, e++) {
+                    ck_assert_uint_lt(e, ne);
+                    ck_assert_uint_eq(out[e] >> 32, 100 + l);
+                    ck_assert_uint_eq(out[e] & UINT32_MAX, pos[t]);
+                }
+            }
+            ck_assert_uint_eq(e, ne);
+            n_edges += ne;
+        }
+        ck_assert_uint_gt(n_edges, 1000);
+        if (q < 2)
+            ck_assert_uint_gt(n_far, 0);      /* third draws exercised */
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("connectome");
@@ -189,6 +228,7 @@ int main(void)
     tcase_add_test(tc, streams_differ);
     tcase_add_test(tc, fiber_hash_by_names);
     tcase_add_test(tc, fixed_point);
+    tcase_add_test(tc, lanes_equal_scalar);
     suite_add_tcase(s, tc);
     return check_run(s, CHECK_FORK, "connectome");
 }

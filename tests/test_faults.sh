@@ -145,6 +145,24 @@ if small_disk 3m; then
     "output full at the first rows: the message says there is no space left"
   readable "$SMALL/out.h5" "output full at the first rows: the file is readable (0 steps)"
 
+  # a few KiB left at the start: refused before HDF5 writes anything, with
+  # MPI (BRAINSIM_MPI=1) or without, and no signal at exit
+  for m in 0 1; do
+    small_disk 8k
+    expect_exit 1 "output with 8 KiB free (BRAINSIM_MPI=$m): exit 1" -- \
+      env BRAINSIM_MPI=$m $RUN disk.yaml -o "$SMALL/out.h5"
+    expect_output "bytes free on the file system of $SMALL/out.h5)" \
+      "output with 8 KiB free (BRAINSIM_MPI=$m): the message says there is no space left"
+  done
+
+  # a checkpoint fills the disk with MPI on one rank (the MPI-IO driver)
+  small_disk 2m
+  expect_exit 1 "checkpoint on a full disk (BRAINSIM_MPI=1): exit 1" -- \
+    env BRAINSIM_MPI=1 $RUN disk.yaml -o bm_out.h5 --checkpoint-every 25 --checkpoint "$SMALL/ck.h5" --keep 2
+  expect_output "bytes free on the file system of $SMALL/ck.h5)" \
+    "checkpoint on a full disk (BRAINSIM_MPI=1): the message says there is no space left"
+  loads "$SMALL/ck.h5" "checkpoint on a full disk (BRAINSIM_MPI=1): the previous checkpoint loads"
+
   # a checkpoint fills the disk: two fit (rotation), the third does not
   small_disk 2m
   expect_exit 1 "checkpoint on a full disk: exit 1" -- \
@@ -184,6 +202,16 @@ expect_exit 1 "unwritable checkpoint path" -- \
   $RUN disk.yaml -o c_out.h5 --checkpoint-every 25 --checkpoint nodir/ck.h5
 expect_output "nodir/ck.h5" "unwritable checkpoint path: the message names it"
 readable c_out.h5 "unwritable checkpoint path: the output stays readable"
+
+# an output on a device that fails every write (/dev/full): refused (not
+# a regular file) with MPI or without, and no signal at exit
+if [ -c /dev/full ]; then
+  for m in 0 1; do
+    expect_exit 1 "output /dev/full (BRAINSIM_MPI=$m): exit 1" -- \
+      env BRAINSIM_MPI=$m $RUN disk.yaml -o /dev/full
+    expect_output "/dev/full: not a regular file" "output /dev/full (BRAINSIM_MPI=$m): the message names it"
+  done
+fi
 
 # ---- (c) missing or unreadable experiment or checkpoint ------------------
 expect_exit 1 "missing experiment (run)" -- $RUN missing.yaml -o x.h5

@@ -1,6 +1,7 @@
 /* test_plastic.c - the potentiated-synapse store against a dense reference
  * matrix: Hebbian updates with cap over several rounds, accumulation of
- * corrections, capacity overflow. */
+ * corrections, capacity overflow; the update from given edge lists
+ * (bs_store_potentiate_edges) equals the one that generates them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,9 +68,10 @@ static void rounds(double p, double beta, double cap_real, uint64_t seed)
     for (int i = 0; i < N_SRC; i++)
         for (int j = 0; j < N_TGT; j++)
             dense[i][j] = BS_W_ONE;
-    bs_store st[2];
+    bs_store st[2], lists;
     alloc_store(&st[0], CAP);
     alloc_store(&st[1], CAP);
+    alloc_store(&lists, CAP);
     int cur = 0;
     uint64_t firing[N_SRC], winners[N_TGT], scratch[N_TGT], rs = seed;
     uint64_t input[N_TGT], want[N_TGT];
@@ -84,11 +86,27 @@ static void rounds(double p, double beta, double cap_real, uint64_t seed)
             for (int j = 0; j < N_TGT; j++)
                 want[j] += dense[firing[f]][j] - BS_W_ONE;
         ck_assert_mem_eq(input, want, sizeof input);
+        /* the same update from edge lists, into a third store */
+        static uint64_t start[N_SRC + 1], edges[N_SRC * N_TGT];
+        start[0] = 0;
+        for (uint64_t f = 0; f < nf; f++) {
+            start[f + 1] = start[f];
+            for (uint64_t w = 0; w < nw; w++)
+                if (bs_has_edge(&g, firing[f], winners[w]))
+                    edges[start[f + 1]++] = winners[w];
+        }
+        ck_assert_int_eq(bs_store_potentiate_edges(&st[cur], &lists, firing,
+                                                   nf, start, edges, mult,
+                                                   cap), BS_OK);
         /* Hebbian update */
         ck_assert_int_eq(bs_store_potentiate(&st[cur], &st[cur ^ 1], &g, firing,
                                              nf, winners, nw, mult, cap, scratch),
                          BS_OK);
         cur ^= 1;
+        ck_assert_uint_eq(lists.n, st[cur].n);
+        ck_assert_mem_eq(lists.src, st[cur].src, lists.n * 8);
+        ck_assert_mem_eq(lists.tgt, st[cur].tgt, lists.n * 8);
+        ck_assert_mem_eq(lists.w, st[cur].w, lists.n * 4);
         for (uint64_t f = 0; f < nf; f++)
             for (uint64_t w = 0; w < nw; w++)
                 if (bs_has_edge(&g, firing[f], winners[w])) {
@@ -103,6 +121,7 @@ static void rounds(double p, double beta, double cap_real, uint64_t seed)
     ck_assert_uint_gt(st[cur].n, 100);   /* the test exercised the store */
     free_store(&st[0]);
     free_store(&st[1]);
+    free_store(&lists);
 }
 
 START_TEST(dense_p) { rounds(0.3, 0.1, 0, 1); }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The determinism contract across ranks and threads: the same experiment on
-# 1, 2, 3 and 4 ranks (and 1 vs 2 threads) writes bit-identical winners,
+# 1, 2, 3 and 4 ranks (and 1 vs 2 threads, with and without MPI on one
+# rank) writes bit-identical winners,
 # inputs, support and schedule (h5diff of /areas and /schedule).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 
@@ -14,6 +15,16 @@ compare() {
     pass "$2: output identical to 1 rank"
   else fail "$2: output differs"; head -20 "$TMP/diff"; fi
 }
+# one rank with MPI (a singleton, and under mpirun) equals one rank
+# without MPI, whose file HDF5's default driver writes (comm.h)
+expect_exit 0 "1 rank, MPI singleton" -- env BRAINSIM_MPI=1 "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/s1.h5"
+compare "$TMP/s1.h5" "1 rank with MPI (BRAINSIM_MPI=1)"
+expect_exit 0 "1 rank under mpirun" -- $MPI 1 "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/m1.h5"
+compare "$TMP/m1.h5" "1 rank under mpirun"
+# plasticity from the edges recorded in accumulate (the CPU default)
+# equals plasticity that regenerates them
+expect_exit 0 "1 rank, regenerated plasticity edges" -- env BRAINSIM_CPU_RECORD=0 "$BRAINSIM" run "$exp" -q -t 2 -o "$TMP/g1.h5"
+compare "$TMP/g1.h5" "BRAINSIM_CPU_RECORD=0"
 expect_exit 0 "1 rank, 2 threads" -- "$BRAINSIM" run "$exp" -q -t 2 -o "$TMP/t2.h5"
 compare "$TMP/t2.h5" "2 threads"
 for r in 2 3 4; do
@@ -22,7 +33,11 @@ for r in 2 3 4; do
   compare "$TMP/r$r.h5" "$r ranks"
 done
 # the default experiment (n = 10^6) on 4 ranks equals 1 rank
-expect_exit 0 "default experiment, 1 rank" -- "$BRAINSIM" run -q -o "$TMP/d1.h5"
+expect_exit 0 "default experiment, 1 rank" -- "$BRAINSIM" run -q -t 1 -o "$TMP/d1.h5"
+expect_exit 0 "default experiment, 2 threads" -- "$BRAINSIM" run -q -t 2 -o "$TMP/d1t2.h5"
+if "$H5DIFF" "$TMP/d1.h5" "$TMP/d1t2.h5" /areas /areas >/dev/null 2>&1; then
+  pass "default experiment: 2 threads identical to 1"
+else fail "default experiment: 2 threads differ from 1"; fi
 expect_exit 0 "default experiment, 4 ranks" -- $MPI 4 "$BRAINSIM" run -q -t 1 -o "$TMP/d4.h5"
 if "$H5DIFF" "$TMP/d1.h5" "$TMP/d4.h5" /areas /areas >/dev/null 2>&1; then
   pass "default experiment: 4 ranks identical to 1"

@@ -177,6 +177,25 @@ def test_unwritable_output_is_brainsim_error(tmp_path):
     assert "dir.h5" in str(e.value)
 
 
+@pytest.mark.parametrize("mpi", ["0", "1"])
+def test_output_on_dev_full_exits_cleanly(mpi):
+    """An output that cannot be written (/dev/full) raises BrainsimError
+    naming it, and the interpreter then exits 0 (no crash in HDF5's exit
+    handlers), with MPI (BRAINSIM_MPI=1) or without."""
+    code = ("import sys, brainsim\n"
+            "try:\n"
+            "    brainsim.Simulator(sys.argv[1], out='/dev/full')\n"
+            "except brainsim.BrainsimError as e:\n"
+            "    print('raised:', e)\n"
+            "else:\n"
+            "    sys.exit(3)\n")
+    p = subprocess.run([sys.executable, "-c", code, SMALL],
+                       env=subprocess_env(BRAINSIM_MPI=mpi),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "raised:" in p.stdout and "/dev/full" in p.stdout
+
+
 def test_unknown_area():
     with brainsim.Simulator(SMALL) as sim:
         for call in (sim.winners, sim.support):
