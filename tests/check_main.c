@@ -18,8 +18,11 @@ static void print_failures(SRunner *sr, int rank, int failed)
 
 int check_run(Suite *s, check_mode mode, const char *name)
 {
-    int rank = 0;
+    int rank = 0, mpi = 0;
+    /* a process without an MPI launcher runs serially (MPI not started) */
     if (mode == CHECK_MPI)
+        MPI_Initialized(&mpi);
+    if (mpi)
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     SRunner *sr = srunner_create(s);
     if (mode != CHECK_FORK)
@@ -29,7 +32,7 @@ int check_run(Suite *s, check_mode mode, const char *name)
     if (rank != 0 && failed > 0)
         print_failures(sr, rank, failed);
     srunner_free(sr);
-    if (mode == CHECK_MPI) {
+    if (mpi) {
         MPI_Allreduce(&failed, &failed_all, 1, MPI_INT, MPI_SUM,
                       MPI_COMM_WORLD);
         if (rank == 0 && failed_all > failed)
