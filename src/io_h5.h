@@ -25,10 +25,14 @@
 /* Root attributes of every brainsim file: format is one of these two
  * strings, format_version this number.  Version 2: every string attribute
  * is a fixed-length, NUL-padded UTF-8 string (version 1 stored them
- * variable-length; such files are refused, see bs_h5_format_check). */
+ * variable-length; such files are refused, see bs_h5_format_check).
+ * Version 3: checkpoints store snapshots, the verdict's tracking, the
+ * plasticity state and winners of 1..k (checkpoint.h); outputs of an
+ * interactive session record what ran (io.h).  Files of version 2 are
+ * refused. */
 #define BS_H5_FORMAT_OUTPUT "brainsim-output"
 #define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
-#define BS_H5_FORMAT_VERSION 2
+#define BS_H5_FORMAT_VERSION 3
 
 /* Where a failure is reported (the first failure wins), the HDF5 object
  * being worked on, for messages, and what a checked read (io_h5_read.h)
