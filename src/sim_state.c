@@ -29,9 +29,13 @@ static uint64_t record_rows(uint64_t sum_k)
 enum { PLAN_STEPS = 64 };
 
 /* Steps in which fiber f may be active (project operations naming it, or
- * all fibers), at most PLAN_STEPS.  Can't fail. */
+ * all fibers), at most PLAN_STEPS; PLAN_STEPS for every fiber when the
+ * schedule has no steps (operations will be applied one at a time, and
+ * there is nothing to plan from).  Can't fail. */
 static uint64_t fiber_steps(const bs_experiment *e, int f)
 {
+    if (e->total_steps == 0)
+        return PLAN_STEPS;
     uint64_t steps = 0;
     for (int o = 0; o < e->n_ops && steps < PLAN_STEPS; o++) {
         const bs_op *op = &e->ops[o];
