@@ -198,7 +198,9 @@ bs_status bs_ckpt_read_fiber_beta(bs_ckpt_reader *r, const char *name,
                                   size_t err_len);
 
 /*
- * Reads the n snapshots (n must equal the header's n_snapshots): ids[i]
+ * Reads the n snapshots (n must equal the header's n_snapshots; an
+ * experiment that extends the checkpoint's schedule may have more, which
+ * the caller leaves empty): ids[i]
  * (k[i] u64 each) receives snapshot i's ids and count[i] how many, after
  * checking /snapshots/count ([n], each at most k[i]) and /snapshots/ids
  * (the sum of the counts long; each snapshot's ids ascending, distinct and

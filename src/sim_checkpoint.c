@@ -179,12 +179,22 @@ static bs_status check_position(bs_sim *s, const bs_ckpt_header *h)
     return BS_OK;
 }
 
-/* The snapshots of the checkpoint into s's (sized by the experiment).
- * Collective.  Returns BS_OK, BS_ERR_NOMEM or the reader's error. */
+/* The snapshots of the checkpoint (the first ones of the experiment) into
+ * s's; the experiment's later ones are empty.  Collective.  Returns BS_OK,
+ * BS_ERR_CHECKPOINT (more snapshots than the experiment has),
+ * BS_ERR_NOMEM or the reader's error. */
 static bs_status restore_snapshots(bs_sim *s, bs_ckpt_reader *rd)
 {
     const bs_experiment *e = s->exp;
-    int n = e->n_snapshots;
+    bs_ckpt_header h;
+    bs_ckpt_header_of(rd, &h);
+    /* an experiment that extends the checkpoint's schedule may add
+     * snapshots after its own: those have not been taken yet */
+    int n = h.n_snapshots;
+    if (n > e->n_snapshots)
+        return bs_sim_fail(s, BS_ERR_CHECKPOINT, "checkpoint: it holds %d "
+                           "snapshots, the experiment has %d", n,
+                           e->n_snapshots);
     uint64_t *k = malloc(2 * ((size_t)n + 1) * sizeof *k);
     if (!bs_comm_all_ok(s->comm, k != NULL)) {
         free(k);
