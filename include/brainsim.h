@@ -104,6 +104,39 @@ bs_status bs_step(bs_sim *sim, uint64_t n_steps, uint64_t *n_done);
 bs_status bs_run(bs_sim *sim);
 
 /*
+ * Applies one operation now: `operation` is the YAML of one schedule item
+ * ("project: {fibers: [s->A, A->A], rounds: 1}", "fix: A", "snapshot:
+ * {area: C, name: cA}", "plasticity: off", "fire: {area: A, neurons: [1,
+ * 2]}", ...; the operations of an experiment's schedule, README), checked
+ * by the schedule's parser with its messages (positions within the text,
+ * named "<operation>"), appended to the simulator's schedule and run by
+ * the same driver as scheduled operations: a project takes its rounds
+ * before this returns.  The output and checkpoints then record the
+ * experiment as it ran (canonical YAML that `brainsim run` replays bit for
+ * bit), and bs_steps_total counts the new steps.
+ *
+ * Collective: rank 0's text is broadcast and every rank applies it (the
+ * others' `operation` is not read and may be NULL), so ranks whose
+ * programs drew different random numbers still run one simulation.
+ * Winners are replicated, so a decision taken from bs_winners agrees on
+ * every rank.
+ *
+ * Errors: BS_ERR_PARSE (a malformed operation, an unknown name, a wrong
+ * type, more than k ids, ...) and BS_ERR_STATE (a project along a fiber
+ * from an area without winners, fix of an area without an assembly,
+ * scheduled steps still to run: bs_run first), with the message in
+ * bs_error; the simulator is then unchanged and usable.  Errors of the
+ * step itself are bs_step's.
+ */
+bs_status bs_apply(bs_sim *sim, const char *operation);
+
+/* bs_apply of "project: {fibers: [...], rounds: N}" along the n_fibers
+ * named fibers (n_fibers 0 with fibers NULL: every fiber).  BS_ERR_ARG for
+ * a NULL name or one holding '"' or '\'; otherwise as bs_apply. */
+bs_status bs_project(bs_sim *sim, const char *const *fibers, size_t n_fibers,
+                     uint64_t rounds);
+
+/*
  * Writes a checkpoint of the current state to path (collective): everything
  * needed to continue bit-identically on any number of ranks.  Written to
  * "<path>.tmp", fsync'd and renamed, keeping the previous
@@ -143,7 +176,8 @@ bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
 void bs_request_stop(bs_sim *sim);
 int bs_stop_requested(const bs_sim *sim);
 
-/* Steps taken so far, and steps in the whole schedule.  Can't fail. */
+/* Steps taken so far, and steps in the whole schedule (growing with the
+ * operations bs_apply appends).  Can't fail. */
 uint64_t bs_steps_done(const bs_sim *sim);
 uint64_t bs_steps_total(const bs_sim *sim);
 

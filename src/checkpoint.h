@@ -8,17 +8,27 @@
  *   /                         attributes: format = "brainsim-checkpoint",
  *                             format_version = 3, brainsim_version, step,
  *                             op (i32), round, config_hash, seed, n_ranks
- *                             (that wrote it), n_areas, n_fibers
- *   /experiment               scalar string: the experiment text
- *   /areas/<name>             attributes n, k, n_winners (0 or k), support,
- *                             fixed, inhibited
- *   /areas/<name>/winners     [k] u64 ascending (absent values: UINT64_MAX
- *                             when n_winners = 0)
+ *                             (that wrote it), n_areas, n_fibers,
+ *                             plasticity (i32: 1 on, 0 off; version 3),
+ *                             n_snapshots (i32; version 3)
+ *   /experiment               scalar string: the experiment text (after
+ *                             operations applied one at a time, the
+ *                             canonical text of what ran)
+ *   /areas/<name>             attributes n, k, n_winners (0..k), support,
+ *                             fixed, inhibited; version 3: prev_support
+ *                             (<= support), last_growth, last_change
+ *                             (<= step: the verdict's tracking), beta (f64:
+ *                             the area's current default beta, 0..10)
+ *   /areas/<name>/winners     [k] u64: n_winners ascending ids < n, then
+ *                             UINT64_MAX
  *   /areas/<name>/win_inputs  [k] u64
  *   /areas/<name>/ever_fired  [support] u64 ascending: every neuron that
  *                             has ever fired
  *   /fibers/<name>            attributes inhibited, n_src (source size),
- *                             dst_n (target area size)
+ *                             dst_n (target area size); version 3: beta
+ *                             (f64, its own beta, 0..10), beta_set (i32 0/1:
+ *                             whether it has one; else the target area's
+ *                             default applies)
  *   /fibers/<name>/geometry   [2 + 2 + 64] u32: key[2], log2_block,
  *                             n_thresh, thresh[64] (the tables of DESIGN
  *                             section 2, used as stored; version 3: key is
@@ -27,6 +37,11 @@
  *   /fibers/<name>/source, target [rows] u64; weight [rows] u32: the
  *                             potentiated synapses, sorted by (target,
  *                             source), strictly increasing
+ *   /snapshots/count          (version 3) [n_snapshots] u64: ids held by each
+ *                             snapshot of the experiment, in its order (at
+ *                             most k of its area)
+ *   /snapshots/ids            [sum of count] u64: each snapshot's ids,
+ *                             ascending, < n of its area, one after another
  * Rows are written by each rank at offsets from an exclusive scan; on load
  * each rank reads the rows of the targets it owns (binary search on the
  * sorted target column).
@@ -60,6 +75,10 @@ typedef struct bs_ckpt_header {
     int32_t n_ranks;             /* ranks that wrote it (informative) */
     int32_t n_areas, n_fibers;
     const char *experiment_text; /* NUL-terminated */
+    int32_t plasticity_off;      /* 1: every fiber's beta is 0 */
+    int32_t n_snapshots;
+    const uint64_t *snap_count;  /* write: (n_snapshots) ids each holds */
+    const uint64_t *const *snap_ids; /* write: each snapshot's ids */
 } bs_ckpt_header;
 
 /* What one rank contributes for one area.  Replicated fields (winners ...)
@@ -75,7 +94,16 @@ typedef struct bs_ckpt_area {
     int fixed, inhibited;
     const uint64_t *ever_local;
     uint64_t n_ever_local;
+    /* version 3: the verdict's tracking and the default beta */
+    uint64_t prev_support, last_growth, last_change;
+    double beta;
 } bs_ckpt_area;
+
+/* The version-3 state of an area beyond bs_ckpt_read_area's. */
+typedef struct bs_ckpt_area_track {
+    uint64_t prev_support, last_growth, last_change;
+    double beta;
+} bs_ckpt_area_track;
 
 /* What one rank contributes for one fiber: its rows, targets in its slice,
  * sorted by (target, source). */
@@ -87,6 +115,8 @@ typedef struct bs_ckpt_fiber {
     const uint64_t *src, *tgt;
     const uint32_t *w;
     uint64_t n_rows;
+    double beta;                 /* version 3: its own beta, if beta_set */
+    int beta_set;
 } bs_ckpt_fiber;
 
 /*
@@ -153,6 +183,35 @@ bs_status bs_ckpt_read_fiber(bs_ckpt_reader *r, const char *name,
                              uint64_t hi, bs_fiber_geom *geom, int *inhibited,
                              bs_store *store, uint64_t *scratch, char *err,
                              size_t err_len);
+
+/*
+ * Reads the version-3 attributes of area `name` into *t: prev_support (at
+ * most `support`), last_growth and last_change (at most `step`) and beta
+ * (finite, 0..10).  Collective; BS_ERR_CHECKPOINT naming the attribute.
+ */
+bs_status bs_ckpt_read_area_track(bs_ckpt_reader *r, const char *name,
+                                  uint64_t support, uint64_t step,
+                                  bs_ckpt_area_track *t, char *err,
+                                  size_t err_len);
+
+/* Reads fiber `name`'s beta (finite, 0..10) and beta_set (0 or 1).
+ * Collective; BS_ERR_CHECKPOINT naming the attribute. */
+bs_status bs_ckpt_read_fiber_beta(bs_ckpt_reader *r, const char *name,
+                                  double *beta, int *beta_set, char *err,
+                                  size_t err_len);
+
+/*
+ * Reads the n snapshots (n must equal the header's n_snapshots; an
+ * experiment that extends the checkpoint's schedule may have more, which
+ * the caller leaves empty): ids[i]
+ * (k[i] u64 each) receives snapshot i's ids and count[i] how many, after
+ * checking /snapshots/count ([n], each at most k[i]) and /snapshots/ids
+ * (the sum of the counts long; each snapshot's ids ascending, distinct and
+ * below area_n[i]).  Collective; BS_ERR_CHECKPOINT naming the dataset.
+ */
+bs_status bs_ckpt_read_snapshots(bs_ckpt_reader *r, int n, const uint64_t *k,
+                                 const uint64_t *area_n, uint64_t *const *ids,
+                                 uint64_t *count, char *err, size_t err_len);
 
 /* Closes; accepts NULL and *r == NULL.  Collective. */
 void bs_ckpt_close(bs_ckpt_reader **r);

@@ -378,6 +378,14 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
                 bs_pool_bytes(sim, 0),
                 bs_pool_bytes(sim, 1) ? ", device pool " : "",
                 bs_pool_bytes(sim, 1), bs_pool_bytes(sim, 1) ? " bytes" : "");
+    if (bs_steps_total(sim) == 0) {   /* documented: exit 0 */
+        if (rank == 0)
+            printf("run: nothing to run: the experiment's schedule has no "
+                   "steps (programs apply operations one at a time: "
+                   "bs_apply, brainsim.Simulator.apply)\n");
+        bs_destroy(&sim);
+        return 0;
+    }
     uint64_t checksum = 0, first = bs_steps_done(sim);
     int stopped = 0;
     st = run_steps(sim, a, rank, &checksum, &stopped);

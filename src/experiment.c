@@ -24,6 +24,8 @@
  * - e->p is 0 when defaults.p is absent (then every fiber must give p);
  * - rounds is 0 for operations other than project; a project needs at
  *   least one fiber in the experiment;
+ * - the schedule is optional: absent or [] the experiment has nothing to
+ *   run, and operations are appended one at a time (bs_experiment_parse_op);
  * - sizes beyond brainsim's limits (n, k, entity counts, rounds, total
  *   steps, file size) fail with BS_ERR_LIMIT, all else with BS_ERR_PARSE;
  * - snapshot names join the name space of areas, stimuli and fibers (an
@@ -77,7 +79,7 @@ static bs_status parse_root(ctx *c)
         return bs_exp_fail_at(c, BS_ERR_PARSE, 1, 1, "top level", "the "
                               "experiment is empty: expected a map with keys "
                               "%s", bs_exp_join_keys(keys, 8, list));
-    bs_status st = bs_exp_fields(c, root, "top level", keys, 8, 2, v);
+    bs_status st = bs_exp_fields(c, root, "top level", keys, 8, 1, v);
     e->seed = 1;
     e->beta = DEFAULT_BETA;
     if (st == BS_OK && v[2])
@@ -171,6 +173,60 @@ bs_status bs_experiment_parse(const char *text, size_t len, const char *name,
     free(c.refs);
     if (st != BS_OK) bs_experiment_destroy(&c.e);
     *out = c.e;
+    return st;
+}
+
+/* Loads the YAML tree of one operation's text and appends it to c->e. */
+static bs_status parse_op_yaml(ctx *c, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    yaml_document_t doc;
+    bs_status st = bs_exp_prescan(c, text, len);
+    if (st != BS_OK) return st;
+    if (!yaml_parser_initialize(&p))
+        return bs_exp_fail_at(c, BS_ERR_NOMEM, 1, 1, "YAML", "out of memory");
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+    if (!yaml_parser_load(&p, &doc)) {
+        st = bs_exp_yaml_error(c, &p, text, len);
+    } else {
+        c->doc = &doc;
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        st = root ? bs_exp_schedule_item(c, root)
+                  : bs_exp_fail_at(c, BS_ERR_PARSE, 1, 1, "operation", "the "
+                                   "operation is empty: expected a one-key "
+                                   "map such as 'fix: A'");
+        c->doc = NULL;
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&p);
+    return st;
+}
+
+bs_status bs_experiment_parse_op(bs_experiment *e, const char *text,
+                                 size_t len, const char *name, char *err,
+                                 size_t err_len)
+{
+    ctx c = {name ? name : "<operation>", err, err_len, NULL, e, NULL, 0};
+    if (err && err_len) err[0] = '\0';
+    if (!e || (!text && len))
+        return bs_exp_fail_at(&c, BS_ERR_ARG, 1, 1, "arguments", "NULL "
+                              "experiment or text");
+    if (!text) text = "";
+    if (len > MAX_TEXT_BYTES)
+        return bs_exp_fail_at(&c, BS_ERR_LIMIT, 1, 1, "operation", "%zu bytes "
+                              "exceed the limit of 64 MiB", len);
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        unsigned long line, col;
+        bs_exp_offset_pos(text, len, (size_t)(nul - text), &line, &col);
+        return bs_exp_fail_at(&c, BS_ERR_PARSE, line, col, "operation", "a "
+                              "NUL byte: an operation is text");
+    }
+    bs_status st = bs_exp_index_names(&c);
+    if (st == BS_OK)
+        st = parse_op_yaml(&c, text, len);
+    free(c.refs);
     return st;
 }
 

@@ -14,12 +14,21 @@
  *     - {from: s, to: A, p: 0.01, beta: 0.05, cap: 8.0, name: sA}
  *       # p, beta, cap and name optional; name defaults to "s->A";
  *       # cap (max weight, >= 1) defaults to none
- *   schedule:                     # a list of operations, each a one-key map
+ *   schedule:                     # optional (absent or []: nothing to run;
+ *                                 # operations are then applied one at a
+ *                                 # time, bs_apply); each a one-key map
  *     - project: {fibers: [s->A, A->A], rounds: 10}  # fibers default: all
  *     - fix: A                    # winners of A stop changing
  *     - unfix: A
- *     - set_assembly: {area: A, neurons: [0, 5, 9]}   # exactly k ids < n
- *     - set_assembly: {area: A, random: true, fix: true}
+ *     - set_assembly: {area: A, neurons: [0, 5, 9]}   # 1..k distinct ids < n
+ *     - set_assembly: {area: A, random: true, fix: true}   # k random ids
+ *     - fire: {area: A, neurons: [3, 7]}   # 1..k ids: A's firing set for
+ *                                 # the next step (not fixed)
+ *     - plasticity: {fiber: A->B, beta: 0.1}   # one fiber's own beta
+ *     - plasticity: {area: B, beta: 0.1}   # B's default beta: every fiber
+ *                                 # into B without a beta of its own
+ *     - plasticity: off           # every fiber's beta is 0 until `on`
+ *     - plasticity: on            # every fiber's beta again
  *     - inhibit: A                # an area or a fiber name
  *     - disinhibit: s->A
  *     - checkpoint: ckpt.h5      # write a checkpoint to this file
@@ -53,6 +62,15 @@
  *     have at least that many winners when the operation runs.
  *   - reset leaves the area without winners and unfixes it; it fires
  *     nothing until a step or set_assembly gives it winners again.
+ *   - fire and set_assembly count their ids into the support; a fixed area
+ *     stays fixed with fire's ids.  A project whose active fibers come
+ *     from an area that has never fired (no winners, not inhibited) is an
+ *     error naming the operation and the area.
+ *   - plasticity: a fiber's beta is its own (given in `fibers` or by a
+ *     fiber plasticity operation) or else its target area's default
+ *     (`areas[].beta`, changed by an area plasticity operation); `off`
+ *     makes every fiber's beta 0 until `on` (changes made while off take
+ *     effect at `on`).
  *   - Steps are numbered from 1; "converged at step t" means the winners
  *     have not changed since the t-th step (0: since before the first).
  *     Operations between steps t and t+1 that change winners (set_assembly,
@@ -100,6 +118,7 @@ typedef struct bs_fiber_spec {
     double p;
     double beta;
     double cap;                 /* 0: no cap */
+    int beta_given;             /* 1: beta given in the fiber's entry */
     int line, col;
 } bs_fiber_spec;
 
@@ -114,6 +133,8 @@ typedef enum bs_op_kind {
     BS_OP_SNAPSHOT,
     BS_OP_FIRE_SUBSET,
     BS_OP_RESET,
+    BS_OP_FIRE,
+    BS_OP_PLASTICITY,
     BS_OP_N_KINDS
 } bs_op_kind;
 
@@ -126,8 +147,9 @@ typedef struct bs_op {
     int n_fibers;               /* -1: all fibers */
     /* fix, unfix, set_assembly, snapshot, fire_subset, reset */
     int area;
-    /* set_assembly */
-    uint64_t *neurons;          /* k ascending distinct ids, or NULL */
+    /* set_assembly, fire */
+    uint64_t *neurons;          /* n_neurons ascending distinct ids, or NULL */
+    uint64_t n_neurons;         /* 1..k; k for random */
     int random;                 /* 1: k ids drawn from the seed */
     int fix;                    /* 1: also fix the area */
     /* inhibit, disinhibit */
@@ -140,7 +162,15 @@ typedef struct bs_op {
     /* fire_subset */
     double fraction;            /* in (0, 1] */
     uint64_t n_fire;            /* round(fraction * k), 1..k */
+    /* plasticity */
+    int plast;                  /* BS_PLAST_* */
+    double beta;                /* FIBER (target), AREA (area) */
+    /* 1: applied by bs_apply (positions count in its own text, named
+     * "<operation>"), 0: read from the experiment's schedule */
+    int applied;
 } bs_op;
+
+enum { BS_PLAST_FIBER = 0, BS_PLAST_AREA, BS_PLAST_OFF, BS_PLAST_ON };
 
 typedef struct bs_snapshot_spec {
     char name[BS_NAME_MAX];
@@ -179,6 +209,7 @@ typedef struct bs_experiment {
     bs_stim_spec *stims;   int n_stims;
     bs_fiber_spec *fibers; int n_fibers;
     bs_op *ops;            int n_ops;
+    int ops_cap;                /* ops allocated (>= n_ops) */
     uint64_t total_steps;       /* sum of rounds of project operations */
     char name[BS_NAME_MAX];     /* `name`, or the file's base name */
     bs_snapshot_spec *snapshots; int n_snapshots;
@@ -193,6 +224,33 @@ typedef struct bs_experiment {
  */
 bs_status bs_experiment_parse(const char *text, size_t len, const char *name,
                               bs_experiment **out, char *err, size_t err_len);
+
+/*
+ * Parses `text` (len bytes) as one schedule item ("fix: A", "project:
+ * {rounds: 2}", ...) of experiment e, with the schedule's checks and
+ * messages (positions within text, named `name`; NULL: "<operation>"),
+ * and appends it to e's schedule (e->ops grows amortised; total_steps,
+ * snapshots as for a scheduled item).  Returns BS_OK, or BS_ERR_PARSE /
+ * BS_ERR_LIMIT / BS_ERR_NOMEM with the message in err, e unchanged.
+ */
+bs_status bs_experiment_parse_op(bs_experiment *e, const char *text,
+                                 size_t len, const char *name, char *err,
+                                 size_t err_len);
+
+/*
+ * The experiment as canonical YAML: seed, defaults, name, areas, stimuli,
+ * fibers with every field they were given (reals printed %.17g, so they
+ * read back exactly), the whole schedule and the expectations.  Parsing
+ * it gives the same experiment.  Returns a new NUL-terminated text (the
+ * caller frees it) with its length in *len, or NULL when out of memory.
+ */
+char *bs_experiment_emit(const bs_experiment *e, size_t *len);
+
+/* "src:line:col" of operation op of e into buf (len bytes): the
+ * experiment's source for a scheduled one, "<operation>" for an applied
+ * one; returns buf.  Can't fail. */
+const char *bs_op_where(const bs_experiment *e, const bs_op *op, char *buf,
+                        size_t len);
 
 /* Reads the file at path and parses it; BS_ERR_IO when it cannot be read. */
 bs_status bs_experiment_load(const char *path, bs_experiment **out,

@@ -245,6 +245,7 @@ static bs_status parse_fiber(ctx *c, yaml_node_t *n, const char *path,
                            "fiber '%s' has no p and defaults.p is not set: "
                            "give a number in (0, 1]", f->name);
     f->beta = c->e->areas[f->dst].beta;
+    f->beta_given = v[4] != NULL;
     if (st == BS_OK && v[4])
         st = bs_exp_real(c, v[4], bs_exp_sub(kp, path, "beta"), 0, 0, MAX_BETA,
                          &f->beta);

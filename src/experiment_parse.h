@@ -183,8 +183,12 @@ bs_status bs_exp_prescan(ctx *c, const char *text, size_t len);
  * succeed. */
 bs_status bs_exp_entities(ctx *c, yaml_node_t *n, int kind, size_t min);
 
-/* The schedule list `n` into c->e->ops (needs c->refs). */
+/* The schedule list `n` (NULL: none) into c->e->ops (needs c->refs). */
 bs_status bs_exp_schedule(ctx *c, yaml_node_t *n);
+
+/* One schedule item n (path "operation") appended to c->e->ops (needs
+ * c->refs); on failure c->e is as before. */
+bs_status bs_exp_schedule_item(ctx *c, yaml_node_t *n);
 
 /* The expect list `n` into c->e->expects (after the schedule: it may name
  * every snapshot). */

@@ -1,9 +1,10 @@
 /*
  * experiment_schedule.c - the schedule of an experiment: each operation
  * (project, fix, unfix, set_assembly, inhibit, disinhibit, checkpoint,
- * snapshot, fire_subset, reset) checked against the schema and the
- * entities (contracts in experiment_parse.h), and bs_op_describe of
- * experiment.h.
+ * snapshot, fire_subset, reset, fire, plasticity) checked against the
+ * schema and the entities (contracts in experiment_parse.h), one item
+ * appended at a time (bs_experiment_parse_op), and bs_op_describe and
+ * bs_op_where of experiment.h.
  */
 #include "experiment_parse.h"
 
@@ -84,7 +85,8 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The k distinct ids < n of list `n` for area a, sorted, into op. */
+/* The 1..k distinct ids < n of list `n` for area a, sorted, into op
+ * (neurons, n_neurons). */
 static bs_status parse_neurons(ctx *c, yaml_node_t *n, const char *path,
                                const bs_area_spec *a, bs_op *op)
 {
@@ -92,13 +94,14 @@ static bs_status parse_neurons(ctx *c, yaml_node_t *n, const char *path,
     size_t len;
     bs_status st = bs_exp_list_len(c, n, path, 0, (size_t)-1, &len);
     if (st != BS_OK) return st;
-    if (len != a->k)
+    if (len < 1 || len > a->k)
         return bs_exp_fail(c, BS_ERR_PARSE, n, path, "%zu ids given: must be "
-                           "exactly k = %llu distinct ids of area '%s'", len,
+                           "1 to k = %llu distinct ids of area '%s'", len,
                            (unsigned long long)a->k, a->name);
     op->neurons = malloc(len * sizeof *op->neurons);
     if (!op->neurons)
         return bs_exp_fail(c, BS_ERR_NOMEM, n, path, "out of memory");
+    op->n_neurons = len;
     snprintf(range, sizeof range, "an id in 0..n-1 (n = %llu)",
              (unsigned long long)a->n_neurons);
     for (size_t i = 0; i < len && st == BS_OK; i++)
@@ -116,11 +119,69 @@ static bs_status parse_neurons(ctx *c, yaml_node_t *n, const char *path,
             if (bs_exp_u64(y, &x) == 0 && x == v && seen++)
                 return bs_exp_fail(c, BS_ERR_PARSE, y,
                                    bs_exp_item(ip, path, j), "id %llu is "
-                                   "listed twice: the k ids must be distinct",
+                                   "listed twice: the ids must be distinct",
                                    (unsigned long long)v);
         }
     }
     return BS_OK;
+}
+
+/* fire: {area, neurons} into op.  As every reader. */
+static bs_status parse_fire(ctx *c, yaml_node_t *n, const char *path,
+                            bs_op *op)
+{
+    static const char *const keys[] = {"area", "neurons"};
+    char kp[PATH_LEN];
+    yaml_node_t *v[2];
+    int kind;
+    bs_status st = bs_exp_fields(c, n, path, keys, 2, 2, v);
+    if (st == BS_OK)
+        st = bs_exp_resolve(c, v[0], bs_exp_sub(kp, path, "area"),
+                            1u << REF_AREA, &kind, &op->area);
+    if (st == BS_OK)
+        st = parse_neurons(c, v[1], bs_exp_sub(kp, path, "neurons"),
+                           &c->e->areas[op->area], op);
+    return st;
+}
+
+/* plasticity: off | on | {fiber: F, beta: b} | {area: A, beta: b} into
+ * op.  As every reader. */
+static bs_status parse_plasticity(ctx *c, yaml_node_t *n, const char *path,
+                                  bs_op *op)
+{
+    static const char *const keys[] = {"beta", "fiber", "area"};
+    char kp[PATH_LEN], b[SHOW_LEN];
+    yaml_node_t *v[3];
+    int kind;
+    if (n && n->type == YAML_SCALAR_NODE) {
+        const char *s = bs_exp_text_of(n);
+        if (s && (strcmp(s, "off") == 0 || strcmp(s, "on") == 0)) {
+            op->plast = s[1] == 'f' ? BS_PLAST_OFF : BS_PLAST_ON;
+            return BS_OK;
+        }
+        return bs_exp_fail(c, BS_ERR_PARSE, n, path, "%s is invalid: must be "
+                           "off, on, {fiber: NAME, beta: B} or {area: NAME, "
+                           "beta: B}", bs_exp_describe(n, b));
+    }
+    bs_status st = bs_exp_fields(c, n, path, keys, 3, 1, v);
+    if (st != BS_OK) return st;
+    if ((v[1] != NULL) == (v[2] != NULL))
+        return bs_exp_fail(c, BS_ERR_PARSE, n, path, "give exactly one of "
+                           "'fiber' (one fiber's beta) and 'area' (the area's "
+                           "default beta)");
+    st = bs_exp_real(c, v[0], bs_exp_sub(kp, path, "beta"), 0, 0, MAX_BETA,
+                     &op->beta);
+    if (st == BS_OK && v[1]) {
+        op->plast = BS_PLAST_FIBER;
+        st = bs_exp_resolve(c, v[1], bs_exp_sub(kp, path, "fiber"),
+                            1u << REF_FIBER, &kind, &op->target);
+        op->target_is_fiber = 1;
+    } else if (st == BS_OK) {
+        op->plast = BS_PLAST_AREA;
+        st = bs_exp_resolve(c, v[2], bs_exp_sub(kp, path, "area"),
+                            1u << REF_AREA, &kind, &op->area);
+    }
+    return st;
 }
 
 /* set_assembly: {area, neurons | random: true, fix} into op.  As every
@@ -151,6 +212,8 @@ static bs_status parse_set_assembly(ctx *c, yaml_node_t *n, const char *path,
     if (v[1])
         st = parse_neurons(c, v[1], bs_exp_sub(kp, path, "neurons"),
                            &c->e->areas[op->area], op);
+    else
+        op->n_neurons = c->e->areas[op->area].k;
     return st;
 }
 
@@ -243,7 +306,7 @@ static bs_status parse_op(ctx *c, yaml_node_t *n, const char *path,
 {
     static const char *const ops[BS_OP_N_KINDS] = {"project", "fix", "unfix",
         "set_assembly", "inhibit", "disinhibit", "checkpoint", "snapshot",
-        "fire_subset", "reset"};
+        "fire_subset", "reset", "fire", "plasticity"};
     char b[SHOW_LEN], list[LIST_LEN], kp[PATH_LEN];
     bs_status st = bs_exp_want(c, n, YAML_MAPPING_NODE, path);
     if (st != BS_OK) return st;
@@ -279,6 +342,10 @@ static bs_status parse_op(ctx *c, yaml_node_t *n, const char *path,
         return parse_snapshot(c, v, kp, op);
     case BS_OP_FIRE_SUBSET:
         return parse_fire_subset(c, v, kp, op);
+    case BS_OP_FIRE:
+        return parse_fire(c, v, kp, op);
+    case BS_OP_PLASTICITY:
+        return parse_plasticity(c, v, kp, op);
     default:
         st = bs_exp_resolve(c, v, kp, 1u << REF_AREA | 1u << REF_FIBER, &kind,
                             &op->target);
@@ -290,18 +357,66 @@ static bs_status parse_op(ctx *c, yaml_node_t *n, const char *path,
 bs_status bs_exp_schedule(ctx *c, yaml_node_t *n)
 {
     char path[PATH_LEN];
-    size_t len;
-    bs_status st = bs_exp_list_len(c, n, "schedule", 1, (size_t)INT32_MAX,
-                                   &len);
+    size_t len = 0;
+    bs_status st = n ? bs_exp_list_len(c, n, "schedule", 0, (size_t)INT32_MAX,
+                                       &len)
+                     : BS_OK;
     if (st != BS_OK) return st;
-    c->e->ops = calloc(len, sizeof *c->e->ops);
+    c->e->ops = calloc(len ? len : 1, sizeof *c->e->ops);
     if (!c->e->ops)
         return bs_exp_fail(c, BS_ERR_NOMEM, n, "schedule", "out of memory");
     c->e->n_ops = (int)len;
+    c->e->ops_cap = (int)(len ? len : 1);
     for (size_t i = 0; i < len && st == BS_OK; i++)
         st = parse_op(c, bs_exp_elem(c, n, i),
                       bs_exp_item(path, "schedule", i), &c->e->ops[i]);
     return st;
+}
+
+/* Room for one more operation in c->e->ops (doubling), zeroed.  Returns
+ * BS_OK or BS_ERR_NOMEM with the message. */
+static bs_status ops_reserve(ctx *c)
+{
+    bs_experiment *e = c->e;
+    if (e->n_ops == INT32_MAX)
+        return bs_exp_fail_at(c, BS_ERR_LIMIT, 1, 1, "schedule", "more than "
+                              "%d operations exceed brainsim's limit",
+                              INT32_MAX);
+    if (e->n_ops == e->ops_cap) {
+        int cap = e->ops_cap > INT32_MAX / 2 ? INT32_MAX
+                  : e->ops_cap < 8 ? 16 : 2 * e->ops_cap;
+        bs_op *more = realloc(e->ops, (size_t)cap * sizeof *more);
+        if (!more)
+            return bs_exp_fail_at(c, BS_ERR_NOMEM, 1, 1, "schedule",
+                                  "out of memory");
+        e->ops = more;
+        e->ops_cap = cap;
+    }
+    memset(&e->ops[e->n_ops], 0, sizeof e->ops[0]);
+    return BS_OK;
+}
+
+bs_status bs_exp_schedule_item(ctx *c, yaml_node_t *n)
+{
+    bs_experiment *e = c->e;
+    uint64_t total = e->total_steps;
+    int n_snapshots = e->n_snapshots;
+    bs_status st = ops_reserve(c);
+    if (st != BS_OK) return st;
+    bs_op *op = &e->ops[e->n_ops];
+    st = parse_op(c, n, "operation", op);
+    if (st != BS_OK) {
+        free(op->fibers);
+        free(op->neurons);
+        free(op->path);
+        memset(op, 0, sizeof *op);
+        e->total_steps = total;
+        e->n_snapshots = n_snapshots;
+        return st;
+    }
+    op->applied = 1;
+    e->n_ops++;
+    return BS_OK;
 }
 
 /* ---- descriptions ------------------------------------------------------- */
@@ -310,7 +425,7 @@ void bs_op_describe(const bs_experiment *e, int i, char *buf, size_t len)
 {
     static const char *const verb[BS_OP_N_KINDS] = {"project", "fix",
         "unfix", "set_assembly", "inhibit", "disinhibit", "checkpoint",
-        "snapshot", "fire_subset", "reset"};
+        "snapshot", "fire_subset", "reset", "fire", "plasticity"};
     if (!buf || len == 0) return;
     buf[0] = '\0';
     if (!e || i < 0 || i >= e->n_ops) return;
@@ -335,6 +450,19 @@ void bs_op_describe(const bs_experiment *e, int i, char *buf, size_t len)
             snprintf(buf + at, len - at, "%s %g (%llu)",
                      e->areas[op->area].name, op->fraction,
                      (unsigned long long)op->n_fire);
+    } else if (op->kind == BS_OP_FIRE) {
+        if (at < len)
+            snprintf(buf + at, len - at, "%s (%llu)", e->areas[op->area].name,
+                     (unsigned long long)op->n_neurons);
+    } else if (op->kind == BS_OP_PLASTICITY) {
+        if (at < len && op->plast >= BS_PLAST_OFF)
+            snprintf(buf + at, len - at, "%s", op->plast == BS_PLAST_OFF
+                     ? "off" : "on");
+        else if (at < len)
+            snprintf(buf + at, len - at, "%s %s beta %g", op->plast ==
+                     BS_PLAST_FIBER ? "fiber" : "area", op->plast ==
+                     BS_PLAST_FIBER ? e->fibers[op->target].name
+                     : e->areas[op->area].name, op->beta);
     } else if (op->kind == BS_OP_INHIBIT || op->kind == BS_OP_DISINHIBIT) {
         if (at < len)
             snprintf(buf + at, len - at, "%s", op->target_is_fiber
@@ -344,4 +472,13 @@ void bs_op_describe(const bs_experiment *e, int i, char *buf, size_t len)
                  op->kind != BS_OP_SET_ASSEMBLY ? ""
                  : op->random ? " random" : " neurons", op->fix ? " fix" : "");
     }
+}
+
+const char *bs_op_where(const bs_experiment *e, const bs_op *op, char *buf,
+                        size_t len)
+{
+    if (buf && len)
+        snprintf(buf, len, "%s:%d:%d", op->applied ? "<operation>"
+                 : e->source_name, op->line, op->col);
+    return buf;
 }

@@ -381,6 +381,45 @@ bs_status bs_io_create(const char *path, bs_comm *comm, const bs_io_meta *meta,
     return BS_OK;
 }
 
+/* ---- the description of a growing run ---------------------------------- */
+
+/* Deletes attribute `name` of loc when it exists.  Returns 1, or 0 with
+ * the failure in c. */
+static int attr_drop(bs_h5_ctx *c, hid_t loc, const char *obj,
+                     const char *name)
+{
+    htri_t ex = H5Aexists(loc, name);
+    return H5CK(c, obj, ex) && (ex == 0 || H5CK(c, obj, H5Adelete(loc, name)));
+}
+
+bs_status bs_io_update_meta(bs_io *io, const bs_io_meta *meta, char *err,
+                            size_t err_len)
+{
+    bs_h5_ctx c = {io ? io->path : "(null)", err, err_len, 0, "/", "",
+                   BS_ERR_IO};
+    if (!io || !meta || meta->n_ops < 0 || (meta->n_ops && !meta->op_descriptions))
+        return BS_ERR_ARG;
+    hid_t root = io->file;
+    int ok = attr_drop(&c, root, "/", "steps_total") &&
+             bs_h5_attr_u64(&c, root, "steps_total", meta->steps_total);
+    c.where = "/schedule";
+    ok = ok && attr_drop(&c, io->schedule, "/schedule", "operations") &&
+         bs_h5_attr_strings(&c, io->schedule, "operations", meta->n_ops,
+                            meta->op_descriptions);
+    c.where = "/";
+    ok = ok && H5CK(&c, "/experiment", H5Ldelete(root, "experiment",
+                                                  H5P_DEFAULT));
+    if (!bs_h5_agree(io->comm, &c, ok) ||
+        !bs_h5_agree(io->comm, &c,
+                     bs_h5_text_put(&c, root, "/experiment", "experiment",
+                                    meta->experiment_text, io->rank,
+                                    io->dxpl)) ||
+        !bs_h5_agree(io->comm, &c, H5CK(&c, "file", H5Fflush(root,
+                                                    H5F_SCOPE_GLOBAL))))
+        return BS_ERR_IO;
+    return BS_OK;
+}
+
 /* ---- reopening for a resumed run ---------------------------------------- */
 
 /* Opens the existing file (flags: H5F_ACC_RDONLY or H5F_ACC_RDWR) with

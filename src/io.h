@@ -12,7 +12,11 @@
  *                          their source and target names since 3; files
  *                          of other versions are refused)
  *   /experiment            scalar string dataset: the experiment text (a
- *                          dataset, since texts may exceed attribute limits)
+ *                          dataset, since texts may exceed attribute limits);
+ *                          after operations applied one at a time (bs_apply)
+ *                          the canonical text of what ran, which replays it
+ *                          (format_version 3; steps_total and /schedule's
+ *                          operations are rewritten with it)
  *   /areas/<name>/         attributes: n, k
  *   /areas/<name>/winners  [steps, k] uint64  ascending ids per row;
  *                          UINT64_MAX pads rows of an area that has not fired
@@ -125,6 +129,17 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
  */
 bs_status bs_io_write(bs_io *io, const bs_io_rows *rows, char *err,
                       size_t err_len);
+
+/*
+ * Rewrites what describes the run as it grows (operations applied one at
+ * a time): the root attribute steps_total, the attribute operations of
+ * /schedule and the /experiment text, from meta's steps_total,
+ * op_descriptions and experiment_text (its other fields are not read),
+ * then flushes.  Collective.  Returns BS_OK, or BS_ERR_IO with a message
+ * naming the object on every rank.
+ */
+bs_status bs_io_update_meta(bs_io *io, const bs_io_meta *meta, char *err,
+                            size_t err_len);
 
 /* Closes the file; accepts NULL and *io == NULL; sets *io to NULL.
  * Collective. */

@@ -9,8 +9,9 @@
  *                 0/1, fixed-length UTF-8 strings); /experiment a scalar
  *                 fixed-length UTF-8 string of the text's exact length (1
  *                 byte, NUL, for an empty text)
- *   not fired     when n_winners = 0 the caller's winners and win_inputs are
- *                 not read: the file holds UINT64_MAX and 0 (fill values)
+ *   winners       the caller's first n_winners winners and win_inputs are
+ *                 written: the file holds UINT64_MAX and 0 (fill values)
+ *                 past them
  *   arguments     what would make an unreadable file is refused up front
  *                 (BS_ERR_ARG on every rank): unsorted or out-of-range ids,
  *                 rows not strictly increasing by (target, source), weights
@@ -75,10 +76,13 @@ static bs_status area_args(bs_h5_ctx *c, int i, const bs_ckpt_area *a)
         why = "the name must be non-empty without '/'";
     else if (a->k == 0 || a->k > a->n || a->support > a->n)
         why = "k and support must be in 1..n and 0..n";
-    else if (a->n_winners != 0 && a->n_winners != a->k)
-        why = "n_winners must be 0 or k";
+    else if (a->n_winners > a->k)
+        why = "n_winners must be in 0..k";
+    else if (a->prev_support > a->support || !(a->beta >= 0 && a->beta <= 10))
+        why = "prev_support must be <= support and beta in 0..10";
     else if (a->n_winners && (!a->winners || !a->win_inputs ||
-                              !ascending_below(a->winners, a->k, a->n)))
+                              !ascending_below(a->winners, a->n_winners,
+                                               a->n)))
         why = "winners must be ascending, distinct and below n";
     else if (a->n_ever_local && (!a->ever_local ||
                                  !ascending_below(a->ever_local,
@@ -125,7 +129,9 @@ static bs_status args_check(bs_h5_ctx *c, const char *path, int keep,
 {
     bs_status st = BS_OK;
     if (!path || !path[0] || keep < 1 || !h || h->n_areas < 0 ||
-        h->n_fibers < 0 || (h->n_areas > 0 && !areas) ||
+        h->n_fibers < 0 || h->n_snapshots < 0 ||
+        (h->n_snapshots > 0 && (!h->snap_count || !h->snap_ids)) ||
+        (h->n_areas > 0 && !areas) ||
         (h->n_fibers > 0 && !fibers)) {
         bs_h5_msg(c, "%s: bs_ckpt_write: NULL or invalid argument (keep = "
                   "%d)", c->path, keep);
@@ -253,7 +259,7 @@ static bs_status area_write(ckpt_w *w, hid_t areas, const bs_ckpt_area *a,
     static const uint64_t absent = UINT64_MAX, zero = 0;
     bs_h5_ctx *c = w->c;
     char gpath[192], obj[224];
-    uint64_t mine = (w->rank == 0 && a->n_winners) ? a->k : 0;
+    uint64_t mine = w->rank == 0 ? a->n_winners : 0;
     snprintf(gpath, sizeof gpath, "/areas/%s", a->name);
     hid_t g = group_create(c, areas, a->name, gpath);
     int ok = g >= 0 && bs_h5_attr_u64(c, g, "n", a->n) &&
@@ -261,7 +267,12 @@ static bs_status area_write(ckpt_w *w, hid_t areas, const bs_ckpt_area *a,
              bs_h5_attr_u64(c, g, "n_winners", a->n_winners) &&
              bs_h5_attr_u64(c, g, "support", a->support) &&
              bs_h5_attr_i32(c, g, "fixed", a->fixed != 0) &&
-             bs_h5_attr_i32(c, g, "inhibited", a->inhibited != 0);
+             bs_h5_attr_i32(c, g, "inhibited", a->inhibited != 0) &&
+             bs_h5_attr_u64(c, g, "prev_support", a->prev_support) &&
+             bs_h5_attr_u64(c, g, "last_growth", a->last_growth) &&
+             bs_h5_attr_u64(c, g, "last_change", a->last_change) &&
+             bs_h5_attr_put(c, g, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                            -1, &a->beta);
     bs_status st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
     snprintf(obj, sizeof obj, "%s/winners", gpath);
     if (st == BS_OK)
@@ -297,7 +308,10 @@ static bs_status fiber_write(ckpt_w *w, hid_t fibers, const bs_ckpt_fiber *f,
     hid_t g = group_create(c, fibers, f->name, gpath);
     int ok = g >= 0 && bs_h5_attr_i32(c, g, "inhibited", f->inhibited != 0) &&
              bs_h5_attr_u64(c, g, "n_src", f->n_src) &&
-             bs_h5_attr_u64(c, g, "dst_n", f->dst_n);
+             bs_h5_attr_u64(c, g, "dst_n", f->dst_n) &&
+             bs_h5_attr_i32(c, g, "beta_set", f->beta_set != 0) &&
+             bs_h5_attr_put(c, g, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                            -1, &f->beta);
     bs_status st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
     snprintf(obj, sizeof obj, "%s/geometry", gpath);
     if (st == BS_OK)
@@ -342,12 +356,49 @@ static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
              bs_h5_attr_i32(c, root, "n_ranks", h->n_ranks) &&
              bs_h5_attr_i32(c, root, "n_areas", h->n_areas) &&
              bs_h5_attr_i32(c, root, "n_fibers", h->n_fibers) &&
+             bs_h5_attr_i32(c, root, "plasticity", !h->plasticity_off) &&
+             bs_h5_attr_i32(c, root, "n_snapshots", h->n_snapshots) &&
              bs_h5_text_put(c, root, "/experiment", "experiment",
                             h->experiment_text, w->rank, H5P_DEFAULT) &&
              (*areas = group_create(c, root, "areas", "/areas")) >= 0 &&
              (*fibers = group_create(c, root, "fibers", "/fibers")) >= 0;
     c->where = "/";
     return bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
+}
+
+/* /snapshots: count and the ids one after another (rank 0 writes; the
+ * same on every rank).  The same status on every rank. */
+static bs_status snapshots_write(ckpt_w *w, const bs_ckpt_header *h)
+{
+    bs_h5_ctx *c = w->c;
+    uint64_t total = 0, n = (uint64_t)h->n_snapshots;
+    for (int i = 0; i < h->n_snapshots; i++)
+        total += h->snap_count[i];
+    uint64_t *ids = malloc((total ? total : 1) * sizeof *ids);
+    int ok = ids != NULL;
+    uint64_t at = 0;
+    for (int i = 0; ok && i < h->n_snapshots; i++) {
+        memcpy(ids + at, h->snap_ids[i], h->snap_count[i] * sizeof *ids);
+        at += h->snap_count[i];
+    }
+    if (!ok)
+        bs_h5_msg(c, "%s: out of memory for the snapshots", c->path);
+    hid_t g = ok ? group_create(c, w->file, "snapshots", "/snapshots")
+                 : H5I_INVALID_HID;
+    bs_status st = bs_h5_agree_status(w->comm, c, g >= 0 ? BS_OK
+                                      : ok ? BS_ERR_IO : BS_ERR_NOMEM);
+    if (st == BS_OK)
+        st = dset_write(w, g, "/snapshots/count", "count", H5T_STD_U64LE,
+                        H5T_NATIVE_UINT64, n, 0, w->rank == 0 ? n : 0,
+                        h->snap_count, NULL);
+    if (st == BS_OK)
+        st = dset_write(w, g, "/snapshots/ids", "ids", H5T_STD_U64LE,
+                        H5T_NATIVE_UINT64, total, 0, w->rank == 0 ? total : 0,
+                        ids, NULL);
+    free(ids);
+    bs_h5_close(&g);
+    c->where = "/";
+    return st;
 }
 
 /* Writes the whole file "<path>.tmp" and closes it on every rank (on
@@ -364,6 +415,8 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
         st = area_write(w, ga, &areas[a], &off[2 * a]);
     for (int f = 0; st == BS_OK && f < h->n_fibers; f++)
         st = fiber_write(w, gf, &fibers[f], &off[2 * (h->n_areas + f)]);
+    if (st == BS_OK)
+        st = snapshots_write(w, h);
     bs_h5_close(&ga);
     bs_h5_close(&gf);
     bs_h5_close(&w->dxpl);

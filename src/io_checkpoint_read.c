@@ -37,17 +37,11 @@
 #define EVER_PIECE 1024        /* ever_fired ids read at a time */
 #define SORT_SMALL 16          /* insertion sort below this */
 
-struct bs_ckpt_reader {
-    bs_comm *comm;
-    char *path;                /* owned copy, for messages */
-    hid_t file;
-    char *text;                /* /experiment, NUL-terminated */
-    bs_ckpt_header h;          /* h.experiment_text == text */
-};
+#include "io_checkpoint_reader.h"
 
-/* An i32 flag that must be 0 or 1, into *out. */
-static bs_status attr_flag(bs_h5_ctx *c, hid_t loc, const char *obj,
-                           const char *name, int *out)
+/* Contract: io_checkpoint_reader.h. */
+bs_status bs_ckpt_attr_flag(bs_h5_ctx *c, hid_t loc, const char *obj,
+                            const char *name, int *out)
 {
     int32_t v = 0;
     bs_status st = bs_h5_attr_get_i32(c, loc, obj, name, &v);
@@ -92,8 +86,8 @@ static bs_status file_open(bs_h5_ctx *c, bs_comm *comm, const char *path,
 
 /* Opens the group at path gpath of file into *g (invalid on failure);
  * fails naming it when it is missing. */
-static bs_status group_open(bs_h5_ctx *c, hid_t file, const char *gpath,
-                            hid_t *g)
+bs_status bs_ckpt_group_open(bs_h5_ctx *c, hid_t file, const char *gpath,
+                             hid_t *g)
 {
     htri_t ex;
     bs_status st = H5RD(c, gpath, ex = H5Lexists(file, gpath, H5P_DEFAULT));
@@ -110,7 +104,7 @@ static bs_status group_count(bs_h5_ctx *c, hid_t file, const char *name,
 {
     hid_t g = H5I_INVALID_HID;
     H5G_info_t info;
-    bs_status st = group_open(c, file, name, &g);
+    bs_status st = bs_ckpt_group_open(c, file, name, &g);
     if (st == BS_OK)
         st = H5RD(c, name, H5Gget_info(g, &info));
     if (st == BS_OK && info.nlinks != (hsize_t)count)
@@ -143,10 +137,18 @@ static bs_status header_read(bs_h5_ctx *c, bs_ckpt_reader *r)
         st = bs_h5_attr_get_i32(c, f, "/", "n_areas", &h->n_areas);
     if (st == BS_OK)
         st = bs_h5_attr_get_i32(c, f, "/", "n_fibers", &h->n_fibers);
-    if (st == BS_OK && (h->n_ranks < 1 || h->n_areas < 0 || h->n_fibers < 0))
+    int plasticity = 1;
+    if (st == BS_OK)
+        st = bs_ckpt_attr_flag(c, f, "/", "plasticity", &plasticity);
+    h->plasticity_off = !plasticity;
+    if (st == BS_OK)
+        st = bs_h5_attr_get_i32(c, f, "/", "n_snapshots", &h->n_snapshots);
+    if (st == BS_OK && (h->n_ranks < 1 || h->n_areas < 0 || h->n_fibers < 0 ||
+                        h->n_snapshots < 0))
         st = bs_h5_bad(c, "%s: root attributes n_ranks %d, n_areas %d, "
-                       "n_fibers %d out of range", c->path, (int)h->n_ranks,
-                       (int)h->n_areas, (int)h->n_fibers);
+                       "n_fibers %d, n_snapshots %d out of range", c->path,
+                       (int)h->n_ranks, (int)h->n_areas, (int)h->n_fibers,
+                       (int)h->n_snapshots);
     if (st == BS_OK)
         st = group_count(c, f, "/areas", h->n_areas);
     if (st == BS_OK)
@@ -269,14 +271,14 @@ static bs_status winners_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     if (st == BS_OK)
         st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT64, 0, k, winners);
     for (uint64_t i = 0; st == BS_OK && i < k; i++)
-        if (n_winners ? winners[i] >= n ||
-                            (i > 0 && winners[i] <= winners[i - 1])
-                      : winners[i] != UINT64_MAX)
+        if (i < n_winners ? winners[i] >= n ||
+                                (i > 0 && winners[i] <= winners[i - 1])
+                          : winners[i] != UINT64_MAX)
             st = bs_h5_bad(c, "%s: %s: value %llu at %llu: %s", c->path,
                            obj, (unsigned long long)winners[i],
                            (unsigned long long)i,
-                           n_winners ? "not ascending or >= n"
-                                     : "not UINT64_MAX (n_winners is 0)");
+                           i < n_winners ? "not ascending or >= n"
+                                         : "not UINT64_MAX (past n_winners)");
     bs_h5_close(&d);
     snprintf(obj, sizeof obj, "%s/win_inputs", gpath);
     if (st == BS_OK)
@@ -299,7 +301,7 @@ static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     uint64_t fn = 0, fk = 0;
     hid_t g = H5I_INVALID_HID;
     snprintf(gpath, sizeof gpath, "/areas/%s", name);
-    bs_status st = group_open(c, r->file, gpath, &g);
+    bs_status st = bs_ckpt_group_open(c, r->file, gpath, &g);
     if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "n", &fn);
     if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "k", &fk);
     if (st == BS_OK && (fn != n || fk != k))
@@ -311,10 +313,11 @@ static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
         st = bs_h5_attr_get_u64(c, g, gpath, "n_winners", n_winners);
     if (st == BS_OK)
         st = bs_h5_attr_get_u64(c, g, gpath, "support", support);
-    if (st == BS_OK) st = attr_flag(c, g, gpath, "fixed", fixed);
-    if (st == BS_OK) st = attr_flag(c, g, gpath, "inhibited", inhibited);
-    if (st == BS_OK && *n_winners != 0 && *n_winners != k)
-        st = bs_h5_bad(c, "%s: %s: n_winners = %llu, must be 0 or k = %llu",
+    if (st == BS_OK) st = bs_ckpt_attr_flag(c, g, gpath, "fixed", fixed);
+    if (st == BS_OK)
+        st = bs_ckpt_attr_flag(c, g, gpath, "inhibited", inhibited);
+    if (st == BS_OK && *n_winners > k)
+        st = bs_h5_bad(c, "%s: %s: n_winners = %llu, must be in 0..k = %llu",
                        c->path, gpath, (unsigned long long)*n_winners,
                        (unsigned long long)k);
     if (st == BS_OK && *support > n)
@@ -531,8 +534,9 @@ static bs_status fiber_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     uint64_t fsrc = 0, fdst = 0;
     hid_t g = H5I_INVALID_HID;
     snprintf(gpath, sizeof gpath, "/fibers/%s", name);
-    bs_status st = group_open(c, r->file, gpath, &g);
-    if (st == BS_OK) st = attr_flag(c, g, gpath, "inhibited", inhibited);
+    bs_status st = bs_ckpt_group_open(c, r->file, gpath, &g);
+    if (st == BS_OK)
+        st = bs_ckpt_attr_flag(c, g, gpath, "inhibited", inhibited);
     if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "n_src", &fsrc);
     if (st == BS_OK) st = bs_h5_attr_get_u64(c, g, gpath, "dst_n", &fdst);
     if (st == BS_OK && (fsrc != n_src || fdst != dst_n))

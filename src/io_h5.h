@@ -28,8 +28,10 @@
  * variable-length; such files are refused, see bs_h5_format_check).
  * Version 3: a fiber's connectivity is keyed by the hash of its source and
  * target names (connectome.h, bs_fiber_key), not its position, so every
- * winner and checksum differs from version 2's; version 2 files are
- * refused as any other version. */
+ * winner and checksum differs from version 2's; checkpoints store
+ * snapshots, the verdict's tracking, the plasticity state and winners of
+ * 1..k (checkpoint.h); outputs of an interactive session record what ran
+ * (io.h).  Files of version 2 are refused as any other version. */
 #define BS_H5_FORMAT_OUTPUT "brainsim-output"
 #define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
 #define BS_H5_FORMAT_VERSION 3

@@ -81,6 +81,25 @@ bs_status bs_h5_attr_get_i32(bs_h5_ctx *c, hid_t loc, const char *obj,
     return attr_int(c, loc, obj, name, 1, out);
 }
 
+bs_status bs_h5_attr_get_f64(bs_h5_ctx *c, hid_t loc, const char *obj,
+                             const char *name, double *out)
+{
+    hid_t a = H5I_INVALID_HID, s = H5I_INVALID_HID, t = H5I_INVALID_HID;
+    char what[192];
+    snprintf(what, sizeof what, "attribute '%s' of %s", name, obj);
+    bs_status st = attr_open(c, loc, what, name, &a, &s, &t);
+    if (st == BS_OK && (H5Sget_simple_extent_npoints(s) != 1 ||
+                        H5Tget_class(t) != H5T_FLOAT ||
+                        H5Tget_size(t) != 8u))
+        st = bs_h5_bad(c, "%s: %s: not a single f64", c->path, what);
+    if (st == BS_OK)
+        st = H5RD(c, what, H5Aread(a, H5T_NATIVE_DOUBLE, out));
+    bs_h5_close(&t);
+    bs_h5_close(&s);
+    bs_h5_close(&a);
+    return st;
+}
+
 /* Refuses the string attribute `what` (type t) when it is variable-length,
  * before any read (reading one decodes the file's global heap, where HDF5
  * 1.10 crashes or hangs on corrupt files); also fails when the question

@@ -39,6 +39,10 @@ bs_status bs_h5_attr_get_u64(bs_h5_ctx *c, hid_t loc, const char *obj,
                              const char *name, uint64_t *out);
 bs_status bs_h5_attr_get_i32(bs_h5_ctx *c, hid_t loc, const char *obj,
                              const char *name, int32_t *out);
+/* A single f64 attribute (IEEE 8 bytes) `name` of loc (path obj) into
+ * *out; fails as the integer readers. */
+bs_status bs_h5_attr_get_f64(bs_h5_ctx *c, hid_t loc, const char *obj,
+                             const char *name, double *out);
 
 /* A single fixed-length string attribute into out (len bytes,
  * NUL-terminated); one of len bytes or more is refused, and so is a

@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hdf5.h>
@@ -111,6 +112,92 @@ static herr_t show_fiber(hid_t g, const char *name, const H5L_info_t *info,
     return 0;
 }
 
+#define SHOW_OPS 200            /* operations listed, the rest counted */
+#define READ_ROWS (1u << 24)    /* /schedule rows read for the step ranges */
+
+/* The op column of /schedule's first n rows into a new array (free()),
+ * or NULL when it cannot be read. */
+static uint32_t *schedule_ops(hid_t d, hsize_t n)
+{
+    uint32_t *ops = malloc((n ? n : 1) * sizeof *ops);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(uint32_t));
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &n, NULL);
+    hsize_t start = 0;
+    int ok = ops && t >= 0 && fs >= 0 && ms >= 0 &&
+             H5Tinsert(t, "op", 0, H5T_NATIVE_UINT32) >= 0 &&
+             (n == 0 || (H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL,
+                                             &n, NULL) >= 0 &&
+                         H5Dread(d, t, ms, fs, H5P_DEFAULT, ops) >= 0));
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    if (t >= 0) H5Tclose(t);
+    if (!ok) { free(ops); ops = NULL; }
+    return ops;
+}
+
+/* "schedule: N operations" and a line per operation (its description and
+ * the steps it took, from /schedule's rows); nothing when /schedule or
+ * its operations cannot be read.  An output written by a session that
+ * applied operations one at a time says so.  Can't fail. */
+static void show_schedule(hid_t f, uint64_t steps, FILE *out)
+{
+    char head[160] = "";
+    hid_t x = H5Lexists(f, "experiment", H5P_DEFAULT) > 0
+              ? H5Dopen2(f, "experiment", H5P_DEFAULT) : -1;
+    hid_t xt = x >= 0 ? H5Dget_type(x) : -1;
+    if (xt >= 0 && H5Tget_class(xt) == H5T_STRING && !H5Tis_variable_str(xt)) {
+        size_t len = H5Tget_size(xt);
+        char *text = malloc(len + 1);
+        if (text && H5Dread(x, xt, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) >= 0) {
+            text[len] = '\0';
+            snprintf(head, sizeof head, "%s", text);
+        }
+        free(text);
+    }
+    if (xt >= 0) H5Tclose(xt);
+    if (x >= 0) H5Dclose(x);
+    if (strstr(head, "the experiment as it ran"))
+        fprintf(out, "experiment: recorded as it ran (operations applied one "
+                "at a time included)\n");
+    hid_t d = H5Lexists(f, "schedule", H5P_DEFAULT) > 0
+              ? H5Dopen2(f, "schedule", H5P_DEFAULT) : -1;
+    hid_t a = d >= 0 && H5Aexists(d, "operations") > 0
+              ? H5Aopen(d, "operations", H5P_DEFAULT) : -1;
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1, sp = a >= 0 ? H5Aget_space(a) : -1;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t len = t >= 0 ? H5Tget_size(t) : 0;
+    char *names = NULL;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t) &&
+        n >= 0 && len > 0 && (names = malloc((size_t)n * len + 1)) &&
+        H5Aread(a, t, names) >= 0) {
+        hsize_t rows = steps < READ_ROWS ? steps : 0;
+        uint32_t *ops = schedule_ops(d, rows);
+        fprintf(out, "schedule: %lld operation%s\n", (long long)n,
+                n == 1 ? "" : "s");
+        for (hssize_t i = 0; i < n && i < SHOW_OPS; i++) {
+            uint64_t first = 0, last = 0, count = 0;
+            for (hsize_t r = 0; ops && r < rows; r++)
+                if (ops[r] == (uint32_t)i) {
+                    if (!count++) first = r + 1;
+                    last = r + 1;
+                }
+            fprintf(out, "  %lld: %.*s", (long long)i, (int)len,
+                    names + (size_t)i * len);
+            if (count)
+                fprintf(out, " (steps %" PRIu64 "-%" PRIu64 ")", first, last);
+            fprintf(out, "\n");
+        }
+        if (n > SHOW_OPS)
+            fprintf(out, "  ... %lld more\n", (long long)(n - SHOW_OPS));
+        free(ops);
+    }
+    free(names);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    if (d >= 0) H5Dclose(d);
+}
+
 /* "title:" and a line per member of `group` (none when it is absent). */
 static void show_group(hid_t file, const char *group, const char *title,
                        H5L_iterate_t fn, walk_ctx *w)
@@ -169,6 +256,7 @@ bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
         fprintf(out, "steps: %" PRIu64 " of %" PRIu64 " complete\n", v, total);
         fprintf(out, "backend: %s%s%s%s\n", backend,
                 reason[0] ? " (fallback: " : "", reason, reason[0] ? ")" : "");
+        show_schedule(f, v, out);
     }
     show_group(f, "areas", "areas", show_area, &w);
     show_group(f, "fibers", "fibers", show_fiber, &w);

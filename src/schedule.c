@@ -2,7 +2,8 @@
  * schedule.c - one state operation of an experiment's schedule (contract:
  * schedule.h): fix, unfix, set_assembly, inhibit, disinhibit (DESIGN
  * section 1), and the operations the assembly-calculus experiments compose
- * with them: snapshot, fire_subset, reset (experiment.h).  Steps and
+ * with them: snapshot, fire_subset, reset, fire, plasticity (experiment.h);
+ * and the check that a project's sources have fired.  Steps and
  * checkpoints are the driver's (sim.c); this file does no I/O.  Every rank
  * applies an operation identically, so it needs no communication except
  * the support count of a newly set assembly.  None allocates: snapshots
@@ -78,11 +79,12 @@ static bs_status fire_subset(bs_sim *s, const bs_op *op)
 {
     bs_area_state *as = &s->areas[op->area];
     const uint64_t m = op->n_fire, n = as->n_winners;
+    char at[300];
     if (n < m)
-        return bs_sim_fail(s, BS_ERR_STATE, "%s:%d:%d: fire_subset %s: the "
+        return bs_sim_fail(s, BS_ERR_STATE, "%s: fire_subset %s: the "
                            "area has %llu winners, fewer than the %llu to fire "
                            "(round(%g k)); project into it or set_assembly "
-                           "first", s->exp->source_name, op->line, op->col,
+                           "first", bs_op_where(s->exp, op, at, sizeof at),
                            s->exp->areas[op->area].name,
                            (unsigned long long)n, (unsigned long long)m,
                            op->fraction);
@@ -118,11 +120,20 @@ static void reset(bs_sim *s, int a)
     as->fixed = 0;
 }
 
-/* Makes `ids` (k ascending) the winners of area a and counts them into the
- * support.  Collective (support). */
-static bs_status set_winners(bs_sim *s, int a)
+/* Makes op's ids (n_neurons ascending; k random ones when op->random)
+ * the winners of area op->area and counts them into the support.
+ * Collective (support). */
+static bs_status set_winners(bs_sim *s, const bs_op *op)
 {
+    const int a = op->area;
     bs_area_state *as = &s->areas[a];
+    uint64_t n = op->random ? as->k : op->n_neurons;
+    if (op->random)
+        random_assembly(s, a, as->next);
+    else
+        memcpy(as->next, op->neurons, n * sizeof *as->next);
+    for (uint64_t i = n; i < as->k; i++)
+        as->next[i] = UINT64_MAX;
     memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
     uint64_t counts[BS_MAX_ENTITIES];
     memset(counts, 0, (size_t)s->exp->n_areas * sizeof counts[0]);
@@ -136,34 +147,76 @@ static bs_status set_winners(bs_sim *s, int a)
     return st;
 }
 
+/* A plasticity operation: one fiber's own beta, an area's default beta,
+ * or every fiber off / on; then every fiber's multiplier.  Can't fail. */
+static void plasticity(bs_sim *s, const bs_op *op)
+{
+    if (op->plast == BS_PLAST_FIBER) {
+        s->fibers[op->target].beta_own = op->beta;
+        s->fibers[op->target].beta_set = 1;
+    } else if (op->plast == BS_PLAST_AREA) {
+        s->areas[op->area].beta_default = op->beta;
+    } else {
+        s->plasticity_off = op->plast == BS_PLAST_OFF;
+    }
+    bs_sim_update_mult(s);
+}
+
+/* Contract: schedule.h. */
+bs_status bs_sim_check_project(bs_sim *s, const bs_op *op)
+{
+    const bs_experiment *e = s->exp;
+    char at[300];
+    for (int f = 0; f < e->n_fibers; f++) {
+        const bs_fiber_spec *spec = &e->fibers[f];
+        int on = op->n_fibers < 0;
+        for (int i = 0; i < op->n_fibers && !on; i++)
+            on = op->fibers[i] == f;
+        if (!on || spec->src_is_stim || s->fibers[f].inhibited ||
+            s->areas[spec->dst].inhibited)
+            continue;
+        const bs_area_state *src = &s->areas[spec->src];
+        if (!src->inhibited && src->n_winners == 0)
+            return bs_sim_fail(s, BS_ERR_STATE, "%s: project along %s: area "
+                               "'%s' has no winners (it has never fired, or "
+                               "was reset): project into it, set_assembly or "
+                               "fire it first, or leave the fiber out",
+                               bs_op_where(e, op, at, sizeof at), spec->name,
+                               e->areas[spec->src].name);
+    }
+    return BS_OK;
+}
+
 /* Contract: schedule.h. */
 bs_status bs_sim_apply_op(bs_sim *s, const bs_op *op)
 {
     const bs_experiment *e = s->exp;
+    char at[300];
     switch (op->kind) {
     case BS_OP_FIX:
         if (s->areas[op->area].n_winners == 0)
             return bs_sim_fail(s, BS_ERR_STATE,
-                               "%s:%d:%d: fix %s: the area has no assembly yet "
+                               "%s: fix %s: the area has no assembly yet "
                                "(it has never fired); project into it or "
-                               "set_assembly first", e->source_name, op->line,
-                               op->col, e->areas[op->area].name);
+                               "set_assembly first",
+                               bs_op_where(e, op, at, sizeof at),
+                               e->areas[op->area].name);
         s->areas[op->area].fixed = 1;
         return BS_OK;
     case BS_OP_UNFIX:
         s->areas[op->area].fixed = 0;
         return BS_OK;
     case BS_OP_SET_ASSEMBLY: {
-        bs_area_state *as = &s->areas[op->area];
-        if (op->random)
-            random_assembly(s, op->area, as->next);
-        else
-            memcpy(as->next, op->neurons, as->k * sizeof *as->next);
-        bs_status st = set_winners(s, op->area);
+        bs_status st = set_winners(s, op);
         if (st == BS_OK && op->fix)
-            as->fixed = 1;
+            s->areas[op->area].fixed = 1;
         return st;
     }
+    case BS_OP_FIRE:
+        return set_winners(s, op);
+    case BS_OP_PLASTICITY:
+        plasticity(s, op);
+        return BS_OK;
     case BS_OP_SNAPSHOT:
         snapshot(s, op);
         return BS_OK;

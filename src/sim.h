@@ -16,4 +16,10 @@
  * position is then that operation's. */
 bs_status bs_sim_apply_ops(bs_sim *s);
 
+/* Fills meta's n_ops, op_descriptions (bs_op_describe of every operation),
+ * steps_total and experiment_text from s->exp; *owned receives the
+ * descriptions' storage, for the caller to free (also on failure).
+ * Returns BS_OK or BS_ERR_NOMEM with the message in s->err. */
+bs_status bs_sim_output_ops(bs_sim *s, bs_io_meta *meta, void **owned);
+
 #endif /* BS_SIM_H */

@@ -100,7 +100,9 @@ static int collect(bs_sim *s, bs_ckpt_area *areas, bs_ckpt_fiber *fibers)
             .name = e->areas[a].name, .n = as->n_neurons, .k = as->k,
             .n_winners = as->n_winners, .winners = as->winners,
             .win_inputs = as->win_inputs, .support = as->support,
-            .fixed = as->fixed, .inhibited = as->inhibited};
+            .fixed = as->fixed, .inhibited = as->inhibited,
+            .prev_support = as->prev_support, .last_growth = as->last_growth,
+            .last_change = as->last_change, .beta = as->beta_default};
         areas[a].ever_local = ever_ids(as, &areas[a].n_ever_local);
         ok &= areas[a].ever_local != NULL;
     }
@@ -112,7 +114,8 @@ static int collect(bs_sim *s, bs_ckpt_area *areas, bs_ckpt_fiber *fibers)
             .n_src = spec->src_is_stim ? e->stims[spec->src].k
                                        : e->areas[spec->src].n_neurons,
             .dst_n = e->areas[spec->dst].n_neurons,
-            .inhibited = fs->inhibited, .geom = fs->geom};
+            .inhibited = fs->inhibited, .geom = fs->geom,
+            .beta = fs->beta_set ? fs->beta_own : 0, .beta_set = fs->beta_set};
         ok &= rows_by_target(&fs->store[fs->cur], &fibers[f]);
     }
     return ok;
@@ -134,7 +137,9 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
         .step = s->step, .op = s->op, .round = s->round,
         .config_hash = bs_config_hash(e->text, e->text_len), .seed = e->seed,
         .n_ranks = s->n_ranks, .n_areas = e->n_areas, .n_fibers = e->n_fibers,
-        .experiment_text = e->text};
+        .experiment_text = e->text, .plasticity_off = s->plasticity_off,
+        .n_snapshots = e->n_snapshots, .snap_count = s->snapshot_n,
+        .snap_ids = (const uint64_t *const *)s->snapshot_ids};
     double t0 = bs_now();
     bs_status st = bs_ckpt_write(path, s->keep_checkpoints, s->comm, &h,
                                  areas, fibers, s->err, sizeof s->err);
@@ -146,8 +151,7 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
 }
 
 /* Checks the schedule position of the checkpoint against the experiment
- * (the rounds before it must add up to its step, and no snapshot may lie
- * before it) and takes it into s.  Returns BS_OK, or BS_ERR_CHECKPOINT
+ * (the rounds before it must add up to its step) and takes it into s.  Returns BS_OK, or BS_ERR_CHECKPOINT
  * with the message in s->err. */
 static bs_status check_position(bs_sim *s, const bs_ckpt_header *h)
 {
@@ -169,19 +173,43 @@ static bs_status check_position(bs_sim *s, const bs_ckpt_header *h)
                            "%llu is step %llu)", (unsigned long long)h->step,
                            (int)h->op, (unsigned long long)h->round,
                            (unsigned long long)steps);
-    /* Snapshots (and the verdict's tracking of support and changes) are
-     * not stored in checkpoints yet: refuse a position after a snapshot
-     * rather than continue without it. */
-    for (int o = 0; o < h->op; o++)
-        if (e->ops[o].kind == BS_OP_SNAPSHOT)
-            return bs_sim_fail(s, BS_ERR_CHECKPOINT, "checkpoint: it was taken "
-                               "after the snapshot operation at line %d, and "
-                               "checkpoints do not store snapshots yet: rerun "
-                               "from the start", e->ops[o].line);
     s->step = h->step;
     s->op = h->op;
     s->round = h->round;
     return BS_OK;
+}
+
+/* The snapshots of the checkpoint (the first ones of the experiment) into
+ * s's; the experiment's later ones are empty.  Collective.  Returns BS_OK,
+ * BS_ERR_CHECKPOINT (more snapshots than the experiment has),
+ * BS_ERR_NOMEM or the reader's error. */
+static bs_status restore_snapshots(bs_sim *s, bs_ckpt_reader *rd)
+{
+    const bs_experiment *e = s->exp;
+    bs_ckpt_header h;
+    bs_ckpt_header_of(rd, &h);
+    /* an experiment that extends the checkpoint's schedule may add
+     * snapshots after its own: those have not been taken yet */
+    int n = h.n_snapshots;
+    if (n > e->n_snapshots)
+        return bs_sim_fail(s, BS_ERR_CHECKPOINT, "checkpoint: it holds %d "
+                           "snapshots, the experiment has %d", n,
+                           e->n_snapshots);
+    uint64_t *k = malloc(2 * ((size_t)n + 1) * sizeof *k);
+    if (!bs_comm_all_ok(s->comm, k != NULL)) {
+        free(k);
+        return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory reading the "
+                           "snapshots");
+    }
+    uint64_t *area_n = k + n + 1;
+    for (int i = 0; i < n; i++) {
+        k[i] = e->areas[e->snapshots[i].area].k;
+        area_n[i] = e->areas[e->snapshots[i].area].n_neurons;
+    }
+    bs_status st = bs_ckpt_read_snapshots(rd, n, k, area_n, s->snapshot_ids,
+                                          s->snapshot_n, s->err, sizeof s->err);
+    free(k);
+    return st;
 }
 
 /* Contract: sim_checkpoint.h. */
@@ -199,6 +227,27 @@ bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd)
                                &as->n_winners, &as->support, &as->fixed,
                                &as->inhibited, as->ever, s->err,
                                sizeof s->err);
+    }
+    for (int a = 0; st == BS_OK && a < e->n_areas; a++) {
+        bs_area_state *as = &s->areas[a];
+        bs_ckpt_area_track t;
+        st = bs_ckpt_read_area_track(rd, e->areas[a].name, as->support,
+                                     s->step, &t, s->err, sizeof s->err);
+        as->prev_support = t.prev_support;
+        as->last_growth = t.last_growth;
+        as->last_change = t.last_change;
+        as->beta_default = t.beta;
+    }
+    for (int f = 0; st == BS_OK && f < e->n_fibers; f++)
+        st = bs_ckpt_read_fiber_beta(rd, e->fibers[f].name,
+                                     &s->fibers[f].beta_own,
+                                     &s->fibers[f].beta_set, s->err,
+                                     sizeof s->err);
+    if (st == BS_OK)
+        st = restore_snapshots(s, rd);
+    if (st == BS_OK) {
+        s->plasticity_off = h.plasticity_off;
+        bs_sim_update_mult(s);
     }
     for (int f = 0; st == BS_OK && f < e->n_fibers; f++) {
         const bs_fiber_spec *spec = &e->fibers[f];

@@ -159,24 +159,16 @@ static bs_status open_output(bs_sim *s, const char *path, int resume)
         n[a] = e->areas[a].n_neurons;
         k[a] = e->areas[a].k;
     }
-    char (*ops)[128] = calloc((size_t)e->n_ops + 1, sizeof *ops);
-    const char **op_ptrs = calloc((size_t)e->n_ops + 1, sizeof *op_ptrs);
-    if (!ops || !op_ptrs) {
-        free(ops);
-        free(op_ptrs);
-        return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory opening the output");
-    }
-    for (int o = 0; o < e->n_ops; o++) {
-        bs_op_describe(e, o, ops[o], sizeof ops[o]);
-        op_ptrs[o] = ops[o];
-    }
     bs_io_meta meta = {
-        .experiment_text = e->text, .seed = e->seed, .n_ranks = s->n_ranks,
-        .backend = s->backend_name, .fallback_reason = s->fallback,
-        .steps_total = e->total_steps, .n_areas = e->n_areas,
-        .area_names = names, .area_n = n, .area_k = k, .n_ops = e->n_ops,
-        .op_descriptions = op_ptrs,
+        .seed = e->seed, .n_ranks = s->n_ranks, .backend = s->backend_name,
+        .fallback_reason = s->fallback, .n_areas = e->n_areas,
+        .area_names = names, .area_n = n, .area_k = k,
     };
+    void *owned = NULL;
+    if (bs_sim_output_ops(s, &meta, &owned) != BS_OK) {
+        free(owned);
+        return BS_ERR_NOMEM;
+    }
     bs_status st;
     if (resume && access(path, F_OK) == 0) {
         st = bs_io_reopen(path, s->comm, &meta, s->step, &s->io, s->err,
@@ -187,8 +179,7 @@ static bs_status open_output(bs_sim *s, const char *path, int resume)
     } else {
         st = bs_io_create(path, s->comm, &meta, &s->io, s->err, sizeof s->err);
     }
-    free(ops);
-    free(op_ptrs);
+    free(owned);
     return st;
 }
 
@@ -261,6 +252,7 @@ static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
     if (opt->out_path && (st = open_output(s, opt->out_path, rd != NULL))
         != BS_OK)
         return st;
+    s->meta_stale = rd != NULL;   /* a reopened output describes what runs */
     return bs_sim_apply_ops(s);
 }
 

@@ -29,9 +29,13 @@ static uint64_t record_rows(uint64_t sum_k)
 enum { PLAN_STEPS = 64 };
 
 /* Steps in which fiber f may be active (project operations naming it, or
- * all fibers), at most PLAN_STEPS.  Can't fail. */
+ * all fibers), at most PLAN_STEPS; PLAN_STEPS for every fiber when the
+ * schedule has no steps (operations will be applied one at a time, and
+ * there is nothing to plan from).  Can't fail. */
 static uint64_t fiber_steps(const bs_experiment *e, int f)
 {
+    if (e->total_steps == 0)
+        return PLAN_STEPS;
     uint64_t steps = 0;
     for (int o = 0; o < e->n_ops && steps < PLAN_STEPS; o++) {
         const bs_op *op = &e->ops[o];
@@ -153,9 +157,11 @@ bs_status bs_sim_layout(bs_sim *s)
     s->stim_ids = calloc((size_t)e->n_stims + 1, sizeof *s->stim_ids);
     s->snapshot_ids = calloc((size_t)e->n_snapshots + 1,
                              sizeof *s->snapshot_ids);
+    s->snapshot_n = calloc((size_t)e->n_snapshots + 1, sizeof *s->snapshot_n);
     s->fiber_capacity = calloc((size_t)e->n_fibers + 1, sizeof(uint64_t));
     s->rec_of = calloc(3 * (size_t)e->n_areas + 1, sizeof *s->rec_of);
     if (!s->areas || !s->fibers || !s->stim_ids || !s->snapshot_ids ||
+        !s->snapshot_n ||
         !s->fiber_capacity || !s->rec_of)
         return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory planning the pool");
     uint64_t sum_k = 0;
@@ -177,10 +183,8 @@ bs_status bs_sim_layout(bs_sim *s)
         ADD("snapshots.%s", "(k of its area) u64", 8,
             e->areas[e->snapshots[i].area].k, &s->snapshot_ids[i]);
     }
+    s->n_snap_pool = s->snap_slots = e->n_snapshots;
     const char *label = "";
-    if (e->n_snapshots > 0)
-        ADD("snapshots.count%s", "(snapshots) u64", 8,
-            (uint64_t)e->n_snapshots, &s->snapshot_n);
     ADD("cand%s", "(sum k) cand", sizeof(bs_cand), s->sum_k, &s->cand);
     ADD("gathered%s", "(ranks, sum k) cand", sizeof(bs_cand),
         s->sum_k * (uint64_t)s->n_ranks, &s->gathered);
@@ -203,6 +207,9 @@ void bs_sim_layout_free(bs_sim *s)
         free(s->fibers[f].grown);
         s->fibers[f].grown = NULL;
     }
+    for (int i = s->n_snap_pool; s->snapshot_ids && i < s->snap_slots; i++)
+        free(s->snapshot_ids[i]);
+    free(s->snapshot_n);
     free(s->areas);
     free(s->fibers);
     free(s->stim_ids);
@@ -224,16 +231,63 @@ void bs_sim_init_state(bs_sim *s)
     for (int i = 0; i < e->n_stims; i++)
         for (uint64_t j = 0; j < e->stims[i].k; j++)
             s->stim_ids[i][j] = j;
+    for (int a = 0; a < e->n_areas; a++)
+        s->areas[a].beta_default = e->areas[a].beta;
     for (int f = 0; f < e->n_fibers; f++) {
         const bs_fiber_spec *fs = &e->fibers[f];
-        s->fibers[f].mult = bs_beta_mult(fs->beta);
+        s->fibers[f].beta_own = fs->beta;
+        s->fibers[f].beta_set = fs->beta_given;
         s->fibers[f].cap = bs_cap_q16(fs->cap);
     }
+    bs_sim_update_mult(s);
     for (int a = 0; a < e->n_areas; a++) {
         s->rec_of[a] = s->areas[a].rec_winners;
         s->rec_of[e->n_areas + a] = s->areas[a].rec_inputs;
         s->rec_of[2 * e->n_areas + a] = s->areas[a].rec_support;
     }
+}
+
+void bs_sim_update_mult(bs_sim *s)
+{
+    for (int f = 0; f < s->exp->n_fibers; f++) {
+        bs_fiber_state *fs = &s->fibers[f];
+        double beta = fs->beta_set ? fs->beta_own
+                      : s->areas[s->exp->fibers[f].dst].beta_default;
+        fs->mult = bs_beta_mult(s->plasticity_off ? 0.0 : beta);
+    }
+}
+
+bs_status bs_sim_snapshots_grow(bs_sim *s)
+{
+    const bs_experiment *e = s->exp;
+    if (e->n_snapshots > s->snap_slots) {
+        int slots = 2 * s->snap_slots + 8;
+        if (slots < e->n_snapshots)
+            slots = e->n_snapshots;
+        uint64_t **ids = realloc(s->snapshot_ids, (size_t)slots * sizeof *ids);
+        if (ids)
+            s->snapshot_ids = ids;
+        uint64_t *n = ids ? realloc(s->snapshot_n, (size_t)slots * sizeof *n)
+                          : NULL;
+        if (!n)
+            return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory for the "
+                               "snapshots");
+        s->snapshot_n = n;
+        for (int i = s->snap_slots; i < slots; i++) {
+            s->snapshot_ids[i] = NULL;
+            s->snapshot_n[i] = 0;
+        }
+        s->snap_slots = slots;
+    }
+    for (int i = s->n_snap_pool; i < e->n_snapshots; i++) {
+        if (s->snapshot_ids[i])
+            continue;
+        uint64_t k = e->areas[e->snapshots[i].area].k;
+        if (!(s->snapshot_ids[i] = malloc(k * sizeof(uint64_t))))
+            return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory for snapshot "
+                               "%s", e->snapshots[i].name);
+    }
+    return BS_OK;
 }
 
 double bs_now(void)

@@ -14,6 +14,10 @@
  *                                                 (rows <= BS_MAX_REC_ROWS)
  *   stims.<S>.ids        (k)                u64   0..k-1, its firing set
  *   snapshots.<name>     (k of its area)    u64   saved winners, ascending
+ *                                                 (snapshots of operations
+ *                                                 applied later, bs_apply,
+ *                                                 are host allocations of
+ *                                                 the same shape)
  *   snapshots.count      (snapshots)        u64   ids held by each
  *   fibers.<F>.store{0,1}.{src,tgt,w} (cap) u64/u64/u32  plastic stores:
  *                                 the initial reservation (planned, or
@@ -71,13 +75,18 @@ typedef struct bs_area_state {
     uint64_t last_change;       /* the step (1-based) after which the
                                    winners last changed; 0: none yet */
     uint64_t *rec_winners, *rec_inputs, *rec_support;
+    double beta_default;        /* beta of fibers into it without their own */
     int fixed, inhibited;
     int is_target;              /* target of an active fiber this step */
 } bs_area_state;
 
 typedef struct bs_fiber_state {
     bs_fiber_geom geom;
-    uint32_t mult, cap;         /* Q16.16 */
+    uint32_t mult, cap;         /* Q16.16; mult from the effective beta
+                                   (bs_sim_update_mult) */
+    double beta_own;            /* its own beta, when beta_set */
+    int beta_set;               /* 1: given in the experiment or by a fiber
+                                   plasticity operation */
     int inhibited;
     int active;                 /* in this step */
     bs_store store[2];
@@ -152,7 +161,17 @@ struct bs_sim {
     bs_area_state *areas;
     uint64_t **stim_ids;        /* per stimulus: (k) 0..k-1 */
     uint64_t **snapshot_ids;    /* per snapshot: (k of its area) */
-    uint64_t *snapshot_n;       /* (n_snapshots) ids each holds */
+    uint64_t *snapshot_n;       /* (n_snapshots) ids each holds (host) */
+    int n_snap_pool;            /* snapshots laid out in the pool; those
+                                   after them are malloc'd (bs_apply) */
+    int snap_slots;             /* entries of snapshot_ids, snapshot_n */
+    int plasticity_off;         /* 1: every fiber's beta is 0 */
+    int text_stale;             /* 1: operations were applied since
+                                   exp->text was last emitted */
+    int meta_stale;             /* 1: the output's text, steps_total and
+                                   operations are behind exp */
+    char *op_text;              /* bs_apply: the operation's text, shared */
+    size_t op_text_cap;         /* bytes of op_text */
     bs_fiber_state *fibers;
     bs_cand *cand, *gathered, *merge;
     uint64_t sum_k, max_k;
@@ -201,6 +220,16 @@ void bs_sim_layout_free(struct bs_sim *s);
  * fibers' multipliers and caps, the output row views) once the pool is
  * allocated.  Can't fail. */
 void bs_sim_init_state(struct bs_sim *s);
+
+/* Sets every fiber's mult from its effective beta: 0 when plasticity
+ * is off, else its own beta when set, else its target area's default.
+ * Can't fail. */
+void bs_sim_update_mult(struct bs_sim *s);
+
+/* Makes room for every snapshot of s->exp (after bs_apply added one):
+ * grows snapshot_ids and snapshot_n and allocates the ids of the new
+ * ones.  Returns BS_OK or BS_ERR_NOMEM with the message in s->err. */
+bs_status bs_sim_snapshots_grow(struct bs_sim *s);
 
 /* The firing set of fiber f's source: its ids (ascending) with their count
  * in *n (0 when the area has not fired or is inhibited).  Can't fail. */

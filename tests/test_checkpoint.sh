@@ -22,7 +22,8 @@ fibers:
   - {from: B, to: B, cap: 2.0}
 schedule:
   - project: {fibers: [s->A], rounds: 3}
-  - project: {rounds: 12}
+  - project: {fibers: [s->A, A->A, A->B], rounds: 1}
+  - project: {rounds: 11}
   - fix: A
   - project: {rounds: 5}
   - unfix: A

@@ -55,9 +55,10 @@ static const char *edges =
     "  - {from: Z, to: X, p: 0.3, cap: 1.2}\n"
     "  - {from: X, to: X, p: 1.0}\n"
     "schedule:\n"
-    "  - project: {fibers: [Y->Z], rounds: 1}\n"
+    "  - project: {fibers: [t->Y], rounds: 1}\n"
     "  - project: {fibers: [t->Y, Y->Z, t->Z], rounds: 3}\n"
-    "  - project: {rounds: 4}\n";
+    "  - project: {fibers: [t->Y, Y->Z, t->Z, Z->X], rounds: 1}\n"
+    "  - project: {rounds: 3}\n";
 
 /* Connectivity blocks of 2^15 targets (p < 1.83e-4) in a slice large
  * enough (at least 4 tiles of 2^15 per multiprocessor on one rank: 20e6
@@ -116,7 +117,8 @@ static const char *incremental =
     "  - set_assembly: {area: A, random: true}\n"
     "  - project: {rounds: 4}\n"
     "  - reset: B\n"
-    "  - project: {rounds: 3}\n";
+    "  - project: {fibers: [s->A, A->A, A->B, t->B], rounds: 1}\n"
+    "  - project: {rounds: 2}\n";
 
 static bs_sim *create(const char *text, const char *name, bs_backend_kind be,
                       uint64_t capacity)

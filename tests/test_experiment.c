@@ -507,9 +507,10 @@ static const bad_case BAD[] = {
      "areas: the list is empty"},
     {"schedule: [fix: A]\n", BS_ERR_PARSE, ":1:1:",
      "top level: missing key 'areas'"},
-    {HDR, BS_ERR_PARSE, ":1:1:", "top level: missing key 'schedule'"},
-    {HDR "schedule: []\n", BS_ERR_PARSE, ":2:11:", "schedule: the list is "
-     "empty"},
+    {HDR, BS_OK, "", ""},                     /* no schedule: interactive */
+    {HDR "schedule: []\n", BS_OK, "", ""},
+    {HDR "schedule: {}\n", BS_ERR_PARSE, ":2:11:", "schedule: expected a "
+     "list"},
     {HDR "schedule:\n  - fix: B\n", BS_ERR_PARSE, ":3:10:", "schedule[0].fix: "
      "value 'B' is invalid: no such name; must name an area (areas: A)"},
     {FIB "schedule:\n  - unfix: A->A\n", BS_ERR_PARSE, ":4:12:",
@@ -542,10 +543,33 @@ static const bad_case BAD[] = {
      "expected a map, found value 'fix'"},
     {HDR "schedule:\n  - step: 1\n", BS_ERR_PARSE, ":3:5:", "schedule[0]: "
      "unknown operation 'step' (allowed: project, fix, unfix, set_assembly, "
-     "inhibit, disinhibit, checkpoint, snapshot, fire_subset, reset)"},
+     "inhibit, disinhibit, checkpoint, snapshot, fire_subset, reset, fire, "
+     "plasticity)"},
     {HDR "schedule:\n  - set_assembly: {area: A, neurons: [1, 2]}\n",
-     BS_ERR_PARSE, ":3:38:", "schedule[0].set_assembly.neurons: 2 ids given:"
-     " must be exactly k = 10"},
+     BS_OK, "", ""},                          /* 1..k ids */
+    {HDR "schedule:\n  - set_assembly: {area: A, neurons: [0, 1, 2, 3, 4, "
+     "5, 6, 7, 8, 9, 10]}\n", BS_ERR_PARSE, ":3:38:", "schedule[0].set_assembly"
+     ".neurons: 11 ids given: must be 1 to k = 10 distinct ids of area 'A'"},
+    {HDR "schedule:\n  - fire: {area: A, neurons: []}\n", BS_ERR_PARSE,
+     ":3:30:", "schedule[0].fire.neurons: 0 ids given: must be 1 to k = 10"},
+    {HDR "schedule:\n  - fire: {area: A, neurons: [3, 3]}\n", BS_ERR_PARSE,
+     ":3:34:", "schedule[0].fire.neurons[1]: id 3 is listed twice"},
+    {HDR "schedule:\n  - fire: {area: A, neurons: [100]}\n", BS_ERR_PARSE,
+     ":3:31:", "schedule[0].fire.neurons[0]: value '100' is invalid: must be "
+     "an id in 0..n-1"},
+    {HDR "schedule:\n  - fire: {area: A}\n", BS_ERR_PARSE, ":3:11:",
+     "schedule[0].fire: missing key 'neurons'"},
+    {HDR "schedule:\n  - plasticity: maybe\n", BS_ERR_PARSE, ":3:17:",
+     "schedule[0].plasticity: value 'maybe' is invalid: must be off, on"},
+    {HDR "schedule:\n  - plasticity: {beta: 0.1}\n", BS_ERR_PARSE, ":3:17:",
+     "schedule[0].plasticity: give exactly one of 'fiber'"},
+    {FIB "schedule:\n  - plasticity: {fiber: A->B, beta: 0.1}\n",
+     BS_ERR_PARSE, ":4:25:", "schedule[0].plasticity.fiber: value 'A->B' is "
+     "invalid: no such name"},
+    {FIB "schedule:\n  - plasticity: {fiber: A->A, beta: -1}\n",
+     BS_ERR_PARSE, ":4:37:", "schedule[0].plasticity.beta: value '-1'"},
+    {FIB "schedule:\n  - plasticity: {area: A, beta: 0.1, fiber: A->A}\n",
+     BS_ERR_PARSE, ":4:17:", "schedule[0].plasticity: give exactly one"},
     {"areas: [{name: A, n: 100, k: 2}]\n"
      "schedule:\n  - set_assembly: {area: A, neurons: [1, 100]}\n",
      BS_ERR_PARSE, ":3:42:", "schedule[0].set_assembly.neurons[1]: value "

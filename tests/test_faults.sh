@@ -39,7 +39,8 @@ fibers:
   - {from: s, to: A}
   - {from: A, to: A}
 schedule:
-  - project: {rounds: 150}
+  - project: {fibers: [s->A], rounds: 1}
+  - project: {rounds: 149}
 YAML
 # A 40-step, 2-area run for the multi-rank and signal cases.
 cat >mpi.yaml <<'YAML'

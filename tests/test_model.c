@@ -148,15 +148,16 @@ START_TEST(matches_dense_reference)
         ck_assert_int_eq(bs_step(sim, 1, NULL), BS_OK);
         compare(sim, &r, step);
     }
-    for (int i = 0; i < 4; i++, step++) {
+    for (int i = 0; i < 4; i++, step++) {   /* B's fibers carry nothing at
+                                               first: B has not fired */
         ref_step(&r, all);
-        bs_step(sim, 1, NULL);
+        ck_assert_int_eq(bs_step(sim, 1, NULL), BS_OK);
         compare(sim, &r, step);
     }
     r.fiber_inh[2] = 1;
     for (int i = 0; i < 2; i++, step++) {
         ref_step(&r, all);
-        bs_step(sim, 1, NULL);
+        ck_assert_int_eq(bs_step(sim, 1, NULL), BS_OK);
         compare(sim, &r, step);
     }
     r.fiber_inh[2] = 0;
@@ -165,7 +166,7 @@ START_TEST(matches_dense_reference)
     memcpy(fixed_b, r.win[1], sizeof fixed_b);
     for (int i = 0; i < 2; i++, step++) {
         ref_step(&r, all);
-        bs_step(sim, 1, NULL);
+        ck_assert_int_eq(bs_step(sim, 1, NULL), BS_OK);
         compare(sim, &r, step);
         ck_assert_mem_eq(r.win[1], fixed_b, 25 * 8);   /* fixed stays fixed */
     }
@@ -173,7 +174,7 @@ START_TEST(matches_dense_reference)
     r.area_inh[1] = 1;
     for (int i = 0; i < 2; i++, step++) {
         ref_step(&r, all);
-        bs_step(sim, 1, NULL);
+        ck_assert_int_eq(bs_step(sim, 1, NULL), BS_OK);
         compare(sim, &r, step);
     }
     r.area_inh[1] = 0;
@@ -181,7 +182,7 @@ START_TEST(matches_dense_reference)
         r.win[0][i] = 2 * i + 1;
     for (int i = 0; i < 3; i++, step++) {
         ref_step(&r, (1u << 2) | (1u << 3) | (1u << 4));
-        bs_step(sim, 1, NULL);
+        ck_assert_int_eq(bs_step(sim, 1, NULL), BS_OK);
         compare(sim, &r, step);
     }
     uint64_t n_done = 99;

@@ -56,7 +56,8 @@ fibers:
   - {from: A, to: A, p: 0.02}
   - {from: A, to: B, p: 0.05, cap: 2.0}
 schedule:
-  - project: {rounds: 6}
+  - project: {fibers: [s->A], rounds: 1}
+  - project: {rounds: 5}
 YAML
 timeout 400 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
   "$B" run small.yaml -b cuda -q -o o/small_cuda_memcheck.h5 2>&1 | tail -4

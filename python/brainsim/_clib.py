@@ -83,6 +83,16 @@ _OPTIONAL = {
                                  ctypes.POINTER(Options), ctypes.POINTER(_P),
                                  ctypes.c_char_p, ctypes.c_size_t]),
     "bs_version": (ctypes.c_char_p, []),
+    "bs_apply": (ctypes.c_int, [_P, ctypes.c_char_p]),
+    "bs_project": (ctypes.c_int, [_P, ctypes.POINTER(ctypes.c_char_p),
+                                  ctypes.c_size_t, ctypes.c_uint64]),
+    "bs_weights": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_size_t,
+                                  ctypes.POINTER(ctypes.c_uint64),
+                                  ctypes.POINTER(ctypes.c_uint64),
+                                  ctypes.POINTER(ctypes.c_double)]),
+    "bs_inputs": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_size_t,
+                                 ctypes.POINTER(ctypes.c_uint64),
+                                 ctypes.POINTER(ctypes.c_double)]),
 }
 
 

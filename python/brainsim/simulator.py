@@ -31,7 +31,23 @@ Contract:
   still open at interpreter exit is closed then (weakref.finalize).
 - checkpoint() and Simulator.resume() bind bs_checkpoint / bs_resume on
   first use: with a libbrainsim that lacks them they raise
-  NotImplementedError naming the library, and nothing else is affected.
+  NotImplementedError naming the library, and nothing else is affected;
+  so do apply() and its conveniences (bs_apply), weights() (bs_weights)
+  and inputs() (bs_inputs).
+- Interactive use: Simulator(areas=..., stimuli=..., fibers=...) builds an
+  experiment without a schedule; apply(op) (and project, fix, unfix,
+  set_assembly, fire, fire_subset, reset, inhibit, disinhibit, snapshot,
+  plasticity) runs one operation now through libbrainsim's driver and
+  appends it to the schedule, so the output and checkpoints record what
+  ran.  A bad operation raises ExperimentError (malformed: an unknown
+  operation or name, a wrong type, more than k ids) or BrainsimError
+  (status ERR_STATE: a project from an area without winners, fix of an
+  area without an assembly), and leaves the simulator unchanged and
+  usable; an unknown area raises KeyError before the call.  Under MPI
+  the calls are collective and rank 0's operation is the one every rank
+  applies (bs_apply); the KeyError checks run on each rank's own
+  arguments, so pass the same names on every rank.  winners() is valid
+  after every call.
 - Not thread-safe: use one Simulator from one thread at a time.
 """
 import ctypes
@@ -42,6 +58,7 @@ import weakref
 import numpy as np
 
 from . import _clib
+from . import operations
 from .errors import Status, error_for
 from .reader import Area, parse_experiment
 
@@ -111,15 +128,31 @@ class Simulator:
     quiet             True: no log lines on stderr
     keep_checkpoints  checkpoints kept by checkpoint(): path, path.1, ...
                       (0 means 1; ignored by libraries without checkpoints)
+    areas, stimuli, fibers   (keywords) lists of dicts as in an experiment
+                      file ({"name": "A", "n": 1000, "k": 30}, {"name":
+                      "s", "k": 30}, {"from": "s", "to": "A"}): the
+                      experiment is built from them, without a schedule
+                      (experiment must be None); seed, p and beta are its
+                      seed and defaults.  Operations are then applied one
+                      at a time (apply, project, ...).
 
     Read-only attributes: areas (dict name -> Area; n is None where the
     experiment could not be read here), backend, fallback_reason,
     steps_done, steps_total, out, closed.
     """
 
-    def __init__(self, experiment, backend="auto", out=None,
+    def __init__(self, experiment=None, backend="auto", out=None,
                  plastic_capacity=0, threads=0, quiet=True,
-                 keep_checkpoints=0):
+                 keep_checkpoints=0, *, areas=None, stimuli=None,
+                 fibers=None, seed=1, p=None, beta=None):
+        if areas is not None:
+            if experiment is not None:
+                raise ValueError("give either an experiment or areas (with "
+                                 "stimuli and fibers), not both")
+            experiment = operations.experiment(areas, stimuli, fibers, seed,
+                                               p, beta)
+        elif stimuli is not None or fibers is not None:
+            raise ValueError("stimuli and fibers need areas")
         path, text = _resolve_experiment(experiment)
         opt = self._prepare(backend, out, plastic_capacity, threads, quiet,
                             keep_checkpoints)
@@ -328,3 +361,139 @@ class Simulator:
         st = fn(self._sim(), os.fsencode(os.fspath(path)))
         if st != 0:
             raise self._failed(st)
+
+    # -- operations applied one at a time ---------------------------------
+    def apply(self, op):
+        """Runs one schedule operation now and appends it to the schedule
+        (bs_apply): `op` is its YAML text ("fix: A", "project: {fibers:
+        [s->A], rounds: 2}") or a one-key dict ({"fix": "A"}), written in
+        YAML flow style.  A project takes its rounds before this returns.
+        Returns the steps taken.  ExperimentError for a malformed
+        operation, BrainsimError (ERR_STATE) for one the state refuses;
+        the simulator is then unchanged."""
+        text = operations.operation(op)
+        fn = self._optional("bs_apply", "apply()")
+        before = self.steps_done
+        st = fn(self._sim(), text.encode("utf-8"))
+        if st != 0:
+            raise self._failed(st)
+        return self.steps_done - before
+
+    def project(self, fibers=None, rounds=1):
+        """Projects along `fibers` (a list of names such as "s->A"; None:
+        every fiber) for `rounds` steps; returns the steps taken."""
+        args = {"rounds": int(rounds)}
+        if fibers is not None:
+            if isinstance(fibers, str):
+                raise TypeError("fibers is a list of fiber names, such as "
+                                "['s->A', 'A->A']")
+            args = {"fibers": [str(f) for f in fibers], **args}
+        return self.apply({"project": args})
+
+    def fix(self, area):
+        """Fixes `area`: its winners stop changing."""
+        self._area(area)
+        return self.apply({"fix": area})
+
+    def unfix(self, area):
+        self._area(area)
+        return self.apply({"unfix": area})
+
+    def reset(self, area):
+        """Leaves `area` without winners (and unfixed)."""
+        self._area(area)
+        return self.apply({"reset": area})
+
+    def inhibit(self, name):
+        """Inhibits an area or a fiber (it takes no part in steps)."""
+        return self.apply({"inhibit": str(name)})
+
+    def disinhibit(self, name):
+        return self.apply({"disinhibit": str(name)})
+
+    def set_assembly(self, area, neurons=None, *, random=False, fix=False):
+        """Makes `neurons` (1..k distinct ids) or, with random=True, k ids
+        drawn from the seed the winners of `area` (fixed too with
+        fix=True); they count into the support."""
+        self._area(area)
+        if (neurons is None) == (not random):
+            raise ValueError("give neurons or random=True, not both")
+        args = {"area": area}
+        if random:
+            args["random"] = True
+        else:
+            args["neurons"] = [int(i) for i in np.asarray(neurons).ravel()]
+        if fix:
+            args["fix"] = True
+        return self.apply({"set_assembly": args})
+
+    def fire(self, area, neurons):
+        """Makes `neurons` (1..k distinct ids, a list or numpy array) the
+        firing set of `area` for the next step (not fixed; a fixed area
+        stays fixed with them); they count into the support."""
+        self._area(area)
+        ids = [int(i) for i in np.asarray(neurons).ravel()]
+        return self.apply({"fire": {"area": area, "neurons": ids}})
+
+    def fire_subset(self, area, fraction):
+        """`area` fires round(fraction k) of its winners, drawn from the
+        seed, in the next step."""
+        self._area(area)
+        return self.apply({"fire_subset": {"area": area,
+                                           "fraction": float(fraction)}})
+
+    def snapshot(self, area, name):
+        """Saves the current winners of `area` under `name` (for the
+        experiment's expectations and the recorded experiment)."""
+        self._area(area)
+        return self.apply({"snapshot": {"area": area, "name": str(name)}})
+
+    def plasticity(self, on=None, *, fiber=None, area=None, beta=None):
+        """plasticity(False) / plasticity(True): every fiber's beta 0, or
+        its own again; plasticity(fiber="A->B", beta=0.1): one fiber's
+        beta; plasticity(area="A", beta=0.1): the default beta of the
+        fibers into A that have none of their own."""
+        if on is not None:
+            if fiber is not None or area is not None or beta is not None:
+                raise ValueError("plasticity(on) takes no fiber, area or beta")
+            return self.apply("plasticity: " + ("on" if on else "off"))
+        if (fiber is None) == (area is None) or beta is None:
+            raise ValueError("give on, or beta with exactly one of fiber "
+                             "and area")
+        if area is not None:
+            self._area(area)
+        key, name = ("fiber", fiber) if fiber is not None else ("area", area)
+        return self.apply({"plasticity": {key: str(name),
+                                          "beta": float(beta)}})
+
+    # -- weights ------------------------------------------------------------
+    def weights(self, fiber, src, tgt):
+        """The current weight of each synapse (src[i], tgt[i]) of `fiber`
+        (0 where there is no edge): a float64 array (bs_weights)."""
+        fn = self._optional("bs_weights", "weights()")
+        s = np.ascontiguousarray(np.asarray(src, dtype=np.uint64).ravel())
+        t = np.ascontiguousarray(np.asarray(tgt, dtype=np.uint64).ravel())
+        if s.size != t.size:
+            raise ValueError(f"src and tgt differ in length ({s.size}, "
+                             f"{t.size})")
+        out = np.zeros(s.size, dtype=np.float64)
+        u64 = ctypes.POINTER(ctypes.c_uint64)
+        st = fn(self._sim(), str(fiber).encode("utf-8"), s.size,
+                s.ctypes.data_as(u64), t.ctypes.data_as(u64),
+                out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        if st != 0:
+            raise self._failed(st)
+        return out
+
+    def inputs(self, fiber, tgt):
+        """The input each target in `tgt` receives through `fiber` from its
+        source's current firing set: a float64 array (bs_inputs)."""
+        fn = self._optional("bs_inputs", "inputs()")
+        t = np.ascontiguousarray(np.asarray(tgt, dtype=np.uint64).ravel())
+        out = np.zeros(t.size, dtype=np.float64)
+        st = fn(self._sim(), str(fiber).encode("utf-8"), t.size,
+                t.ctypes.data_as(ctypes.POINTER(ctypes.c_uint64)),
+                out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        if st != 0:
+            raise self._failed(st)
+        return out
