@@ -95,23 +95,36 @@ def merge_sim(n=100000, k=317, p=0.01, beta=0.05, max_t=50, **kw):
     return b.areas["A"].saved_w, b.areas["B"].saved_w, b.areas["C"].saved_w
 
 
+def digest(rows):
+    """A short hash of winner rows (to compare runs)."""
+    import hashlib
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(",".join(map(str, row)).encode() + b";")
+    return h.hexdigest()[:16]
+
+
 def published_checks(seed=0, **kw):
     """Runs the four experiments with the published sizes; returns
     {name: (passed, figures)} with the published test's thresholds."""
     out = {}
     w = project_sim(seed=seed, **kw)
-    out["projection"] = (w[-2] == w[-1], {"support": w[-4:]})
-    _, win = pattern_com(seed=seed, rng=random.Random(seed), **kw)
+    out["projection"] = (w[-2] == w[-1], {"support": w})
+    w, win = pattern_com(seed=seed, rng=random.Random(seed), **kw)
     o = overlap(win[24], win[29])
-    out["pattern_completion"] = (o >= 300, {"overlap_24_29": o})
-    _, win = association_sim(seed=seed, **kw)
+    out["pattern_completion"] = (o >= 300, {"overlap_24_29": o,
+                                            "support": w,
+                                            "winners": digest(win)})
+    w, win = association_sim(seed=seed, **kw)
     o = [overlap(win[9], win[19]), overlap(win[9], win[29]),
          overlap(win[19], win[29]), overlap(win[9], win[39])]
     out["association"] = (o[0] <= 2 and o[1] >= 100 and o[2] >= 100 and
-                          o[3] >= 20, {"overlaps": o})
+                          o[3] >= 20, {"overlaps": o, "support": w,
+                                       "winners": digest(win)})
     wa, wb, wc = merge_sim(seed=seed, **kw)
     out["merge"] = (wa[-1] <= 3200 and wb[-1] <= 3200 and wc[-1] <= 6400,
-                    {"support": [wa[-1], wb[-1], wc[-1]]})
+                    {"support": [wa[-1], wb[-1], wc[-1]],
+                     "supports": [wa, wb, wc]})
     return out
 
 
@@ -128,7 +141,9 @@ def main():
                          sort_keys=True))
         return 0
     for name, (ok, figures) in res.items():
-        print(f"{name}: {figures} {'PASS' if ok else 'FAIL'}")
+        short = {k: (v[-4:] if k == "support" and name != "merge" else v)
+                 for k, v in figures.items() if k != "supports"}
+        print(f"{name}: {short} {'PASS' if ok else 'FAIL'}")
     return 0 if all(ok for ok, _ in res.values()) else 1
 
 
