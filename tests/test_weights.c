@@ -151,7 +151,7 @@ START_TEST(edge_test_agrees_with_generator)
         for (uint64_t b = 0; b <= (NA - 1) >> g.log2_block; b++) {
             uint32_t m = bs_block_edges(&g, i, b, pos);
             for (uint32_t t = 0; t < m; t++)
-                if ((b << g.log2_block) + pos[t] < NA)
+                if ((b << g.log2_block) + pos[t] < (uint64_t)NA)
                     gen[(b << g.log2_block) + pos[t]] = 1;
         }
         for (uint64_t j = 0; j < NA; j++) {

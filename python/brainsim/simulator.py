@@ -122,8 +122,9 @@ class Simulator:
     experiment        path, YAML text, or None (built-in default)
     backend           "auto" (CUDA when usable, else CPU), "cpu" or "cuda"
     out               output HDF5 file path, or None for no file
-    plastic_capacity  potentiated synapses reserved per fiber and rank
-                      (0: planned from the schedule)
+    plastic_capacity  initial reservation of potentiated synapses per fiber
+                      and rank (0: planned from the schedule); the stores
+                      grow between steps as needed
     threads           OpenMP threads per rank (0: the runtime's default)
     quiet             True: no log lines on stderr
     keep_checkpoints  checkpoints kept by checkpoint(): path, path.1, ...
