@@ -216,32 +216,37 @@ static int record_tile(bs_sim *s, int a, const int *fibers, int n_fib,
         hist[in_bin(input[j])]++;
     }
     uint64_t bound = kth_bound(hist, as->k);
+    /* counts in locals, stored once: the threads' counts share a line */
     bs_cand *top = r->top + (uint64_t)t * r->top_cap;
-    uint64_t *n_top = &cs->top_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t *top_n = &cs->top_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t n_top = *top_n;
     for (uint64_t j = lo; j < hi; j++)    /* every local winner, see top_k */
         if (input[j] >= bound) {
-            if (*n_top < r->top_cap)
-                top[(*n_top)++] = (bs_cand){input[j], j};
+            if (n_top < r->top_cap)
+                top[n_top++] = (bs_cand){input[j], j};
             else {
                 #pragma omp atomic write
                 r->top_full = 1;
             }
         }
+    *top_n = n_top;
     bound = bound > r->floor ? bound : r->floor;
     const uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap;
     cand *out = r->cand + (uint64_t)t * r->cand_cap;
-    uint64_t *n_out = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t *cand_n = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t n_out = *cand_n;
     for (int i = 0, e = 0; i < n_fib; i++)
         for (; (uint64_t)e < seg_end[i]; e++) {
             uint64_t tgt = tbase + (tb[e] & UINT32_MAX);
             if (input[tgt] < bound)
                 continue;
-            if (*n_out < r->cand_cap)
-                out[(*n_out)++] = (cand){tgt, (uint32_t)fibers[i],
-                                         (uint32_t)(tb[e] >> 32)};
+            if (n_out < r->cand_cap)
+                out[n_out++] = (cand){tgt, (uint32_t)fibers[i],
+                                      (uint32_t)(tb[e] >> 32)};
             else
                 full = 1;
         }
+    *cand_n = n_out;
     return full;
 }
 
