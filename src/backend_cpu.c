@@ -25,6 +25,11 @@
  *   tile        (threads, tile_cap)       u64   one tile's edges:
  *                                               source index << 32 | offset
  *   cand.<A>    (threads, cand_cap.<A>)   cand  recorded edges
+ *   top.<A>     (threads, top_cap.<A>)    bs_cand  inputs at or above the
+ *                                               thread's k-th bound
+ *   top_n       (areas, threads)          u64   entries of top per thread
+ *   top_all     (max threads x top_cap + k) bs_cand  them, gathered
+ *   top_w, top_in (max k)                 u64   the selected ids, inputs
  *   cand_n      (areas, threads)          u64   edges recorded per thread
  *   hist        (threads, HIST_BINS)      u32   inputs seen, binned
  *   cnt         (threads, 2^16)           u32   edges per target of a tile
@@ -60,6 +65,9 @@ typedef struct area_rec {
                                    recorded (0: none) */
     uint64_t last_thresh;       /* least winner input of the last step */
     uint64_t last_fibers;       /* its active fibers, a bit each; 0: none */
+    uint64_t top_cap;           /* per thread */
+    bs_cand *top;               /* (threads, top_cap) */
+    int top_full;               /* a top buffer was full: not complete */
 } area_rec;
 
 typedef struct cpu_state {
@@ -67,7 +75,8 @@ typedef struct cpu_state {
     int record, n_threads;
     uint64_t tile_cap;          /* per thread */
     uint64_t max_cand;          /* entries of hits and edges */
-    uint64_t *tile, *cand_n, *mark, *start, *edges;
+    uint64_t *tile, *cand_n, *mark, *start, *edges, *top_n, *top_w, *top_in;
+    bs_cand *top_all;
     uint32_t *hist, *cnt;
     cand *hits;
     area_rec *rec;              /* (areas) */
@@ -207,21 +216,37 @@ static int record_tile(bs_sim *s, int a, const int *fibers, int n_fib,
         hist[in_bin(input[j])]++;
     }
     uint64_t bound = kth_bound(hist, as->k);
+    /* counts in locals, stored once: the threads' counts share a line */
+    bs_cand *top = r->top + (uint64_t)t * r->top_cap;
+    uint64_t *top_n = &cs->top_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t n_top = *top_n;
+    for (uint64_t j = lo; j < hi; j++)    /* every local winner, see top_k */
+        if (input[j] >= bound) {
+            if (n_top < r->top_cap)
+                top[n_top++] = (bs_cand){input[j], j};
+            else {
+                #pragma omp atomic write
+                r->top_full = 1;
+            }
+        }
+    *top_n = n_top;
     bound = bound > r->floor ? bound : r->floor;
     const uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap;
     cand *out = r->cand + (uint64_t)t * r->cand_cap;
-    uint64_t *n_out = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t *cand_n = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
+    uint64_t n_out = *cand_n;
     for (int i = 0, e = 0; i < n_fib; i++)
         for (; (uint64_t)e < seg_end[i]; e++) {
             uint64_t tgt = tbase + (tb[e] & UINT32_MAX);
             if (input[tgt] < bound)
                 continue;
-            if (*n_out < r->cand_cap)
-                out[(*n_out)++] = (cand){tgt, (uint32_t)fibers[i],
-                                         (uint32_t)(tb[e] >> 32)};
+            if (n_out < r->cand_cap)
+                out[n_out++] = (cand){tgt, (uint32_t)fibers[i],
+                                      (uint32_t)(tb[e] >> 32)};
             else
                 full = 1;
         }
+    *cand_n = n_out;
     return full;
 }
 
@@ -251,6 +276,9 @@ static void record_edges(bs_sim *s, int a, const int *fibers, int n_fib)
     r->last_fibers = s->exp->n_fibers <= 64 ? fiber_bits : 0;
     memset(cs->cand_n + (uint64_t)a * cs->n_threads, 0,
            cs->n_threads * sizeof *cs->cand_n);
+    memset(cs->top_n + (uint64_t)a * cs->n_threads, 0,
+           cs->n_threads * sizeof *cs->top_n);
+    r->top_full = 0;
     memset(cs->hist, 0, (size_t)cs->n_threads * HIST_BINS * sizeof *cs->hist);
     int full = 0;
     #pragma omp parallel num_threads(cs->n_threads) if (work > 4096) \
@@ -410,7 +438,8 @@ static bs_status cpu_init(bs_sim *s)
     if (!cs->record)
         return BS_OK;
     const uint64_t nt = (uint64_t)cs->n_threads;
-    uint64_t max_cand = 1, max_local = 0, max_src_k = 0;
+    uint64_t max_cand = 1, max_local = 0, max_src_k = 0, max_top = 1,
+             max_k = 1;
     bs_status st = BS_OK;
     for (int a = 0; a < e->n_areas && st == BS_OK; a++) {
         const uint32_t bt = tile_log2(s, a);
@@ -427,6 +456,10 @@ static bs_status cpu_init(bs_sim *s)
         }
         cs->tile_cap = tile > cs->tile_cap ? tile : cs->tile_cap;
         rec[a].cand_cap = n_fib ? 96 * e->areas[a].k * n_fib + 4096 : 0;
+        rec[a].top_cap = n_fib ? 8 * e->areas[a].k + 65536 : 0;
+        max_top = nt * rec[a].top_cap + e->areas[a].k > max_top
+                      ? nt * rec[a].top_cap + e->areas[a].k : max_top;
+        max_k = e->areas[a].k > max_k ? e->areas[a].k : max_k;
         max_cand = nt * rec[a].cand_cap > max_cand ? nt * rec[a].cand_cap
                                                    : max_cand;
         max_local = s->areas[a].n_local > max_local ? s->areas[a].n_local
@@ -436,6 +469,11 @@ static bs_status cpu_init(bs_sim *s)
         st = bs_pool_add(&cs->pool, name, "(threads, cand_cap) cand",
                          sizeof(cand), nt * rec[a].cand_cap,
                          (void **)&rec[a].cand);
+        snprintf(name, sizeof name, "cpu.top.%s", e->areas[a].name);
+        if (st == BS_OK)
+            st = bs_pool_add(&cs->pool, name, "(threads, top_cap) bs_cand",
+                             sizeof(bs_cand), nt * rec[a].top_cap,
+                             (void **)&rec[a].top);
     }
 #define ADD(nm, shape, size, n, view)                                          \
     if (st == BS_OK)                                                           \
@@ -443,6 +481,12 @@ static bs_status cpu_init(bs_sim *s)
     ADD("cpu.tile", "(threads, tile_cap) u64", 8, nt * cs->tile_cap, &cs->tile);
     ADD("cpu.cand_n", "(areas, threads) u64", 8, nt * (uint64_t)e->n_areas,
         &cs->cand_n);
+    ADD("cpu.top_n", "(areas, threads) u64", 8, nt * (uint64_t)e->n_areas,
+        &cs->top_n);
+    ADD("cpu.top_all", "(max threads x top_cap + k) bs_cand", sizeof(bs_cand),
+        max_top, &cs->top_all);
+    ADD("cpu.top_w", "(max k) u64", 8, max_k, &cs->top_w);
+    ADD("cpu.top_in", "(max k) u64", 8, max_k, &cs->top_in);
     ADD("cpu.hist", "(threads, bins) u32", 4, nt * HIST_BINS, &cs->hist);
     ADD("cpu.cnt", "(threads, 2^16) u32", 4, nt << CNT_LOG2, &cs->cnt);
     ADD("cpu.mark", "(max n_local / 64 + 1) u64", 8, max_local / 64 + 1,
@@ -528,10 +572,31 @@ static bs_status cpu_accumulate(bs_sim *s, int a)
     return BS_OK;
 }
 
+/* Phase 2 of area a: when accumulate recorded this step, the k best of the
+ * inputs it kept (each thread kept every input at or above its running
+ * k-th bound, which is at most the slice's k-th largest input, so they
+ * hold every local winner: at least k of them), selected in the one order
+ * of topk.h; else a pass over the slice.  Can't fail. */
 static bs_status cpu_local_topk(bs_sim *s, int a, bs_cand *out)
 {
+    const cpu_state *cs = s->be_state;
     const bs_area_state *as = &s->areas[a];
-    bs_topk_local(as->input, as->n_local, as->lo, as->k, out);
+    const area_rec *r = &cs->rec[a];
+    if (!cs->record || r->step != s->step + 1 || r->top_full ||
+        as->n_local <= as->k) {
+        bs_topk_local(as->input, as->n_local, as->lo, as->k, out);
+        return BS_OK;
+    }
+    uint64_t m = 0;
+    for (int t = 0; t < cs->n_threads; t++) {
+        uint64_t n = cs->top_n[(uint64_t)a * cs->n_threads + t];
+        memcpy(cs->top_all + m, r->top + (uint64_t)t * r->top_cap,
+               n * sizeof *cs->top_all);
+        m += n;
+    }
+    bs_topk_merge(cs->top_all, m, as->k, cs->top_w, cs->top_in);
+    for (uint64_t i = 0; i < as->k; i++)
+        out[i] = (bs_cand){cs->top_in[i], cs->top_w[i]};
     return BS_OK;
 }
 
