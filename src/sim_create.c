@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sim.h"
 #include "sim_checkpoint.h"
+#include "sim_paths.h"
 
 void bs_options_init(bs_options *opt)
 {
@@ -231,11 +232,14 @@ static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
 }
 
 /* Creates a simulator for exp over comm, taking ownership of both (not of
- * rd): backend, pool, state fresh or restored from rd (NULL: fresh),
- * output, the operations before the first step.  Collective.  Returns
- * BS_OK and *out, or an error with *out NULL and the message in err. */
+ * rd): the files it reads (exp_path, resume_path; NULL: none) and writes
+ * checked and locked (sim_paths.h), backend, pool, state fresh or restored
+ * from rd (NULL: fresh), output, the operations before the first step.
+ * Collective.  Returns BS_OK and *out, or an error with *out NULL and the
+ * message in err. */
 static bs_status sim_create(bs_experiment *exp, bs_comm *comm,
                             const bs_options *opt, bs_ckpt_reader *rd,
+                            const char *exp_path, const char *resume_path,
                             bs_sim **out, char *err, size_t err_len)
 {
     bs_sim *s = calloc(1, sizeof *s);
@@ -256,7 +260,9 @@ static bs_status sim_create(bs_experiment *exp, bs_comm *comm,
     if (opt->n_threads > 0)
         omp_set_num_threads(opt->n_threads);
 #endif
-    bs_status st = setup(s, opt, rd);
+    bs_status st = bs_sim_claim_paths(s, opt, exp_path, resume_path);
+    if (st == BS_OK)
+        st = setup(s, opt, rd);
     if (st != BS_OK) {
         set_err(err, err_len, s->err);
         bs_destroy(&s);
@@ -290,7 +296,7 @@ bs_status bs_create_from_text(const char *text, const char *name,
         bs_comm_destroy(&comm);
         return st;
     }
-    return sim_create(exp, comm, opt, NULL, out, err, err_len);
+    return sim_create(exp, comm, opt, NULL, NULL, NULL, out, err, err_len);
 }
 
 /* Rank 0 reads the experiment file; every rank parses the same text.
@@ -367,7 +373,7 @@ bs_status bs_create_from_file(const char *path, const bs_options *opt,
         bs_options_init(&defaults);
         opt = &defaults;
     }
-    return sim_create(exp, comm, opt, NULL, out, err, err_len);
+    return sim_create(exp, comm, opt, NULL, path, NULL, out, err, err_len);
 }
 
 /* Returns 1 when `now` equals `then` except for operations appended to
@@ -496,7 +502,8 @@ bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
         st = resume_experiment(comm, ckpt_path, &h, experiment_path, &exp,
                                opt->quiet, err, err_len);
     if (st == BS_OK) {
-        st = sim_create(exp, comm, opt, rd, out, err, err_len);
+        st = sim_create(exp, comm, opt, rd, experiment_path, ckpt_path, out,
+                        err, err_len);
         comm = NULL;    /* owned by the simulator now, or freed */
     }
     bs_ckpt_close(&rd);
