@@ -17,6 +17,7 @@
 #endif
 
 #include "log.h"
+#include "paths.h"
 #include "sim.h"
 #include "sim_checkpoint.h"
 #include "sim_paths.h"
@@ -489,6 +490,16 @@ bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
     bs_ckpt_reader *rd = NULL;
     bs_ckpt_header h;
     bs_experiment *exp = NULL;
+    if (st == BS_OK) {   /* a FIFO would block, a directory is noisy */
+        char why[BS_ERR_LEN];
+        int ok = bs_path_check_read(ckpt_path, "checkpoint", why,
+                                    sizeof why) == BS_OK;
+        if (!bs_comm_all_ok(rd_comm, ok)) {
+            set_err(err, err_len, ok ? "the checkpoint is not a regular "
+                    "file on another rank" : why);
+            st = BS_ERR_IO;
+        }
+    }
     if (st == BS_OK)
         st = bs_ckpt_open(ckpt_path, rd_comm, &rd, &h, err, err_len);
     if (st == BS_OK &&
