@@ -28,7 +28,7 @@
  * variable-length; such files are refused, see bs_h5_format_check). */
 #define BS_H5_FORMAT_OUTPUT "brainsim-output"
 #define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
-#define BS_H5_FORMAT_VERSION 2
+#define BS_H5_FORMAT_VERSION 3
 
 /* Where a failure is reported (the first failure wins), the HDF5 object
  * being worked on, for messages, and what a checked read (io_h5_read.h)

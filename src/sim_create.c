@@ -90,10 +90,8 @@ static bs_status init_backend(bs_sim *s)
     return BS_OK;
 }
 
-/* Builds every fiber's geometry on rank 0 (libm) and broadcasts it.
- * Collective.  Returns BS_OK, BS_ERR_PARSE when a fiber's p is out of
- * range, or BS_ERR_MPI, with the message in s->err. */
-static bs_status build_geometry(bs_sim *s)
+/* Contract: sim_checkpoint.h. */
+bs_status bs_sim_build_geometry(bs_sim *s)
 {
     const bs_experiment *e = s->exp;
     int ok = 1;
@@ -220,7 +218,7 @@ static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
                            "bytes (`brainsim plan` shows the manifest)",
                            s->rank, bs_pool_bytes_of(&s->pool));
     bs_sim_init_state(s);
-    st = rd ? bs_sim_restore(s, rd) : build_geometry(s);
+    st = rd ? bs_sim_restore(s, rd) : bs_sim_build_geometry(s);
     if (st != BS_OK || (st = init_backend(s)) != BS_OK)
         return st;
     bs_log(s->rank == 0 && !s->quiet, "backend: %s%s%s%s", s->backend_name,

@@ -100,6 +100,7 @@ expect_exit 1 "plan of a FIFO" -- "$BRAINSIM" plan fifo
 # run (the first pauses after step 3 while the second tries)
 rm -f o.h5 o.h5.lock
 for target in "-o o.h5" "-o other.h5 -e 4 -k ck.h5"; do
+  rm -f first.txt     # (else the wait below may read the last round's)
   BRAINSIM_TEST_STEP_PAUSE=3:30 "$BRAINSIM" run exp.yaml -q -o o.h5 -e 4 -k ck.h5 >first.txt 2>&1 &
   pid=$!
   i=0; while ! grep -q "test pause" first.txt && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -108,7 +109,8 @@ for target in "-o o.h5" "-o other.h5 -e 4 -k ck.h5"; do
   kill -TERM "$pid"    # stops the first with a checkpoint after its pause
   wait "$pid"
   rc=$?
-  [ "$rc" -eq 0 ] && pass "the first run ended normally" || fail "the first run: exit $rc"
+  [ "$rc" -eq 0 ] && pass "the first run ended normally" ||
+    { fail "the first run: exit $rc"; sed 's/^/    /' first.txt | head; }
   $R --resume ck.h5 -o o.h5 >/dev/null 2>&1 || fail "resume of the first run"
   if "$H5DIFF" earlier.h5 o.h5 /areas /areas >diff.txt 2>&1; then
     pass "second run ($target): the first run's output equals an undisturbed run's"

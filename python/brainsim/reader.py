@@ -37,7 +37,7 @@ import numpy as np
 PAD = np.uint64(0xFFFFFFFFFFFFFFFF)   # winners of an area that has not fired
 FORMAT = "brainsim-output"
 CHECKPOINT_FORMAT = "brainsim-checkpoint"
-FORMAT_VERSION = 2                    # the newest format_version understood
+FORMAT_VERSION = 3                    # the newest format_version understood
 # (2: string attributes are fixed-length UTF-8, which h5py returns as numpy
 # bytes; 1: variable-length, returned as str.  Both are read.)
 PHASES = ("accumulate", "topk", "merge", "plasticity", "record", "agree")
