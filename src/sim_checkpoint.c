@@ -186,8 +186,24 @@ static bs_status check_position(bs_sim *s, const bs_ckpt_header *h,
     return BS_OK;
 }
 
-/* Compares what the checkpoint's fibers hold with what the experiment
- * determines: every geometry (read[f], against the one built for the
+/* The first area with a winner in this rank's slice that its ever-fired
+ * list lacks (a state no run can reach), or -1.  Can't fail. */
+static int winner_never_fired(const bs_sim *s)
+{
+    for (int a = 0; a < s->exp->n_areas; a++) {
+        const bs_area_state *as = &s->areas[a];
+        for (uint64_t i = 0; i < as->n_winners; i++) {
+            uint64_t v = as->winners[i];
+            if (v >= as->lo && v < as->hi &&
+                !(as->ever[(v - as->lo) / 64] >> ((v - as->lo) % 64) & 1))
+                return a;
+        }
+    }
+    return -1;
+}
+
+/* Compares what the checkpoint holds with what the experiment determines
+ * and what a run can reach: every winner has fired, every geometry (read[f], against the one built for the
  * experiment, now in s) and every weight against its fiber's cap.
  * Collective.  Returns BS_OK, or BS_ERR_CHECKPOINT naming the dataset (on
  * every rank), or bs_sim_build_geometry's error. */
@@ -212,7 +228,13 @@ static bs_status check_fibers(bs_sim *s, const bs_fiber_geom *read,
     }
     if (st != BS_OK)
         return st;
-    if (bad >= 0)
+    int never = winner_never_fired(s);
+    if (never >= 0)
+        bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: /areas/%s/winners: a winner "
+                    "is missing from /areas/%s/ever_fired: the file is "
+                    "corrupt", path, e->areas[never].name,
+                    e->areas[never].name);
+    else if (bad >= 0)
         bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: /fibers/%s/geometry differs "
                     "from the one its experiment determines (p, seed): the "
                     "file is corrupt or not of this experiment", path,
@@ -222,12 +244,13 @@ static bs_status check_fibers(bs_sim *s, const bs_fiber_geom *read,
                     "is above the fiber's cap (%.6g): the file is corrupt",
                     path, e->fibers[over].name,
                     s->fibers[over].cap / 65536.0);
-    int ok = bad < 0 && over < 0;
+    int ok = never < 0 && bad < 0 && over < 0;
     if (bs_comm_all_ok(s->comm, ok))
         return BS_OK;
     if (ok)
-        bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: a fiber's weights exceed its "
-                    "cap on another rank: the file is corrupt", path);
+        bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: a winner never fired or a "
+                    "weight exceeds its cap on another rank: the file is "
+                    "corrupt", path);
     return BS_ERR_CHECKPOINT;
 }
 
