@@ -60,6 +60,11 @@ typedef struct bs_options {
     int quiet;                   /* 1: no log lines on stderr */
     int keep_checkpoints;        /* checkpoints kept by bs_checkpoint
                                     (path, path.1, ...); 0 means 1 */
+    const char *checkpoint_path; /* the checkpoint file bs_checkpoint will
+                                    write (the command's --checkpoint), or
+                                    NULL: checked and locked at creation
+                                    like out_path; other checkpoint files
+                                    are when first written */
 } bs_options;
 
 /* Fills *opt with the defaults.  This function can't fail. */

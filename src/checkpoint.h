@@ -147,6 +147,10 @@ typedef struct bs_ckpt_reader bs_ckpt_reader;
 bs_status bs_ckpt_open(const char *path, bs_comm *comm, bs_ckpt_reader **out,
                        bs_ckpt_header *h, char *err, size_t err_len);
 
+/* The path the reader was opened with, for messages ("(no checkpoint)"
+ * for NULL).  Can't fail. */
+const char *bs_ckpt_path(const bs_ckpt_reader *r);
+
 /* The header again (as bs_ckpt_open gave it).  Can't fail but for a NULL
  * reader (BS_ERR_ARG). */
 bs_status bs_ckpt_header_of(const bs_ckpt_reader *r, bs_ckpt_header *h);

@@ -141,7 +141,7 @@ static int parse_args(int argc, char **argv, int rank, cli_args *a)
                                argv[optind - 1]);
         switch (c) {
         case 'o': a->opt.out_path = arg; break;
-        case 'k': a->checkpoint = arg; break;
+        case 'k': a->checkpoint = a->opt.checkpoint_path = arg; break;
         case 'R': a->resume = arg; break;
         case 'e':
             if (parse_u64(arg, &a->checkpoint_every) || a->checkpoint_every < 1)
@@ -186,6 +186,8 @@ static int parse_args(int argc, char **argv, int rank, cli_args *a)
             return usage_error(rank, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (a->checkpoint_every)
+        a->opt.checkpoint_path = a->checkpoint;   /* checked and locked */
     if (optind < argc)
         a->experiment = argv[optind++];
     if (optind < argc)

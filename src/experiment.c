@@ -36,9 +36,13 @@
  * - without `name`, the experiment's name is the source name's last path
  *   component without its extension ("examples/merge.yaml" -> "merge").
  */
+#define _POSIX_C_SOURCE 200809L   /* fdopen */
 #include "experiment.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,11 +276,22 @@ bs_status bs_experiment_load(const char *path, bs_experiment **out,
         if (err && err_len) snprintf(err, err_len, "NULL path or result");
         return BS_ERR_ARG;
     }
-    FILE *f = fopen(path, "rb");
+    /* non-blocking, so that a FIFO cannot block the open; regular files
+     * only (a FIFO or a device would block or never end) */
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    const char *why = fd < 0 ? strerror(errno) : NULL;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)))
+        why = S_ISDIR(sb.st_mode) ? "is a directory, not a regular file"
+            : S_ISFIFO(sb.st_mode) ? "is a FIFO, not a regular file"
+            : "is not a regular file";
+    FILE *f = why ? NULL : fdopen(fd, "rb");
     if (!f) {
         if (err && err_len)
             snprintf(err, err_len, "%s: cannot open: %s", path,
-                     strerror(errno));
+                     why ? why : strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return BS_ERR_IO;
     }
     bs_status st = read_all(f, path, &text, &len, err, err_len);

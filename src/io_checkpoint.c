@@ -42,6 +42,7 @@
 
 #include "io_h5.h"
 #include "log.h"
+#include "rowsum.h"
 
 #define ROW_CHUNK (1u << 16)   /* elements per chunk of a row dataset */
 #define GEOM_WORDS (4 + BS_MAX_BLOCK_EDGES)
@@ -189,6 +190,30 @@ static bs_status file_create(ckpt_w *w, const char *tmp)
     return bs_h5_agree_status(w->comm, w->c, ok ? BS_OK : BS_ERR_IO);
 }
 
+/* The `checksum` attribute of dataset d (rowsum.h): every rank's part of
+ * its count values at offset, summed over the ranks; rank 0 adds the fill
+ * values of a dataset nobody wrote (fill not NULL, count 0 everywhere: a
+ * dataset with a fill value is written by rank 0 alone or by none).
+ * Collective.  Every rank returns the same status. */
+static bs_status checksum_write(ckpt_w *w, hid_t d, hid_t mtype,
+                                uint64_t offset, uint64_t count,
+                                const void *buf, uint64_t total,
+                                const uint64_t *fill)
+{
+    char mpi_err[160] = "";
+    size_t size = H5Tequal(mtype, H5T_NATIVE_UINT32) > 0 ? 4 : 8;
+    uint64_t sum[2] = {count && buf ? bs_rowsum(buf, size, offset, count)
+                                    : 0, count};
+    if (bs_comm_sum_u64(w->comm, sum, 2, mpi_err, sizeof mpi_err) != BS_OK) {
+        bs_h5_msg(w->c, "%s: %s", w->c->path, mpi_err);
+        return BS_ERR_IO;
+    }
+    if (fill && sum[1] == 0)
+        sum[0] = bs_rowsum_fill(*fill, 0, total);
+    int ok = bs_h5_attr_u64(w->c, d, "checksum", sum[0]);
+    return bs_h5_agree_status(w->comm, w->c, ok ? BS_OK : BS_ERR_IO);
+}
+
 /*
  * Creates the 1-D dataset `name` in loc (obj: its path) of `total` values
  * of file type ftype, with fill value *fill (NULL: none, every value is
@@ -231,6 +256,8 @@ static bs_status dset_write(ckpt_w *w, hid_t loc, const char *obj,
                                    count && buf ? buf : (const void *)&dummy));
         st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
     }
+    if (st == BS_OK)
+        st = checksum_write(w, d, mtype, offset, count, buf, total, fill);
     bs_h5_close(&ms);
     bs_h5_close(&fs);
     bs_h5_close(&p);

@@ -31,6 +31,7 @@
 
 #include "io_h5.h"
 #include "io_h5_read.h"
+#include "rowsum.h"
 
 #define GEOM_WORDS (4 + BS_MAX_BLOCK_EDGES)
 #define TEXT_MAX (64u << 20)   /* bytes of /experiment accepted */
@@ -215,6 +216,11 @@ bs_status bs_ckpt_open(const char *path, bs_comm *comm, bs_ckpt_reader **out,
     return BS_OK;
 }
 
+const char *bs_ckpt_path(const bs_ckpt_reader *r)
+{
+    return r ? r->path : "(no checkpoint)";
+}
+
 bs_status bs_ckpt_header_of(const bs_ckpt_reader *r, bs_ckpt_header *h)
 {
     if (!r || !h)
@@ -228,7 +234,7 @@ bs_status bs_ckpt_header_of(const bs_ckpt_reader *r, bs_ckpt_header *h)
 /* ever_fired ids of [lo, hi): ascending, distinct, into the bitmap. */
 static bs_status ever_read(bs_h5_ctx *c, hid_t g, const char *gpath,
                            uint64_t support, uint64_t n, uint64_t lo,
-                           uint64_t hi, uint64_t *bitmap)
+                           uint64_t hi, uint64_t *bitmap, bs_h5_dsum *ds)
 {
     char obj[224];
     uint64_t buf[EVER_PIECE], len = 0, p = 0, q = 0, prev = 0;
@@ -236,12 +242,17 @@ static bs_status ever_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     snprintf(obj, sizeof obj, "%s/ever_fired", gpath);
     bs_status st = bs_h5_dset_open(c, g, obj, "ever_fired", 8, support, &d,
                                    &len);
+    snprintf(ds->obj, sizeof ds->obj, "%.223s", obj);
+    ds->part = 0;
+    if (st == BS_OK)
+        st = bs_h5_checksum_get(c, d, obj, &ds->want);
     if (st == BS_OK)
         st = bs_h5_sorted_range(c, d, obj, len, lo, hi, hi == n,
                                 "not ascending or >= n", &p, &q);
     for (uint64_t at = p; st == BS_OK && at < q; at += EVER_PIECE) {
         uint64_t m = q - at < EVER_PIECE ? q - at : EVER_PIECE;
         st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT64, at, m, buf);
+        ds->part += st == BS_OK ? bs_rowsum(buf, 8, at, m) : 0;
         for (uint64_t i = 0; st == BS_OK && i < m; i++) {
             uint64_t v = buf[i];
             if (v < lo || v >= hi || (at + i > p && v <= prev))
@@ -279,12 +290,16 @@ static bs_status winners_read(bs_h5_ctx *c, hid_t g, const char *gpath,
                            (unsigned long long)i,
                            i < n_winners ? "not ascending or >= n"
                                          : "not UINT64_MAX (past n_winners)");
+    if (st == BS_OK)
+        st = bs_h5_checksum_local(c, d, obj, winners, 8, k);
     bs_h5_close(&d);
     snprintf(obj, sizeof obj, "%s/win_inputs", gpath);
     if (st == BS_OK)
         st = bs_h5_dset_open(c, g, obj, "win_inputs", 8, k, &d, &len);
     if (st == BS_OK)
         st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT64, 0, k, win_inputs);
+    if (st == BS_OK)
+        st = bs_h5_checksum_local(c, d, obj, win_inputs, 8, k);
     bs_h5_close(&d);
     return st;
 }
@@ -327,7 +342,8 @@ static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     if (st == BS_OK)
         st = winners_read(c, g, gpath, n, k, *n_winners, winners, win_inputs);
     if (st == BS_OK)
-        st = ever_read(c, g, gpath, *support, n, lo, hi, ever_bitmap);
+        st = ever_read(c, g, gpath, *support, n, lo, hi, ever_bitmap,
+                       &r->ds[0]);
     bs_h5_close(&g);
     return st;
 }
@@ -357,6 +373,8 @@ bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
                                 area_read(&c, r, name, n, k, lo, hi, winners,
                                           win_inputs, n_winners, support,
                                           fixed, inhibited, ever_bitmap));
+    if (st == BS_OK)
+        st = bs_h5_checksum_agree(&c, r->comm, r->ds, 1, hi - lo, n);
     return st;
 }
 
@@ -428,7 +446,6 @@ static bs_status geom_read(bs_h5_ctx *c, hid_t g, const char *gpath,
                                    &len);
     if (st == BS_OK)
         st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT32, 0, GEOM_WORDS, v);
-    bs_h5_close(&d);
     if (st == BS_OK && (v[2] < 2 || v[2] > 32))
         st = bs_h5_bad(c, "%s: %s: log2_block %u, must be 2..32", c->path,
                        obj, v[2]);
@@ -439,6 +456,9 @@ static bs_status geom_read(bs_h5_ctx *c, hid_t g, const char *gpath,
         if (v[4 + m] < v[4 + m - 1])
             st = bs_h5_bad(c, "%s: %s: threshold %u decreases", c->path, obj,
                            m);
+    if (st == BS_OK)
+        st = bs_h5_checksum_local(c, d, obj, v, 4, GEOM_WORDS);
+    bs_h5_close(&d);
     if (st == BS_OK) {
         geom->key.v[0] = v[0];
         geom->key.v[1] = v[1];
@@ -476,7 +496,8 @@ static bs_status rows_check(bs_h5_ctx *c, const char *gpath,
 /* The rows of targets [lo, hi) into store, checked and sorted by source. */
 static bs_status rows_read(bs_h5_ctx *c, hid_t g, const char *gpath,
                            uint64_t n_src, uint64_t dst_n, uint64_t lo,
-                           uint64_t hi, bs_store *store, uint64_t *scratch)
+                           uint64_t hi, bs_store *store, uint64_t *scratch,
+                           bs_h5_dsum *ds)
 {
     static const char *const names[3] = {"source", "target", "weight"};
     char obj[3][224];
@@ -490,6 +511,10 @@ static bs_status rows_read(bs_h5_ctx *c, hid_t g, const char *gpath,
             st = bs_h5_dset_open(c, g, obj[i], names[i], i == 2 ? 4 : 8,
                                  i == 0 ? UINT64_MAX : len[0], &d[i],
                                  &len[i]);
+        snprintf(ds[i].obj, sizeof ds[i].obj, "%.223s", obj[i]);
+        ds[i].part = 0;
+        if (st == BS_OK)
+            st = bs_h5_checksum_get(c, d[i], obj[i], &ds[i].want);
     }
     if (st == BS_OK)
         st = bs_h5_sorted_range(c, d[1], obj[1], len[1], lo, hi,
@@ -512,8 +537,12 @@ static bs_status rows_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     if (st == BS_OK)
         st = bs_h5_dset_range(c, d[2], obj[2], H5T_NATIVE_UINT32, p, q - p,
                               store->w);
-    if (st == BS_OK)
+    if (st == BS_OK) {
+        ds[0].part = bs_rowsum(store->src, 8, p, q - p);
+        ds[1].part = bs_rowsum(store->tgt, 8, p, q - p);
+        ds[2].part = bs_rowsum(store->w, 4, p, q - p);
         st = rows_check(c, gpath, store, q - p, p, n_src, lo, hi);
+    }
     if (st == BS_OK) {
         rows_sort(store->src, store->tgt, store->w, q - p, scratch);
         store->n = q - p;
@@ -547,7 +576,8 @@ static bs_status fiber_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     if (st == BS_OK)
         st = geom_read(c, g, gpath, geom);
     if (st == BS_OK)
-        st = rows_read(c, g, gpath, n_src, dst_n, lo, hi, store, scratch);
+        st = rows_read(c, g, gpath, n_src, dst_n, lo, hi, store, scratch,
+                       r->ds);
     bs_h5_close(&g);
     return st;
 }
@@ -575,5 +605,7 @@ bs_status bs_ckpt_read_fiber(bs_ckpt_reader *r, const char *name,
         st = bs_h5_agree_status(r->comm, &c,
                                 fiber_read(&c, r, name, n_src, dst_n, lo, hi,
                                            geom, inhibited, store, scratch));
+    if (st == BS_OK)
+        st = bs_h5_checksum_agree(&c, r->comm, r->ds, 3, hi - lo, dst_n);
     return st;
 }

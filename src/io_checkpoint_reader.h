@@ -15,6 +15,8 @@
 
 struct bs_ckpt_reader {
     bs_comm *comm;
+    bs_h5_dsum ds[3];          /* checksums of the area or fiber being
+                                  read */
     char *path;                /* owned copy, for messages */
     hid_t file;
     char *text;                /* /experiment, NUL-terminated */

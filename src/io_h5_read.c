@@ -4,6 +4,7 @@
  * contracts in io_h5_read.h.  Every read is local and independent.
  */
 #include "io_h5_read.h"
+#include "rowsum.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,4 +313,47 @@ bs_status bs_h5_dset_text(bs_h5_ctx *c, hid_t loc, const char *obj,
     bs_h5_close(&t);
     bs_h5_close(&d);
     return st;
+}
+
+/* ---- checksums (rowsum.h) ---------------------------------------------- */
+
+bs_status bs_h5_checksum_get(bs_h5_ctx *c, hid_t d, const char *obj,
+                             uint64_t *want)
+{
+    return bs_h5_attr_get_u64(c, d, obj, "checksum", want);
+}
+
+bs_status bs_h5_checksum_local(bs_h5_ctx *c, hid_t d, const char *obj,
+                               const void *v, size_t size, uint64_t n)
+{
+    uint64_t want = 0;
+    bs_status st = bs_h5_checksum_get(c, d, obj, &want);
+    if (st == BS_OK && bs_rowsum(v, size, 0, n) != want)
+        st = bs_h5_bad(c, "%s: %s: checksum mismatch: the values are not "
+                       "those written (the file is corrupt)", c->path, obj);
+    return st;
+}
+
+bs_status bs_h5_checksum_agree(bs_h5_ctx *c, bs_comm *comm,
+                               const bs_h5_dsum *s, int n, uint64_t span,
+                               uint64_t whole)
+{
+    uint64_t v[4];
+    char mpi_err[160] = "";
+    for (int i = 0; i < n; i++)
+        v[i] = s[i].part;
+    v[n] = span;
+    if (bs_comm_sum_u64(comm, v, (size_t)n + 1, mpi_err, sizeof mpi_err)
+        != BS_OK) {
+        bs_h5_msg(c, "%s: %s", c->path, mpi_err);
+        return BS_ERR_MPI;
+    }
+    if (v[n] != whole)   /* slices that do not cover it: a test's reads */
+        return BS_OK;
+    for (int i = 0; i < n; i++)
+        if (v[i] != s[i].want)
+            return bs_h5_bad(c, "%s: %s: checksum mismatch: the values are "
+                             "not those written (the file is corrupt)",
+                             c->path, s[i].obj);
+    return BS_OK;
 }

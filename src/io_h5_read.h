@@ -87,4 +87,25 @@ bs_status bs_h5_sorted_range(bs_h5_ctx *c, hid_t d, const char *obj,
 bs_status bs_h5_dset_text(bs_h5_ctx *c, hid_t loc, const char *obj,
                           const char *name, size_t max_bytes, char **out);
 
+/* Checksums of format_version 3 (rowsum.h).  bs_h5_checksum_get: the
+ * u64 attribute `checksum` of dataset d (path obj) into *want.
+ * bs_h5_checksum_local: refuses dataset d, read whole into v (n values of
+ * size 4 or 8 bytes), when its checksum differs ("checksum mismatch ...
+ * the file is corrupt").  bs_h5_checksum_agree: sums the ranks' parts of
+ * n <= 3 datasets read in slices of spans (hi - lo) and, when the spans
+ * add up to `whole` (the slices partition the ids), refuses the first
+ * whose sum differs from its stored checksum; collective, the same status
+ * on every rank (BS_ERR_MPI when the sum fails). */
+typedef struct bs_h5_dsum {
+    uint64_t part, want;       /* this rank's part, the stored checksum */
+    char obj[224];             /* the dataset's path, for messages */
+} bs_h5_dsum;
+bs_status bs_h5_checksum_get(bs_h5_ctx *c, hid_t d, const char *obj,
+                             uint64_t *want);
+bs_status bs_h5_checksum_local(bs_h5_ctx *c, hid_t d, const char *obj,
+                               const void *v, size_t size, uint64_t n);
+bs_status bs_h5_checksum_agree(bs_h5_ctx *c, bs_comm *comm,
+                               const bs_h5_dsum *s, int n, uint64_t span,
+                               uint64_t whole);
+
 #endif /* BS_IO_H5_READ_H */

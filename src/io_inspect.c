@@ -12,6 +12,8 @@
 
 #include <hdf5.h>
 
+#include "paths.h"
+
 #include "brainsim.h"
 #include "io_h5_read.h"
 
@@ -214,6 +216,8 @@ static void show_group(hid_t file, const char *group, const char *title,
 
 bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
 {
+    if (bs_path_check_read(path, "file", err, err_len) != BS_OK)
+        return BS_ERR_IO;   /* a FIFO would block, a directory is noisy */
     bs_h5_quiet();
     if (H5Fis_hdf5(path) <= 0) {
         snprintf(err, err_len, "%s: not an HDF5 file or not readable", path);

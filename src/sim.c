@@ -19,8 +19,10 @@
 
 #include "fnv1a.h"
 #include "log.h"
+#include "paths.h"
 #include "schedule.h"
 #include "sim_checkpoint.h"
+#include "sim_paths.h"
 #include "sim_step.h"
 
 const char *bs_strerror(bs_status status)
@@ -319,7 +321,10 @@ bs_status bs_checkpoint(bs_sim *s, const char *path)
 {
     if (!s || !path)
         return BS_ERR_ARG;
-    bs_status st = sync_output(s);
+    bs_status st = bs_sim_claim_checkpoint(s, path);
+    if (st != BS_OK)
+        return st;
+    st = sync_output(s);
     if (st == BS_ERR_MPI)   /* this rank alone: no agreement (bs_io_write) */
         return st;
     if (st == BS_OK)
@@ -431,6 +436,7 @@ void bs_destroy(bs_sim **sim)
         s->be->destroy(s);
     bs_pool_destroy(&s->pool);
     bs_sim_layout_free(s);
+    bs_paths_destroy(&s->paths);
     bs_experiment_destroy(&s->exp);
     bs_comm_destroy(&s->comm);
     free(s);

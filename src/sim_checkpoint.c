@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -153,24 +154,25 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
 /* Checks the schedule position of the checkpoint against the experiment
  * (the rounds before it must add up to its step) and takes it into s.  Returns BS_OK, or BS_ERR_CHECKPOINT
  * with the message in s->err. */
-static bs_status check_position(bs_sim *s, const bs_ckpt_header *h)
+static bs_status check_position(bs_sim *s, const bs_ckpt_header *h,
+                                const char *path)
 {
     const bs_experiment *e = s->exp;
     if (h->op < 0 || h->op > e->n_ops ||
         (h->op < e->n_ops && h->round > e->ops[h->op].rounds) ||
         (h->op == e->n_ops && h->round != 0))
-        return bs_sim_fail(s, BS_ERR_CHECKPOINT, "checkpoint: schedule "
-                           "position op %d round %llu is outside the "
-                           "schedule (%d operations)", (int)h->op,
+        return bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: schedule position "
+                           "op %d round %llu is outside the schedule (%d "
+                           "operations)", path, (int)h->op,
                            (unsigned long long)h->round, e->n_ops);
     uint64_t steps = h->round;
     for (int o = 0; o < h->op; o++)
         if (e->ops[o].kind == BS_OP_PROJECT)
             steps += e->ops[o].rounds;
     if (steps != h->step)
-        return bs_sim_fail(s, BS_ERR_CHECKPOINT, "checkpoint: step %llu does "
-                           "not match its schedule position (op %d round "
-                           "%llu is step %llu)", (unsigned long long)h->step,
+        return bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: step %llu does not match "
+                           "its schedule position (op %d round %llu is step "
+                           "%llu)", path, (unsigned long long)h->step,
                            (int)h->op, (unsigned long long)h->round,
                            (unsigned long long)steps);
     s->step = h->step;
@@ -212,14 +214,86 @@ static bs_status restore_snapshots(bs_sim *s, bs_ckpt_reader *rd)
     return st;
 }
 
+/* The first area with a winner in this rank's slice that its ever-fired
+ * list lacks (a state no run can reach), or -1.  Can't fail. */
+static int winner_never_fired(const bs_sim *s)
+{
+    for (int a = 0; a < s->exp->n_areas; a++) {
+        const bs_area_state *as = &s->areas[a];
+        for (uint64_t i = 0; i < as->n_winners; i++) {
+            uint64_t v = as->winners[i];
+            if (v >= as->lo && v < as->hi &&
+                !(as->ever[(v - as->lo) / 64] >> ((v - as->lo) % 64) & 1))
+                return a;
+        }
+    }
+    return -1;
+}
+
+/* Compares what the checkpoint holds with what the experiment determines
+ * and what a run can reach: every winner has fired, every geometry (read[f], against the one built for the
+ * experiment, now in s) and every weight against its fiber's cap.
+ * Collective.  Returns BS_OK, or BS_ERR_CHECKPOINT naming the dataset (on
+ * every rank), or bs_sim_build_geometry's error. */
+static bs_status check_fibers(bs_sim *s, const bs_fiber_geom *read,
+                              const char *path)
+{
+    const bs_experiment *e = s->exp;
+    bs_status st = bs_sim_build_geometry(s);
+    int bad = -1, over = -1;
+    for (int f = 0; st == BS_OK && f < e->n_fibers && bad < 0; f++) {
+        const bs_fiber_geom *a = &read[f], *b = &s->fibers[f].geom;
+        if (a->key.v[0] != b->key.v[0] || a->key.v[1] != b->key.v[1] ||
+            a->log2_block != b->log2_block || a->n_thresh != b->n_thresh ||
+            memcmp(a->thresh, b->thresh, b->n_thresh * sizeof *b->thresh))
+            bad = f;
+    }
+    for (int f = 0; st == BS_OK && f < e->n_fibers && over < 0; f++) {
+        const bs_store *t = &s->fibers[f].store[0];
+        for (uint64_t i = 0; i < t->n && over < 0; i++)
+            if (t->w[i] > s->fibers[f].cap)
+                over = f;
+    }
+    if (st != BS_OK)
+        return st;
+    int never = winner_never_fired(s);
+    if (never >= 0)
+        bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: /areas/%s/winners: a winner "
+                    "is missing from /areas/%s/ever_fired: the file is "
+                    "corrupt", path, e->areas[never].name,
+                    e->areas[never].name);
+    else if (bad >= 0)
+        bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: /fibers/%s/geometry differs "
+                    "from the one its experiment determines (p, seed): the "
+                    "file is corrupt or not of this experiment", path,
+                    e->fibers[bad].name);
+    else if (over >= 0)
+        bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: /fibers/%s/weight: a weight "
+                    "is above the fiber's cap (%.6g): the file is corrupt",
+                    path, e->fibers[over].name,
+                    s->fibers[over].cap / 65536.0);
+    int ok = never < 0 && bad < 0 && over < 0;
+    if (bs_comm_all_ok(s->comm, ok))
+        return BS_OK;
+    if (ok)
+        bs_sim_fail(s, BS_ERR_CHECKPOINT, "%s: a winner never fired or a "
+                    "weight exceeds its cap on another rank: the file is "
+                    "corrupt", path);
+    return BS_ERR_CHECKPOINT;
+}
+
 /* Contract: sim_checkpoint.h. */
 bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd)
 {
     const bs_experiment *e = s->exp;
+    const char *path = bs_ckpt_path(rd);
     bs_ckpt_header h;
     bs_status st = bs_ckpt_header_of(rd, &h);
+    bs_fiber_geom *read = calloc((size_t)e->n_fibers + 1, sizeof *read);
+    if (!read)
+        st = bs_sim_fail(s, BS_ERR_NOMEM, "out of memory reading %s", path);
     if (st == BS_OK)
-        st = check_position(s, &h);
+        st = check_position(s, &h, path);
     for (int a = 0; st == BS_OK && a < e->n_areas; a++) {
         bs_area_state *as = &s->areas[a];
         st = bs_ckpt_read_area(rd, e->areas[a].name, as->n_neurons, as->k,
@@ -258,10 +332,12 @@ bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd)
         fs->cur = 0;
         /* the spare store's source column is the reordering scratch */
         st = bs_ckpt_read_fiber(rd, spec->name, n_src, dst->n_neurons, dst->lo,
-                                dst->hi, &fs->geom, &fs->inhibited,
+                                dst->hi, &read[f], &fs->inhibited,
                                 &fs->store[0], fs->store[1].src, s->err,
                                 sizeof s->err);
     }
+    if (st == BS_OK)
+        st = check_fibers(s, read, path);
+    free(read);
     return st;
 }
-

@@ -24,4 +24,11 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path);
  * naming what does not match. */
 bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd);
 
+/* Builds every fiber's geometry for the experiment into s->fibers[f].geom
+ * on rank 0 (libm) and broadcasts it (what a fresh run uses, and what a
+ * checkpoint's stored geometry must equal).  Collective.  Returns BS_OK,
+ * BS_ERR_PARSE when a fiber's p is out of range, or BS_ERR_MPI, with the
+ * message in s->err. */
+bs_status bs_sim_build_geometry(bs_sim *s);
+
 #endif /* BS_SIM_CHECKPOINT_H */

@@ -17,8 +17,10 @@
 #endif
 
 #include "log.h"
+#include "paths.h"
 #include "sim.h"
 #include "sim_checkpoint.h"
+#include "sim_paths.h"
 
 void bs_options_init(bs_options *opt)
 {
@@ -122,8 +124,8 @@ static bs_status check_fiber_keys(bs_sim *s)
  * the fiber's source and target names (never its position in the list),
  * and broadcasts it.  Collective.  Returns BS_OK, BS_ERR_PARSE when a
  * fiber's p is out of range or two fibers' keys collide, or BS_ERR_MPI,
- * with the message in s->err. */
-static bs_status build_geometry(bs_sim *s)
+ * with the message in s->err.  (sim_checkpoint.h) */
+bs_status bs_sim_build_geometry(bs_sim *s)
 {
     const bs_experiment *e = s->exp;
     bs_status st = check_fiber_keys(s);
@@ -243,7 +245,7 @@ static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
                            "bytes (`brainsim plan` shows the manifest)",
                            s->rank, bs_pool_bytes_of(&s->pool));
     bs_sim_init_state(s);
-    st = rd ? bs_sim_restore(s, rd) : build_geometry(s);
+    st = rd ? bs_sim_restore(s, rd) : bs_sim_build_geometry(s);
     if (st != BS_OK || (st = init_backend(s)) != BS_OK)
         return st;
     bs_log(s->rank == 0 && !s->quiet, "backend: %s%s%s%s", s->backend_name,
@@ -257,11 +259,14 @@ static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
 }
 
 /* Creates a simulator for exp over comm, taking ownership of both (not of
- * rd): backend, pool, state fresh or restored from rd (NULL: fresh),
- * output, the operations before the first step.  Collective.  Returns
- * BS_OK and *out, or an error with *out NULL and the message in err. */
+ * rd): the files it reads (exp_path, resume_path; NULL: none) and writes
+ * checked and locked (sim_paths.h), backend, pool, state fresh or restored
+ * from rd (NULL: fresh), output, the operations before the first step.
+ * Collective.  Returns BS_OK and *out, or an error with *out NULL and the
+ * message in err. */
 static bs_status sim_create(bs_experiment *exp, bs_comm *comm,
                             const bs_options *opt, bs_ckpt_reader *rd,
+                            const char *exp_path, const char *resume_path,
                             bs_sim **out, char *err, size_t err_len)
 {
     bs_sim *s = calloc(1, sizeof *s);
@@ -282,7 +287,9 @@ static bs_status sim_create(bs_experiment *exp, bs_comm *comm,
     if (opt->n_threads > 0)
         omp_set_num_threads(opt->n_threads);
 #endif
-    bs_status st = setup(s, opt, rd);
+    bs_status st = bs_sim_claim_paths(s, opt, exp_path, resume_path);
+    if (st == BS_OK)
+        st = setup(s, opt, rd);
     if (st != BS_OK) {
         set_err(err, err_len, s->err);
         bs_destroy(&s);
@@ -316,7 +323,7 @@ bs_status bs_create_from_text(const char *text, const char *name,
         bs_comm_destroy(&comm);
         return st;
     }
-    return sim_create(exp, comm, opt, NULL, out, err, err_len);
+    return sim_create(exp, comm, opt, NULL, NULL, NULL, out, err, err_len);
 }
 
 /* Rank 0 reads the experiment file; every rank parses the same text.
@@ -393,7 +400,7 @@ bs_status bs_create_from_file(const char *path, const bs_options *opt,
         bs_options_init(&defaults);
         opt = &defaults;
     }
-    return sim_create(exp, comm, opt, NULL, out, err, err_len);
+    return sim_create(exp, comm, opt, NULL, path, NULL, out, err, err_len);
 }
 
 /* Returns 1 when `now` equals `then` except for operations appended to
@@ -509,6 +516,16 @@ bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
     bs_ckpt_reader *rd = NULL;
     bs_ckpt_header h;
     bs_experiment *exp = NULL;
+    if (st == BS_OK) {   /* a FIFO would block, a directory is noisy */
+        char why[BS_ERR_LEN];
+        int ok = bs_path_check_read(ckpt_path, "checkpoint", why,
+                                    sizeof why) == BS_OK;
+        if (!bs_comm_all_ok(rd_comm, ok)) {
+            set_err(err, err_len, ok ? "the checkpoint is not a regular "
+                    "file on another rank" : why);
+            st = BS_ERR_IO;
+        }
+    }
     if (st == BS_OK)
         st = bs_ckpt_open(ckpt_path, rd_comm, &rd, &h, err, err_len);
     if (st == BS_OK &&
@@ -522,7 +539,8 @@ bs_status bs_resume(const char *ckpt_path, const char *experiment_path,
         st = resume_experiment(comm, ckpt_path, &h, experiment_path, &exp,
                                opt->quiet, err, err_len);
     if (st == BS_OK) {
-        st = sim_create(exp, comm, opt, rd, out, err, err_len);
+        st = sim_create(exp, comm, opt, rd, experiment_path, ckpt_path, out,
+                        err, err_len);
         comm = NULL;    /* owned by the simulator now, or freed */
     }
     bs_ckpt_close(&rd);

@@ -3,6 +3,7 @@
  * layout code that bs_create allocates with, without MPI or allocation.
  */
 #include "sim_state.h"
+#include "sim_paths.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +56,12 @@ bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
                                               strlen(bs_default_experiment),
                                               "<default: projection.yaml>",
                                               &exp, err, err_len);
-    if (st != BS_OK)
+    if (st == BS_OK)
+        st = bs_plan_check_paths(exp, path, err, err_len);
+    if (st != BS_OK) {
+        bs_experiment_destroy(&exp);
         return st;
+    }
     bs_sim s;
     memset(&s, 0, sizeof s);
     s.exp = exp;

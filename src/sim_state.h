@@ -200,6 +200,7 @@ struct bs_sim {
     /* stopping (SIGTERM): requested here, agreed over ranks in a step */
     int stop_local, stop_agreed;
     int keep_checkpoints;
+    struct bs_paths *paths;     /* files read and written, locks (rank 0) */
 
     char err[BS_ERR_LEN];
 };
