@@ -35,7 +35,7 @@ def small_brain(**kw):
 
 
 @needs_lib
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [1, 3, 6])
 def test_published_experiments(seed):
     import brain_simulations as sims
     res = sims.published_checks(seed=seed, backend="cpu")
