@@ -241,7 +241,7 @@ static char *reordered(const int *order, int seed)
                        "s, k: 50}]\nfibers:\n", seed);
     for (int i = 0; order[i] >= 0; i++)
         len += snprintf(t + len, 4096 - (size_t)len, "%s", fib[order[i]]);
-    snprintf(t + len, 4096 - (size_t)len, "schedule: [{project: {rounds: 1}}]\n");
+    snprintf(t + len, 4096 - (size_t)len, "schedule: []\n");
     return t;
 }
 
