@@ -191,9 +191,9 @@ static bs_status file_create(ckpt_w *w, const char *tmp)
 }
 
 /* The `checksum` attribute of dataset d (rowsum.h): every rank's part of
- * its count values at offset, summed over the ranks; rank 0 adds the fill
- * values of a dataset nobody wrote (fill not NULL, count 0 everywhere: a
- * dataset with a fill value is written by rank 0 alone or by none).
+ * its count values at offset, summed over the ranks, plus the fill values
+ * of the part nobody wrote (fill not NULL: a dataset with a fill value is
+ * written by rank 0 alone, a prefix [0, count), or by none).
  * Collective.  Every rank returns the same status. */
 static bs_status checksum_write(ckpt_w *w, hid_t d, hid_t mtype,
                                 uint64_t offset, uint64_t count,
@@ -208,8 +208,10 @@ static bs_status checksum_write(ckpt_w *w, hid_t d, hid_t mtype,
         bs_h5_msg(w->c, "%s: %s", w->c->path, mpi_err);
         return BS_ERR_IO;
     }
-    if (fill && sum[1] == 0)
-        sum[0] = bs_rowsum_fill(*fill, 0, total);
+    /* the values past what was written (rank 0 writes a prefix: the
+     * winners of an area with fewer than k) read as the fill value */
+    if (fill && sum[1] < total)
+        sum[0] += bs_rowsum_fill(*fill, sum[1], total - sum[1]);
     int ok = bs_h5_attr_u64(w->c, d, "checksum", sum[0]);
     return bs_h5_agree_status(w->comm, w->c, ok ? BS_OK : BS_ERR_IO);
 }

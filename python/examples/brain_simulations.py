@@ -9,6 +9,7 @@ with the published sizes and thresholds; run this file to see the figures:
 """
 import argparse
 import json
+import os
 import random
 
 import brainsim.brain as brain
@@ -132,14 +133,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--backend", default="auto")
-    ap.add_argument("--json", action="store_true",
-                    help="print the results as one JSON object")
+    ap.add_argument("--json", metavar="FILE",
+                    help="write the results as one JSON object to FILE "
+                         "(under mpirun each rank writes FILE.<rank>)")
     args = ap.parse_args()
     res = published_checks(seed=args.seed, backend=args.backend)
     if args.json:
-        print(json.dumps({k: [bool(v[0]), v[1]] for k, v in res.items()},
-                         sort_keys=True))
-        return 0
+        rank = next((os.environ[v] for v in ("OMPI_COMM_WORLD_RANK",
+                                             "PMIX_RANK", "PMI_RANK",
+                                             "SLURM_PROCID")
+                     if v in os.environ), None)
+        path = args.json if rank is None else f"{args.json}.{rank}"
+        with open(path, "w") as f:
+            json.dump({k: [bool(v[0]), v[1]] for k, v in res.items()}, f,
+                      sort_keys=True)
     for name, (ok, figures) in res.items():
         short = {k: (v[-4:] if k == "support" and name != "merge" else v)
                  for k, v in figures.items() if k != "supports"}
