@@ -3,7 +3,8 @@
  *
  * The library owns all memory.  A simulator is created from an experiment
  * (YAML file or text), advanced step by step along the experiment's
- * schedule, queried into caller-owned buffers, and destroyed.  Every
+ * schedule or one operation at a time (bs_apply, which appends it to the
+ * schedule), queried into caller-owned buffers, and destroyed.  Every
  * function returns a bs_status; bs_strerror() names the status and
  * bs_error() gives the detailed message of the last failure of a simulator.
  *

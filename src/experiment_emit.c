@@ -51,7 +51,7 @@ static void put(out *o, const char *fmt, ...)
     }
 }
 
-/* A name as a YAML scalar. */
+/* Appends a name as a YAML scalar.  Fails only as put. */
 static void put_name(out *o, const char *s)
 {
     char c = s[0];
@@ -60,7 +60,7 @@ static void put_name(out *o, const char *s)
     put(o, plain ? "%s" : "\"%s\"", s);
 }
 
-/* A path as a double-quoted YAML scalar. */
+/* Appends a path as a double-quoted YAML scalar.  Fails only as put. */
 static void put_quoted(out *o, const char *s)
 {
     put(o, "\"");
@@ -69,7 +69,7 @@ static void put_quoted(out *o, const char *s)
     put(o, "\"");
 }
 
-/* [a, b, ...] of n ids. */
+/* Appends [a, b, ...] of n ids.  Fails only as put. */
 static void put_ids(out *o, const uint64_t *ids, uint64_t n)
 {
     put(o, "[");
@@ -78,7 +78,7 @@ static void put_ids(out *o, const uint64_t *ids, uint64_t n)
     put(o, "]");
 }
 
-/* areas, stimuli, fibers. */
+/* Appends the areas, stimuli and fibers.  Fails only as put. */
 static void put_entities(out *o, const bs_experiment *e)
 {
     put(o, "areas:\n");
@@ -116,7 +116,7 @@ static void put_entities(out *o, const bs_experiment *e)
     }
 }
 
-/* One schedule item (without its "  - "). */
+/* Appends one schedule item (without its "  - ").  Fails only as put. */
 static void put_op(out *o, const bs_experiment *e, const bs_op *op)
 {
     static const char *const verb[BS_OP_N_KINDS] = {"project", "fix",
@@ -185,13 +185,14 @@ static void put_op(out *o, const bs_experiment *e, const bs_op *op)
     }
 }
 
-/* One set of an overlap expectation: a snapshot or the area. */
+/* Appends one set of an overlap expectation: a snapshot or the area.
+ * Fails only as put. */
 static void put_set(out *o, const bs_experiment *e, int set, int area)
 {
     put_name(o, set >= 0 ? e->snapshots[set].name : e->areas[area].name);
 }
 
-/* The expect list. */
+/* Appends the expect list.  Fails only as put. */
 static void put_expects(out *o, const bs_experiment *e)
 {
     if (e->n_expects)
@@ -221,7 +222,8 @@ static void put_expects(out *o, const bs_experiment *e)
     }
 }
 
-/* 1 when s is a valid `name:` value (experiment_expect.c's rule). */
+/* Returns 1 when s is a valid `name:` value (experiment_expect.c's
+ * rule), else 0.  Can't fail. */
 static int name_ok(const char *s)
 {
     static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"

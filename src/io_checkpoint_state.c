@@ -3,7 +3,9 @@
  * (checkpoint.h): the verdict's tracking and default beta of each area,
  * each fiber's own beta, the snapshots.  An io file (HDF5).  As in
  * io_checkpoint_read.c, every value is validated before use and every
- * public function agrees across ranks before it returns.
+ * public function agrees across ranks before it returns.  Every reader
+ * below returns BS_OK or BS_ERR_CHECKPOINT with a message naming the
+ * object and what is wrong (local, as io_checkpoint_read.c's).
  */
 #include "checkpoint.h"
 

@@ -426,7 +426,8 @@ static int extends(const bs_experiment *then, const bs_experiment *now,
         const bs_fiber_spec *x = &then->fibers[f], *y = &now->fibers[f];
         DIFF(strcmp(x->name, y->name) || x->src_is_stim != y->src_is_stim ||
              x->src != y->src || x->dst != y->dst || x->p != y->p ||
-             x->beta != y->beta || x->cap != y->cap, "fiber %s differs",
+             x->beta != y->beta || x->cap != y->cap ||
+             x->beta_given != y->beta_given, "fiber %s differs",
              x->name);
     }
     DIFF(now->n_ops < then->n_ops, "the schedule is shorter");
@@ -438,12 +439,14 @@ static int extends(const bs_experiment *then, const bs_experiment *now,
                    x->target_is_fiber == y->target_is_fiber &&
                    x->target == y->target && !x->neurons == !y->neurons &&
                    !x->path == !y->path && x->snapshot == y->snapshot &&
-                   x->fraction == y->fraction && x->n_fire == y->n_fire;
+                   x->fraction == y->fraction && x->n_fire == y->n_fire &&
+                   x->n_neurons == y->n_neurons && x->plast == y->plast &&
+                   x->beta == y->beta;
         for (int i = 0; same && i < x->n_fibers; i++)
             same = x->fibers[i] == y->fibers[i];
         if (same && x->neurons)
             same = !memcmp(x->neurons, y->neurons,
-                           then->areas[x->area].k * sizeof *x->neurons);
+                           x->n_neurons * sizeof *x->neurons);
         if (same && x->path)
             same = !strcmp(x->path, y->path);
         DIFF(!same, "schedule operation %d (line %d) differs", o, y->line);

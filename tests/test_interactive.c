@@ -347,6 +347,113 @@ START_TEST(empty_schedule)
 }
 END_TEST
 
+/* Parses text (named name), emits it, parses and emits that again: the
+ * two renderings are equal and describe the same experiment. */
+static void round_trip(const char *text, const char *name)
+{
+    bs_experiment *e = NULL, *f = NULL, *g = NULL;
+    char err[2048];
+    ck_assert_msg(bs_experiment_parse(text, strlen(text), name, &e, err,
+                                      sizeof err) == BS_OK, "%s", err);
+    size_t len, len2;
+    char *t1 = bs_experiment_emit(e, &len);
+    ck_assert_ptr_nonnull(t1);
+    ck_assert_uint_eq(strlen(t1), len);
+    ck_assert_msg(bs_experiment_parse(t1, len, "emitted", &f, err,
+                                      sizeof err) == BS_OK, "%s: %s\n%s",
+                  name, err, t1);
+    char *t2 = bs_experiment_emit(f, &len2);
+    ck_assert_str_eq(t1, t2);
+    ck_assert(e->seed == f->seed && e->n_ops == f->n_ops &&
+              e->total_steps == f->total_steps &&
+              e->n_snapshots == f->n_snapshots &&
+              e->n_expects == f->n_expects && !strcmp(e->name, f->name));
+    for (int i = 0; i < e->n_fibers; i++)
+        ck_assert(e->fibers[i].p == f->fibers[i].p &&
+                  e->fibers[i].beta == f->fibers[i].beta &&
+                  e->fibers[i].cap == f->fibers[i].cap &&
+                  e->fibers[i].beta_given == f->fibers[i].beta_given);
+    for (int i = 0; i < e->n_ops; i++) {
+        char d1[256], d2[256];
+        bs_op_describe(e, i, d1, sizeof d1);
+        bs_op_describe(f, i, d2, sizeof d2);
+        ck_assert_str_eq(d1, d2);
+    }
+    free(t1);
+    free(t2);
+    bs_experiment_destroy(&g);
+    bs_experiment_destroy(&f);
+    bs_experiment_destroy(&e);
+}
+
+START_TEST(emit_round_trips)
+{
+    static const char *const files[] = {
+        "../examples/projection.yaml", "../examples/association.yaml",
+        "../examples/merge.yaml", "../examples/pattern_completion.yaml",
+        "../examples/reciprocal_projection.yaml", "good/mixed.yaml",
+        "good/model.yaml", "good/minimal.yaml", "good/empty_schedule.yaml"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *text = check_read_text(files[i]);
+        ck_assert_ptr_nonnull(text);
+        round_trip(text, files[i]);
+        free(text);
+    }
+    round_trip("seed: 18446744073709551615\ndefaults: {beta: 0.3}\n"
+               "areas: [{name: .x, n: 10, k: 3, beta: 0.1}]\n"
+               "fibers: [{from: .x, to: .x, p: 0.30000000000000004, "
+               "name: \">odd\", cap: 1.5}]\n"
+               "schedule:\n  - fire: {area: .x, neurons: [9, 1]}\n"
+               "  - plasticity: {fiber: \">odd\", beta: 1e-7}\n"
+               "  - plasticity: off\n  - checkpoint: 'a \"b\\\\c'\n"
+               "  - snapshot: {area: .x, name: s1}\n"
+               "  - set_assembly: {area: .x, random: true, fix: true}\n"
+               "expect:\n  - {overlap: [s1, .x], min: 1}\n"
+               "  - {converged: .x, by: 0}\n", "odd");
+}
+END_TEST
+
+START_TEST(parse_op_appends_or_changes_nothing)
+{
+    bs_experiment *e = NULL;
+    char err[2048];
+    ck_assert_int_eq(bs_experiment_parse(base, strlen(base), "b", &e, err,
+                                         sizeof err), BS_OK);
+    ck_assert_int_eq(e->n_ops, 0);
+    for (int i = 0; i < 40; i++) {                   /* grows amortised */
+        const char *op = i % 2 ? "project: {rounds: 3}" : "fix: A";
+        ck_assert_int_eq(bs_experiment_parse_op(e, op, strlen(op), NULL, err,
+                                                sizeof err), BS_OK);
+    }
+    ck_assert_int_eq(e->n_ops, 40);
+    ck_assert_uint_eq(e->total_steps, 60);
+    ck_assert(e->ops[39].applied && e->ops_cap >= 40);
+    const char *snap = "snapshot: {area: A, name: snap1}";
+    ck_assert_int_eq(bs_experiment_parse_op(e, snap, strlen(snap), NULL, err,
+                                            sizeof err), BS_OK);
+    ck_assert_int_eq(e->n_snapshots, 1);
+    ck_assert_int_eq(e->snapshots[0].op, 40);
+    static const char *const bad[] = {
+        "snapshot: {area: A, name: snap1}", "project: {rounds: 0}",
+        "project: {rounds: 1000000001}", "fix: A\nunfix: A", "- fix: A",
+        "fire: {area: A, neurons: [1, 1]}", "checkpoint: ''"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bs_status st = bs_experiment_parse_op(e, bad[i], strlen(bad[i]),
+                                              "<op>", err, sizeof err);
+        ck_assert_msg(st == BS_ERR_PARSE || st == BS_ERR_LIMIT, "%s", bad[i]);
+        ck_assert_msg(!strncmp(err, "<op>:", 5), "%s: %s", bad[i], err);
+        ck_assert_int_eq(e->n_ops, 41);
+        ck_assert_uint_eq(e->total_steps, 60);
+        ck_assert_int_eq(e->n_snapshots, 1);
+    }
+    ck_assert_int_eq(bs_experiment_parse_op(e, "fix: A\0", 7, NULL, err,
+                                            sizeof err), BS_ERR_PARSE);
+    ck_assert_int_eq(bs_experiment_parse_op(NULL, "fix: A", 6, NULL, err,
+                                            sizeof err), BS_ERR_ARG);
+    bs_experiment_destroy(&e);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("interactive");
@@ -359,6 +466,8 @@ int main(void)
     tcase_add_test(tc, plasticity_off_keeps_weights);
     tcase_add_test(tc, fire_and_set_assembly_take_1_to_k);
     tcase_add_test(tc, empty_schedule);
+    tcase_add_test(tc, emit_round_trips);
+    tcase_add_test(tc, parse_op_appends_or_changes_nothing);
     suite_add_tcase(s, tc);
     return check_run(s, CHECK_NOFORK, "interactive");
 }

@@ -8,7 +8,8 @@
         sim.run()
 
 Modules: reader (open, Run, Rows, Area, PAD), analysis, simulator
-(Simulator), errors, plots and report (need matplotlib: the [plots]
+(Simulator), operations (the YAML of experiments and operations that
+Simulator sends), errors, plots and report (need matplotlib: the [plots]
 extra), __main__ (``python -m brainsim report RUN.h5 -o DIR``).
 Importing brainsim loads neither libbrainsim nor matplotlib.
 """

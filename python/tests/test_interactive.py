@@ -235,8 +235,16 @@ def test_plasticity_off_keeps_weights():
         sim.project(["s->A", "A->A"], rounds=3)
         assert np.array_equal(sim.weights("s->A", src, tgt), before)
         sim.plasticity(True)
-        sim.project(["s->A", "A->A"], rounds=1)
         tgt = np.tile(sim.winners("A"), 40)
+        mid = sim.weights("s->A", src, tgt)
+        sim.project(["s->A", "A->A"], rounds=1)
         after = sim.weights("s->A", src, tgt)
-        assert not np.array_equal(after, sim.weights("s->A", src, tgt) * 0)
-        assert (sim.inputs("s->A", sim.winners("A")) > 0).all()
+        kept = np.isin(tgt, sim.winners("A")) & (mid > 0)
+        assert kept.any()
+        assert (after[kept] > mid[kept]).all()          # on: learning again
+        assert np.array_equal(after[~kept], mid[~kept])
+        # the input of a target through s->A: its weights from all 40
+        # stimulus neurons (all firing), summed
+        w = sim.winners("A")
+        per = sim.weights("s->A", src, np.tile(w, 40)).reshape(40, -1)
+        assert np.allclose(sim.inputs("s->A", w), per.sum(axis=0))
