@@ -128,6 +128,19 @@ static bs_status undo(bs_sim *s, const uint64_t *old_cap, int failed,
                        where);
 }
 
+int bs_sim_resize_fiber(bs_sim *s, int f, uint64_t new_cap)
+{
+    bs_fiber_state *fs = &s->fibers[f];
+    if (new_cap <= fs->store[0].cap)
+        return 1;
+    if (!move_stores(fs, new_cap))
+        return 0;
+    bs_log(!s->quiet, "rank %d: fiber %s: plastic store grown to %llu "
+           "entries for the checkpoint's synapses", s->rank,
+           s->exp->fibers[f].name, (unsigned long long)new_cap);
+    return 1;
+}
+
 bs_status bs_sim_grow_stores(bs_sim *s)
 {
     const bs_experiment *e = s->exp;

@@ -42,6 +42,13 @@ same "$TMP/small.h5" "$TMP/small3.h5" "3 ranks from 4 vs 1 rank from 4"
 expect_exit 0 "association, reservation 400000, 3 ranks" -- $MPI 3 "$BRAINSIM" run "$ex" -q -t 1 -c 400000 -o "$TMP/large3.h5"
 same "$TMP/small.h5" "$TMP/large3.h5" "3 ranks from 400000 vs 1 rank from 4"
 
+# a checkpoint of grown stores resumes from a reservation of 4 (the stores
+# grow to its synapses) and continues identically, on 3 ranks then 1
+expect_exit 0 "association, reservation 4, stopped at step 8 on 3 ranks" -- $MPI 3 "$BRAINSIM" run "$ex" -q -t 1 -c 4 -n 8 -e 8 -k "$TMP/ck.h5" -o "$TMP/resumed.h5"
+expect_exit 0 "resumed on 1 rank from a reservation of 4" -- "$BRAINSIM" run --resume "$TMP/ck.h5" -c 4 -o "$TMP/resumed.h5"
+expect_output "grown to" "the resumed stores grew"
+same "$TMP/small.h5" "$TMP/resumed.h5" "resumed vs uninterrupted"
+
 # the comparison can fail: another seed differs
 sed 's/^seed: 1$/seed: 2/' "$ex" >"$TMP/seed2.yaml"
 expect_exit 0 "association, seed 2" -- "$BRAINSIM" run "$TMP/seed2.yaml" -q -c 4 -o "$TMP/seed2.h5"
