@@ -20,7 +20,10 @@
  * from a reservation of 4 entries equals one from a large one, bit for
  * bit).  When memory runs out the step fails on this rank with
  * BS_ERR_CAPACITY, its message naming the sizes and --plastic-capacity,
- * the stores as they were; the step's agreement stops every rank.
+ * the stores as they were; the step's agreement stops every rank.  A
+ * resumed run starts from the initial reservation as well, and
+ * bs_sim_resize_fiber grows a store to its checkpoint's synapses before
+ * the backend plans its memory (sim_checkpoint.c).
  */
 #include <stdlib.h>
 #include <string.h>
