@@ -353,7 +353,7 @@ static void view_check_meta(const view *v)
     ck_assert_uint_eq(v->steps_total, N_ROWS);
     ck_assert_uint_eq(v->seed, 42);
     ck_assert_int_eq(v->n_ranks, bs_comm_size(g_comm));
-    ck_assert_int_eq(v->format_version, 2);
+    ck_assert_int_eq(v->format_version, 3);
     ck_assert_str_eq(v->format, "brainsim-output");
     ck_assert_uint_eq(v->format_size, strlen("brainsim-output"));
     ck_assert_uint_eq(v->ops_size, strlen(ops[0]) > strlen(ops[1])
@@ -596,7 +596,7 @@ START_TEST(test_reopen_refuses_old_format)
     ck_assert_msg(strstr(err[2], path) &&
                   strstr(err[2], "'format_version' of / is 1") &&
                   strstr(err[2], "older brainsim") &&
-                  strstr(err[2], "reads version 2"), "message: %s", err[2]);
+                  strstr(err[2], "reads version 3"), "message: %s", err[2]);
     ck_assert_msg(r.errors == 0, "%d read errors, first %s", r.errors,
                   r.where);
     ck_assert_uint_eq(steps, 5);   /* untouched by the refused reopens */

@@ -25,7 +25,7 @@ def test_metadata(run1, small_text):
         assert run.backend in ("cpu", "cuda")
         assert isinstance(run.fallback_reason, str)
         assert run.version == brainsim.__version__
-        assert run.format_version == 2
+        assert run.format_version == 3
         assert run.experiment_text == small_text
         if yaml is not None:
             assert run.experiment == yaml.safe_load(small_text)
