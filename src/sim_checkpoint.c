@@ -330,11 +330,19 @@ bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd)
                                            : e->areas[spec->src].n_neurons;
         const bs_area_state *dst = &s->areas[spec->dst];
         fs->cur = 0;
-        /* the spare store's source column is the reordering scratch */
-        st = bs_ckpt_read_fiber(rd, spec->name, n_src, dst->n_neurons, dst->lo,
-                                dst->hi, &read[f], &fs->inhibited,
-                                &fs->store[0], fs->store[1].src, s->err,
-                                sizeof s->err);
+        /* the spare store's source column is the reordering scratch; a
+         * store too small for the rows of some rank (BS_ERR_CAPACITY on
+         * every rank) doubles on every rank, as agreed, and is read again */
+        for (;;) {
+            st = bs_ckpt_read_fiber(rd, spec->name, n_src, dst->n_neurons,
+                                    dst->lo, dst->hi, &read[f],
+                                    &fs->inhibited, &fs->store[0],
+                                    fs->store[1].src, s->err, sizeof s->err);
+            uint64_t cap = fs->store[0].cap;
+            if (st != BS_ERR_CAPACITY || cap >= UINT64_C(1) << 50 ||
+                !bs_comm_all_ok(s->comm, bs_sim_resize_fiber(s, f, 2 * cap)))
+                break;
+        }
     }
     if (st == BS_OK)
         st = check_fibers(s, read, path);

@@ -20,8 +20,10 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path);
 /* Restores the state of s (pool allocated, not yet the backend) from the
  * checkpoint open in rd: schedule position, winners, flags, support,
  * ever-fired bitmaps, geometry and plastic stores.  Collective.  Returns
- * BS_OK, or BS_ERR_CHECKPOINT / BS_ERR_CAPACITY with a message in s->err
- * naming what does not match. */
+ * BS_OK, or BS_ERR_CHECKPOINT / BS_ERR_CAPACITY (a store that cannot grow
+ * to the checkpoint's synapses: out of host memory) with a message in
+ * s->err naming what does not match.  Stores smaller than the rows grow
+ * (doubling, on every rank) before the backend plans its memory. */
 bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd);
 
 /* Builds every fiber's geometry for the experiment into s->fibers[f].geom

@@ -20,7 +20,10 @@
  * from a reservation of 4 entries equals one from a large one, bit for
  * bit).  When memory runs out the step fails on this rank with
  * BS_ERR_CAPACITY, its message naming the sizes and --plastic-capacity,
- * the stores as they were; the step's agreement stops every rank.
+ * the stores as they were; the step's agreement stops every rank.  A
+ * resumed run starts from the initial reservation as well, and
+ * bs_sim_resize_fiber grows a store to its checkpoint's synapses before
+ * the backend plans its memory (sim_checkpoint.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +129,19 @@ static bs_status undo(bs_sim *s, const uint64_t *old_cap, int failed,
     }
     return grow_failed(s, first, old_cap[first], needed(s, first), new_cap,
                        where);
+}
+
+int bs_sim_resize_fiber(bs_sim *s, int f, uint64_t new_cap)
+{
+    bs_fiber_state *fs = &s->fibers[f];
+    if (new_cap <= fs->store[0].cap)
+        return 1;
+    if (!move_stores(fs, new_cap))
+        return 0;
+    bs_log(!s->quiet, "rank %d: fiber %s: plastic store grown to %llu "
+           "entries for the checkpoint's synapses", s->rank,
+           s->exp->fibers[f].name, (unsigned long long)new_cap);
+    return 1;
 }
 
 bs_status bs_sim_grow_stores(bs_sim *s)

@@ -248,6 +248,12 @@ bs_status bs_sim_store_full(struct bs_sim *s, int f);
  * capacity as before. */
 bs_status bs_sim_grow_stores(struct bs_sim *s);
 
+/* Grows fiber f's stores to new_cap entries each (nothing when they hold
+ * that many), keeping the current entries: for a checkpoint's synapses,
+ * before the backend is set up (sim_checkpoint.c).  Not collective.
+ * Returns 1, or 0 when out of host memory (nothing changed). */
+int bs_sim_resize_fiber(struct bs_sim *s, int f, uint64_t new_cap);
+
 /* The new winners of an area (its `next` list) that lie in this rank's
  * slice: next[*first .. *first + n), n returned.  Can't fail. */
 uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first);

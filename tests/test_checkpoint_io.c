@@ -773,6 +773,8 @@ static const bad_case bad_cases[] = {
        "a variable-length string; brainsim files store fixed-length strings"),
     {"format_version 1", E_I32, NULL, "/", "format_version", 0, 1,
      "'format_version' of / is 1: the file was written by an older brainsim"},
+    {"format_version 2", E_I32, NULL, "/", "format_version", 0, 2,
+     "'format_version' of / is 2: this brainsim reads version 3"},
     {"format_version 4", E_I32, NULL, "/", "format_version", 0, 4,
      "'format_version' of / is 4: this brainsim reads version 3"},
     {"step as i32", E_I32, NULL, "/", "step", 0, 7,

@@ -27,7 +27,7 @@ expect_exit 0 "projection_1e8.yaml plans" -- "$BRAINSIM" plan "$ex/projection_1e
 
 # 3 seeds on 1 rank and on 3 ranks; the outputs are identical
 for name in projection pattern_completion association merge; do
-  for seed in 1 3 6; do
+  for seed in 1 3 6; do   # README: why these seeds
     sed "s/^seed: 1\$/seed: $seed/" "$ex/$name.yaml" >"$TMP/$name-$seed.yaml"
     grep -q "^seed: $seed\$" "$TMP/$name-$seed.yaml" || fail "$name: no 'seed: 1' line to rewrite"
     expect_exit 0 "$name seed $seed, 1 rank" -- "$BRAINSIM" run "$TMP/$name-$seed.yaml" -q -o "$TMP/r1.h5"
