@@ -16,10 +16,11 @@ from . import analysis
 from .errors import (BrainsimError, ExperimentError, LibraryNotFoundError,
                      Status)
 from .reader import PAD, PHASES, Area, Rows, Run, open
-from .simulator import Simulator
+from .simulator import Simulator, SimulatorBusyError
 
 __version__ = "0.1.0"
 
 __all__ = ["open", "Run", "Rows", "Area", "PAD", "PHASES", "Simulator",
+           "SimulatorBusyError",
            "BrainsimError", "ExperimentError", "LibraryNotFoundError",
            "Status", "analysis", "__version__"]
