@@ -1,5 +1,5 @@
 /*
- * checkpoint.h - checkpoint files (DESIGN sections 2 and 7), written by
+ * checkpoint.h - checkpoint files (doc/design.md sections 2 and 7), written by
  * src/io_checkpoint.c and read by src/io_checkpoint_read.c, collectively,
  * with parallel HDF5 (io files: only they call HDF5).
  *
@@ -20,7 +20,7 @@
  *   /fibers/<name>            attributes inhibited, n_src (source size),
  *                             dst_n (target area size)
  *   /fibers/<name>/geometry   [2 + 2 + 64] u32: key[2], log2_block,
- *                             n_thresh, thresh[64] (the tables of DESIGN
+ *                             n_thresh, thresh[64] (the tables of doc/design.md
  *                             section 2, used as stored)
  *   /fibers/<name>/source, target [rows] u64; weight [rows] u32: the
  *                             potentiated synapses, sorted by (target,

@@ -1,5 +1,5 @@
 /*
- * connectome.h - procedural connectivity (DESIGN section 3).  Edges are
+ * connectome.h - procedural connectivity (doc/design.md section 3).  Edges are
  * regenerated on demand, never stored.
  *
  * For fiber f with probability p the target id space is split into blocks of
@@ -124,7 +124,7 @@ BS_HD uint32_t bs_potentiate(uint32_t w, uint32_t mult, uint32_t cap)
 /*
  * Host only: the geometry of a fiber with probability p (0 < p <= 1,
  * p >= 1e-9) under `seed`.  Uses long double arithmetic (libm): call it on
- * one rank and broadcast the result (DESIGN section 2).  Returns 0, or -1
+ * one rank and broadcast the result (doc/design.md section 2).  Returns 0, or -1
  * when p is out of range.
  */
 int bs_geom_build(double p, uint64_t seed, uint32_t fiber, bs_fiber_geom *g);

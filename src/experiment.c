@@ -1,6 +1,6 @@
 /*
  * experiment.c - parses and validates experiment YAML (contract and file
- * format: experiment.h; DESIGN section 6): the entry points (parse, load,
+ * format: experiment.h; doc/design.md section 6): the entry points (parse, load,
  * destroy), the raw text, and the top-level map, whose parts are read by
  * experiment_entities.c, experiment_schedule.c and experiment_expect.c
  * with the helpers of experiment_yaml.c (experiment_parse.h).

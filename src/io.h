@@ -3,7 +3,7 @@
  * by src/io.c (create, reopen, close) and src/io_write.c (rows): io files,
  * the only ones that call HDF5.
  *
- * Layout (DESIGN section 7):
+ * Layout (doc/design.md section 7):
  *   /                      attributes: brainsim_version, seed, n_ranks,
  *                          backend, fallback_reason,
  *                          steps_total, steps_complete (updated on flush),

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Checkpoint and restart (DESIGN section 2): a run stopped and resumed, on
+# Checkpoint and restart (doc/design.md section 2): a run stopped and resumed, on
 # another number of ranks, equals the uninterrupted run bit for bit; a job
 # killed with SIGKILL (also in the middle of a checkpoint write) resumes from
 # its last complete checkpoint to the same result; SIGTERM leaves a
