@@ -9,7 +9,7 @@
 
 int bs_geom_build(double p, uint64_t seed, uint32_t fiber, bs_fiber_geom *g)
 {
-    if (!(p > 0.0 && p <= 1.0) || p < 1e-9)
+    if (!(p > 0.0 && p <= 1.0) || p < BS_P_MIN)
         return -1;
     memset(g, 0, sizeof *g);
     g->key = bs_stream_key(seed, fiber);

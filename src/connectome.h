@@ -37,6 +37,8 @@ enum { BS_DOMAIN_EDGES = 0, BS_DOMAIN_ASSEMBLY = 1, BS_DOMAIN_SUBSET = 2 };
 
 /* Fixed-point weights: Q16.16 in uint32. */
 #define BS_W_ONE 65536u
+#define BS_P_MIN 1e-9            /* smallest connection probability: the
+                                   parser's range is [BS_P_MIN, 1] */
 
 /* Everything needed to regenerate a fiber's edges.  Plain data, copied by
  * value to devices and stored in checkpoints. */
