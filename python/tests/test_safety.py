@@ -91,3 +91,36 @@ def test_one_thread_at_a_time():
     assert sim.steps_done == 3000              # no overshoot
     sim.close()
     assert sim.closed
+
+
+def test_open_reads_checkpoints(tmp_path):
+    ck = tmp_path / "ck.h5"
+    with brainsim.Simulator(SMALL) as sim:
+        sim.step(3)
+        want = {a: sim.winners(a) for a in sim.areas}
+        sim.checkpoint(ck)
+    with brainsim.open(ck) as c:
+        assert isinstance(c, brainsim.Checkpoint) and c.step == 3
+        assert list(c.areas) == list(want)
+        for a, ids in want.items():
+            assert (c.winners(a) == ids).all()
+            assert set(ids.tolist()) <= set(c.fired(a).tolist())
+        for fib in c.fibers:
+            s = c.synapses(fib)
+            assert len(s["source"]) == len(s["target"]) == len(s["weight"])
+            assert (s["weight"] > 1.0).all()
+
+
+def test_open_is_fast_on_a_long_schedule(tmp_path):
+    """brainsim.open does not parse a 10^5-operation /experiment eagerly."""
+    ops = "".join("  - project: {rounds: 1}\n" for _ in range(100000))
+    text = ("areas:\n  - {name: A, n: 100, k: 10}\nstimuli:\n"
+            "  - {name: s, k: 10}\nfibers:\n  - {from: s, to: A, p: 0.1}\n"
+            "schedule:\n" + ops)
+    out = tmp_path / "long.h5"
+    with brainsim.Simulator(text, out=out) as sim:
+        sim.step(2)
+    t0 = time.monotonic()
+    with brainsim.open(out) as run:
+        assert list(run.areas) == ["A"] and run.steps == 2
+    assert time.monotonic() - t0 < 5.0
