@@ -6,7 +6,7 @@
  * A checkpoint holds everything needed to continue bit-identically, on any
  * number of ranks:
  *   /                         attributes: format = "brainsim-checkpoint",
- *                             format_version = 2, brainsim_version, step,
+ *                             format_version = 3, brainsim_version, step,
  *                             op (i32), round, config_hash, seed, n_ranks
  *                             (that wrote it), n_areas, n_fibers
  *   /experiment               scalar string: the experiment text
@@ -30,7 +30,12 @@
  * sorted target column).
  *
  * String attributes are fixed-length UTF-8 (format_version 2; version 1
- * stored them variable-length and is refused).
+ * stored them variable-length and is refused).  Version 3: every dataset
+ * has a u64 attribute `checksum` (rowsum.h), written as the sum of every
+ * rank's part and verified on load when the ranks' slices cover the
+ * dataset; the loader (sim_checkpoint.c) also recomputes each fiber's
+ * geometry from the experiment and compares it, and refuses weights above
+ * the fiber's cap and winners missing from ever_fired.
  * Loading validates before use: format and version, the shape and type of
  * every dataset, id ranges, sortedness, counts against the reserved
  * capacities.  A truncated, corrupted or hostile file is BS_ERR_CHECKPOINT

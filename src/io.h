@@ -7,9 +7,14 @@
  *   /                      attributes: brainsim_version, seed, n_ranks,
  *                          backend, fallback_reason,
  *                          steps_total, steps_complete (updated on flush),
- *                          format ("brainsim-output"), format_version (2:
- *                          strings fixed-length; version 1 files, whose
- *                          strings are variable-length, are refused)
+ *                          format ("brainsim-output"), format_version (3:
+ *                          strings fixed-length, checkpoints carry dataset
+ *                          checksums; version 1 files, whose strings are
+ *                          variable-length, and version 2 files are
+ *                          refused).  Reopened to resume: rows, seed,
+ *                          steps_complete and every area's n and k must
+ *                          fit the checkpoint; steps_total, /experiment
+ *                          and /schedule's operations are rewritten
  *   /experiment            scalar string dataset: the experiment text (a
  *                          dataset, since texts may exceed attribute limits)
  *   /areas/<name>/         attributes: n, k

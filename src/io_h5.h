@@ -25,7 +25,9 @@
 /* Root attributes of every brainsim file: format is one of these two
  * strings, format_version this number.  Version 2: every string attribute
  * is a fixed-length, NUL-padded UTF-8 string (version 1 stored them
- * variable-length; such files are refused, see bs_h5_format_check). */
+ * variable-length; such files are refused, see bs_h5_format_check).
+ * Version 3: every checkpoint dataset has a `checksum` attribute
+ * (rowsum.h), verified on load. */
 #define BS_H5_FORMAT_OUTPUT "brainsim-output"
 #define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
 #define BS_H5_FORMAT_VERSION 3
