@@ -81,6 +81,15 @@ const char *bs_strerror(bs_status status);
  * "<text>").  Collective over MPI_COMM_WORLD.  On success *out owns every
  * buffer of the run.  On error *out is NULL and, when err is not NULL, a
  * message naming what is wrong and where is written to err (err_len bytes).
+ * Before anything is opened for writing, every file the run writes
+ * (out_path, checkpoint_path with its rotation names, the schedule's
+ * checkpoint files) is checked against every file it reads and every
+ * other file it writes, by inode; written files must be regular files or
+ * new names, read files regular files; out_path and checkpoint_path are
+ * locked for the simulator's life ("FILE.lock").  A collision, a
+ * non-regular file or a lock held by another run is BS_ERR_IO naming both
+ * files (README, "Files a run touches").  opt->n_threads outside 0..4096
+ * or keep_checkpoints outside 0..1000 is BS_ERR_ARG.
  */
 bs_status bs_create_from_file(const char *path, const bs_options *opt,
                               bs_sim **out, char *err, size_t err_len);
@@ -149,6 +158,8 @@ bs_status bs_project(bs_sim *sim, const char *const *fibers, size_t n_fibers,
  * keep_checkpoints - 1 checkpoints as path.1, path.2, ...; a crash at any
  * point leaves the last complete checkpoint.  Buffered output rows are
  * flushed first, so the output file holds every step the checkpoint has.
+ * path is checked against the run's other files and locked as at creation
+ * (BS_ERR_IO naming both files, nothing written).
  * BS_ERR_IO with a message on failure (every rank returns it), but for a
  * flush of the output that fails on some ranks only: BS_ERR_MPI on those
  * ranks, which must end the job (bs_abort), as for bs_step.

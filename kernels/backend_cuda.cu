@@ -1,5 +1,5 @@
 /*
- * backend_cuda.cu - the CUDA backend (DESIGN section 5): bs_backend_cuda and
+ * backend_cuda.cu - the CUDA backend (doc/design.md section 5): bs_backend_cuda and
  * its step, the per-step uploads (ensure_firing, ensure_next) and the
  * phases; setup (pool, device, init, destroy) in backend_setup.cu,
  * bs_cuda_usable and bs_cuda_plan_bytes there too.  Host orchestration

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend_cuda.h"
 
@@ -228,7 +229,13 @@ extern "C" int bs_cuda_usable(int local_rank, char *reason, size_t reason_len)
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess || n == 0) {
-        if (e != cudaSuccess)
+        /* no driver at all reads "CUDA driver version is insufficient
+         * for CUDA runtime version", which misleads: say what is missing
+         * (unless a driver is there, /dev/nvidiactl, and really is old) */
+        if (e == cudaErrorNoDevice || (e == cudaErrorInsufficientDriver &&
+                                       access("/dev/nvidiactl", F_OK) != 0))
+            snprintf(reason, reason_len, "no CUDA driver or device");
+        else if (e != cudaSuccess)
             snprintf(reason, reason_len, "no CUDA device (%s)",
                      cudaGetErrorString(e));
         else

@@ -1,5 +1,5 @@
 /*
- * edges.cu - the kernels that regenerate procedural edges (DESIGN section
+ * edges.cu - the kernels that regenerate procedural edges (doc/design.md section
  * 3) and their launchers: the tile kernel of phase 1 (a slice's inputs
  * from the firing sources' edge counts, through the input caches, with
  * the fused histogram, maximum and candidate list) and the edge finder of

@@ -1,5 +1,5 @@
 /*
- * generator.cuh - the staged generator of procedural edges (DESIGN section
+ * generator.cuh - the staged generator of procedural edges (doc/design.md section
  * 3) as device templates over a sink: gen_warp() walks (source,
  * connectivity block) pairs and emits exactly the positions
  * bs_block_edges() gives, with its shared-memory geometry (gen_geom) and

@@ -1,5 +1,5 @@
 /*
- * store.cu - the plastic store on the device (DESIGN section 4) and what
+ * store.cu - the plastic store on the device (doc/design.md section 4) and what
  * reads or rewrites it: the corrections of phase 1 (w - 1 of stored
  * synapses of firing sources, into the inputs), the merge of phase 4
  * (steps 2-5 of the Hebbian update, after the finder of edges.cu found the

@@ -1,5 +1,5 @@
 /*
- * checkpoint.h - checkpoint files (DESIGN sections 2 and 7), written by
+ * checkpoint.h - checkpoint files (doc/design.md sections 2 and 7), written by
  * src/io_checkpoint.c and read by src/io_checkpoint_read.c, collectively,
  * with parallel HDF5 (io files: only they call HDF5).
  *
@@ -30,8 +30,8 @@
  *                             whether it has one; else the target area's
  *                             default applies)
  *   /fibers/<name>/geometry   [2 + 2 + 64] u32: key[2], log2_block,
- *                             n_thresh, thresh[64] (the tables of DESIGN
- *                             section 2, used as stored; version 3: key is
+ *                             n_thresh, thresh[64] (the tables of
+ *                             doc/design.md section 2, used as stored; version 3: key is
  *                             bs_fiber_key(seed, hash of the source and
  *                             target names), version 2's was by position)
  *   /fibers/<name>/source, target [rows] u64; weight [rows] u32: the
@@ -49,6 +49,12 @@
  * String attributes are fixed-length UTF-8 (since format_version 2;
  * version 1 stored them variable-length and is refused).  Version 3 keys
  * fibers by name (above); files of other versions are refused.
+ * Version 3 also: every dataset
+ * has a u64 attribute `checksum` (rowsum.h), written as the sum of every
+ * rank's part and verified on load when the ranks' slices cover the
+ * dataset; the loader (sim_checkpoint.c) also recomputes each fiber's
+ * geometry from the experiment and compares it, and refuses weights above
+ * the fiber's cap and winners missing from ever_fired.
  * Loading validates before use: format and version, the shape and type of
  * every dataset, id ranges, sortedness, counts against the reserved
  * capacities.  A truncated, corrupted or hostile file is BS_ERR_CHECKPOINT

@@ -1,5 +1,5 @@
 /*
- * comm.h - all inter-rank communication (DESIGN section 8: only comm.c
+ * comm.h - all inter-rank communication (doc/design.md section 8: only comm.c
  * calls MPI, and NCCL when the CUDA backend is built).
  *
  * A bs_comm wraps a private duplicate of MPI_COMM_WORLD, so two simulators

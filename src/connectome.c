@@ -19,7 +19,7 @@ uint64_t bs_fiber_hash(const char *src, const char *dst)
 int bs_geom_build(double p, uint64_t seed, uint64_t fiber_hash,
                   bs_fiber_geom *g)
 {
-    if (!(p > 0.0 && p <= 1.0) || p < 1e-9)
+    if (!(p > 0.0 && p <= 1.0) || p < BS_P_MIN)
         return -1;
     memset(g, 0, sizeof *g);
     g->key = bs_fiber_key(seed, fiber_hash);

@@ -1,5 +1,5 @@
 /*
- * connectome.h - procedural connectivity (DESIGN section 3).  Edges are
+ * connectome.h - procedural connectivity (doc/design.md section 3).  Edges are
  * regenerated on demand, never stored.
  *
  * For fiber f with probability p the target id space is split into blocks of
@@ -38,6 +38,8 @@ enum { BS_DOMAIN_EDGES = 0, BS_DOMAIN_ASSEMBLY = 1, BS_DOMAIN_SUBSET = 2 };
 
 /* Fixed-point weights: Q16.16 in uint32. */
 #define BS_W_ONE 65536u
+#define BS_P_MIN 1e-9            /* smallest connection probability: the
+                                   parser's range is [BS_P_MIN, 1] */
 
 /* Everything needed to regenerate a fiber's edges.  Plain data, copied by
  * value to devices and stored in checkpoints. */
@@ -152,7 +154,8 @@ uint64_t bs_fiber_hash(const char *src, const char *dst);
  * Host only: the geometry of a fiber with probability p (0 < p <= 1,
  * p >= 1e-9) under `seed`, its key bs_fiber_key(seed, fiber_hash).  Uses
  * long double arithmetic (libm): call it on one rank and broadcast the
- * result (DESIGN section 2).  Returns 0, or -1 when p is out of range.
+ * result (doc/design.md section 2).  Returns 0, or -1 when p is out of
+ * range.
  */
 int bs_geom_build(double p, uint64_t seed, uint64_t fiber_hash,
                   bs_fiber_geom *g);

@@ -1,6 +1,6 @@
 /*
  * experiment.c - parses and validates experiment YAML (contract and file
- * format: experiment.h; DESIGN section 6): the entry points (parse, load,
+ * format: experiment.h; doc/design.md section 6): the entry points (parse, load,
  * destroy), the raw text, and the top-level map, whose parts are read by
  * experiment_entities.c, experiment_schedule.c and experiment_expect.c
  * with the helpers of experiment_yaml.c (experiment_parse.h).
@@ -48,6 +48,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "connectome.h"
 #include "experiment_parse.h"
 
 #define MAX_TEXT_BYTES ((size_t)64 << 20)
@@ -62,7 +63,7 @@ static bs_status parse_defaults(ctx *c, yaml_node_t *n)
     yaml_node_t *v[2];
     bs_status st = bs_exp_fields(c, n, "defaults", keys, 2, 0, v);
     if (st == BS_OK && v[0])
-        st = bs_exp_real(c, v[0], "defaults.p", 0, 1, 1.0, &c->e->p);
+        st = bs_exp_real(c, v[0], "defaults.p", BS_P_MIN, 0, 1.0, &c->e->p);
     if (st == BS_OK && v[1])
         st = bs_exp_real(c, v[1], "defaults.beta", 0, 0, MAX_BETA,
                          &c->e->beta);

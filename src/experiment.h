@@ -1,6 +1,6 @@
 /*
  * experiment.h - an experiment: areas, stimuli, fibers and a schedule,
- * parsed from YAML with libyaml (DESIGN section 6).
+ * parsed from YAML with libyaml (doc/design.md section 6).
  *
  * File format (every key below; anything else is an error):
  *

@@ -5,6 +5,7 @@
  * declared, indexed, resolved when referred to) and the name queries of
  * experiment.h.
  */
+#include "connectome.h"
 #include "experiment_parse.h"
 
 #include <stddef.h>
@@ -42,9 +43,11 @@ bs_status bs_exp_check_name(ctx *c, yaml_node_t *at, const char *path,
     int kind, i;
     size_t len = s ? strlen(s) : 0;
     if (!s || len == 0 || len >= BS_NAME_MAX
-        || strspn(s, ok) != len || (!is_fiber && strchr(s, '>')))
+        || strspn(s, ok) != len || (!is_fiber && strchr(s, '>'))
+        || !strcmp(s, ".") || !strcmp(s, ".."))   /* HDF5 group names */
         return bs_exp_fail(c, BS_ERR_PARSE, at, path, "%s is invalid: a name "
-                           "is 1 to %d characters from A-Z a-z 0-9 _ . -%s",
+                           "is 1 to %d characters from A-Z a-z 0-9 _ . -%s, "
+                           "not '.' or '..'",
                            s ? bs_exp_describe(at, b) : "a missing name",
                            BS_NAME_MAX - 1, is_fiber ? " >" : "");
     if ((i = find_name(c->e, s, &kind)) >= 0 && kind == REF_SNAP)
@@ -239,7 +242,8 @@ static bs_status parse_fiber(ctx *c, yaml_node_t *n, const char *path,
     f->col = (int)n->start_mark.column + 1;
     f->p = c->e->p;
     if (v[3])
-        st = bs_exp_real(c, v[3], bs_exp_sub(kp, path, "p"), 0, 1, 1.0, &f->p);
+        st = bs_exp_real(c, v[3], bs_exp_sub(kp, path, "p"), BS_P_MIN, 0, 1.0,
+                         &f->p);
     else if (f->p <= 0)
         return bs_exp_fail(c, BS_ERR_PARSE, n, bs_exp_sub(kp, path, "p"),
                            "fiber '%s' has no p and defaults.p is not set: "

@@ -150,18 +150,22 @@ const char *bs_exp_text_of(const yaml_node_t *n)
     return strlen(s) == n->data.scalar.length ? s : NULL;
 }
 
-/* 1 iff n is an unquoted scalar (numbers and booleans must be). */
+/* 1 iff n is an unquoted scalar without a tag or anchor (numbers and
+ * booleans must be): a node's marks span its properties too, so a plain
+ * scalar whose marks span more than its text has them (`!!str 2000`,
+ * which YAML makes a string). */
 static int is_plain(const yaml_node_t *n)
 {
     return n->type == YAML_SCALAR_NODE
-        && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+        && n->end_mark.index - n->start_mark.index == n->data.scalar.length;
 }
 
 /* The hint for a quoted number or boolean, or "". */
 static const char *quote_hint(const yaml_node_t *n)
 {
     return n->type == YAML_SCALAR_NODE && !is_plain(n)
-         ? " (numbers and booleans are written without quotes)" : "";
+         ? " (numbers and booleans are written without quotes or tags)" : "";
 }
 
 bs_status bs_exp_fields(ctx *c, yaml_node_t *n, const char *path,

@@ -466,6 +466,13 @@ static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
                 c->path, obj, (unsigned long long)cols);
         ok = 0;
     }
+    if (ok && !resize && dims[0] < rows) {
+        bs_h5_msg(c, "%s: %s: %llu rows, fewer than the %llu steps of the "
+                  "checkpoint: the output is damaged or of another run",
+                  c->path, obj, (unsigned long long)dims[0],
+                  (unsigned long long)rows);
+        ok = 0;
+    }
     ok = ok && (!resize || H5CK(c, obj, H5Dset_extent(d, ext)));
     bs_h5_close(&t);
     bs_h5_close(&sp);
@@ -474,9 +481,71 @@ static hid_t dset_reopen(bs_h5_ctx *c, hid_t loc, const char *obj,
     return d;
 }
 
+/* Checks what the experiment determines in an existing output: the seed,
+ * every area's n and k, and steps_complete >= rows (the rows the
+ * checkpoint continues from).  Returns 1, or 0 with the failure in c. */
+static int meta_matches(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
+                        uint64_t rows)
+{
+    uint64_t seed = 0, done = 0, n = 0, k = 0;
+    char grp[96];
+    if (bs_h5_attr_get_u64(c, io->file, "/", "seed", &seed) != BS_OK ||
+        bs_h5_attr_get_u64(c, io->file, "/", "steps_complete", &done) !=
+            BS_OK)
+        return 0;
+    if (seed != m->seed || done < rows) {
+        bs_h5_msg(c, "%s: %s is %llu, the checkpoint needs %s %llu: the "
+                  "output is damaged or of another run", c->path,
+                  seed != m->seed ? "seed" : "steps_complete",
+                  (unsigned long long)(seed != m->seed ? seed : done),
+                  seed != m->seed ? "" : "at least",
+                  (unsigned long long)(seed != m->seed ? m->seed : rows));
+        return 0;
+    }
+    for (int a = 0; a < m->n_areas; a++) {
+        hid_t g = H5I_INVALID_HID;
+        snprintf(grp, sizeof grp, "/areas/%s", m->area_names[a]);
+        int ok = H5CK(c, grp, g = H5Gopen2(io->file, grp, H5P_DEFAULT)) &&
+                 bs_h5_attr_get_u64(c, g, grp, "n", &n) == BS_OK &&
+                 bs_h5_attr_get_u64(c, g, grp, "k", &k) == BS_OK;
+        bs_h5_close(&g);
+        if (ok && (n != m->area_n[a] || k != m->area_k[a])) {
+            bs_h5_msg(c, "%s: %s: n = %llu, k = %llu, the experiment has n = "
+                      "%llu, k = %llu: the output is damaged or of another "
+                      "run", c->path, grp, (unsigned long long)n,
+                      (unsigned long long)k,
+                      (unsigned long long)m->area_n[a],
+                      (unsigned long long)m->area_k[a]);
+            ok = 0;
+        }
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Rewrites what an experiment that appends operations changes: the root's
+ * steps_total, /experiment and /schedule's operations.  Collective.
+ * Returns 1, or 0 with the failure in c. */
+static int meta_update(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m)
+{
+    int ok = H5CK(c, "steps_total", H5Adelete(io->file, "steps_total")) &&
+             bs_h5_attr_u64(c, io->file, "steps_total", m->steps_total) &&
+             H5CK(c, "/experiment", H5Ldelete(io->file, "experiment",
+                                              H5P_DEFAULT)) &&
+             bs_h5_text_put(c, io->file, "/experiment", "experiment",
+                            m->experiment_text, io->rank, io->dxpl);
+    c->where = "/schedule";
+    ok = ok && H5CK(c, "operations", H5Adelete(io->schedule, "operations")) &&
+         bs_h5_attr_strings(c, io->schedule, "operations", m->n_ops,
+                            m->op_descriptions);
+    c->where = "/";
+    return ok;
+}
+
 /* Opens every dataset of an existing output into io and checks its type
- * and shape; when resize, sets them to `rows` rows.  Returns 1, or 0 with
- * the failure in c. */
+ * and shape (at least `rows` rows); when resize, sets them to `rows` rows.
+ * Returns 1, or 0 with the failure in c. */
 static int layout_reopen(bs_h5_ctx *c, bs_io *io, const bs_io_meta *m,
                          uint64_t rows, int resize)
 {
@@ -559,6 +628,7 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
                                bs_h5_format_check(&c, io->file,
                                                   BS_H5_FORMAT_OUTPUT, format,
                                                   sizeof format) == BS_OK) &&
+                   bs_h5_agree(comm, &c, meta_matches(&c, io, meta, rows)) &&
                    bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 0));
     io_close_handles(io);
     if (!readable ||
@@ -567,6 +637,7 @@ bs_status bs_io_reopen(const char *path, bs_comm *comm, const bs_io_meta *meta,
         return BS_ERR_IO;
     }
     if (!bs_h5_agree(comm, &c, layout_reopen(&c, io, meta, rows, 1)) ||
+        !bs_h5_agree(comm, &c, meta_update(&c, io, meta)) ||
         !bs_h5_agree(comm, &c, steps_put_or_end(&c, io, rows))) {
         bs_h5_note_space(comm, &c, path);
         bs_io_close(&io);

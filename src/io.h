@@ -3,14 +3,19 @@
  * by src/io.c (create, reopen, close) and src/io_write.c (rows): io files,
  * the only ones that call HDF5.
  *
- * Layout (DESIGN section 7):
+ * Layout (doc/design.md section 7):
  *   /                      attributes: brainsim_version, seed, n_ranks,
  *                          backend, fallback_reason,
  *                          steps_total, steps_complete (updated on flush),
  *                          format ("brainsim-output"), format_version (3:
  *                          strings fixed-length since 2, fibers keyed by
- *                          their source and target names since 3; files
- *                          of other versions are refused)
+ *                          their source and target names since 3;
+ *                          checkpoints carry dataset checksums; files
+ *                          of other versions are refused).
+ *                          Reopened to resume: rows, seed,
+ *                          steps_complete and every area's n and k must
+ *                          fit the checkpoint; steps_total, /experiment
+ *                          and /schedule's operations are rewritten
  *   /experiment            scalar string dataset: the experiment text (a
  *                          dataset, since texts may exceed attribute limits);
  *                          after operations applied one at a time (bs_apply)

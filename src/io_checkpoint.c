@@ -20,8 +20,9 @@
  *                 much space its file system had left (bs_h5_note_space),
  *                 before the file is cut and removed
  *   durability    H5Fflush (MPI_File_sync on every rank), H5Fclose, then
- *                 rank 0 fsyncs "<path>.tmp", rotates, renames it to path
- *                 and fsyncs the directory.  A failed rotation is undone
+ *                 rank 0 fsyncs "<path>.tmp", rotates (path.1 a hard
+ *                 link to path first, so that path exists at every
+ *                 instant), renames it to path and fsyncs the directory.  A failed rotation is undone
  *                 (but for the oldest kept file, which the first rename
  *                 replaced) and "<path>.tmp" removed.
  * Ranks agree (bs_h5_agree_status) after each collective unit of work, so
@@ -517,8 +518,29 @@ static const char *kept_name(char *buf, size_t len, const char *path, int i)
     return buf;
 }
 
-/* path -> path.1 -> ... -> path.<keep-1>, then tmp -> path.  On a failure
- * the renames done are undone, newest first. */
+/* The newest kept name: path.1 becomes a hard link to path (the old
+ * path.1 dropped), so that path exists at every instant of the rotation;
+ * where the file system has no hard links, a rename.  When it linked,
+ * BRAINSIM_TEST_ROTATE_PAUSE seconds pass (tests only: a kill -9 there
+ * must leave path).  Returns 0, or -1 with errno (ENOENT: no path yet). */
+static int keep_newest(const char *path, const char *to)
+{
+    if (unlink(to) != 0 && errno != ENOENT)
+        return -1;
+    if (link(path, to) == 0) {
+        bs_test_pause("BRAINSIM_TEST_ROTATE_PAUSE");
+        return 0;
+    }
+    if (errno == EPERM || errno == EXDEV || errno == EMLINK ||
+        errno == ENOTSUP || errno == EOPNOTSUPP)
+        return rename(path, to);
+    return -1;
+}
+
+/* path -> path.1 -> ... -> path.<keep-1>, then tmp -> path; path.1 is a
+ * hard link made before tmp replaces path (keep_newest), so that path
+ * exists throughout.  On a failure the renames done are undone, newest
+ * first. */
 static bs_status rotate(bs_h5_ctx *c, const char *path, const char *tmp,
                         int keep)
 {
@@ -534,7 +556,7 @@ static bs_status rotate(bs_h5_ctx *c, const char *path, const char *tmp,
     for (i = keep - 1; st == BS_OK && i >= 1; i--) {
         kept_name(from, len, path, i - 1);
         kept_name(to, len, path, i);
-        if (rename(from, to) == 0)
+        if ((i == 1 ? keep_newest(from, to) : rename(from, to)) == 0)
             done[i] = 1;
         else if (errno != ENOENT)
             st = sys_fail(c, "rename of", from, to);

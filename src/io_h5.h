@@ -31,7 +31,8 @@
  * winner and checksum differs from version 2's; checkpoints store
  * snapshots, the verdict's tracking, the plasticity state and winners of
  * 1..k (checkpoint.h); outputs of an interactive session record what ran
- * (io.h).  Files of version 2 are refused as any other version. */
+ * (io.h); every checkpoint dataset has a `checksum` attribute (rowsum.h),
+ * verified on load.  Files of version 2 are refused as any other version. */
 #define BS_H5_FORMAT_OUTPUT "brainsim-output"
 #define BS_H5_FORMAT_CHECKPOINT "brainsim-checkpoint"
 #define BS_H5_FORMAT_VERSION 3

@@ -6,7 +6,7 @@
  * One implementation for host C and CUDA device code: every function is
  * static inline and marked BS_HD.  The generator is a pure function of a
  * 128-bit counter and a 64-bit key, so a value never depends on a rank, a
- * thread or the order of calls (DESIGN section 2).
+ * thread or the order of calls (doc/design.md section 2).
  *
  * Contract: bs_philox4x32(ctr, key) returns the same four words on every
  * platform; known-answer vectors from Random123 are checked in

@@ -1,6 +1,6 @@
 /*
  * plastic.h - the store of potentiated synapses of one fiber on one rank
- * (DESIGN section 4): entries (source id, target id, Q16.16 weight) for
+ * (doc/design.md section 4): entries (source id, target id, Q16.16 weight) for
  * every synapse whose weight is not 1 and whose target is in the rank's
  * slice, sorted by (source, target).  Only synapses between neurons that
  * have fired change, so the store stays small relative to n * n * p.

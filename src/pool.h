@@ -1,6 +1,6 @@
 /*
  * pool.h - one allocation per memory space, carved into aligned views
- * (DESIGN section 4).
+ * (doc/design.md section 4).
  *
  * Use: bs_pool_add() every buffer (name, shape text, element size, count,
  * where to store the view), then bs_pool_alloc() once.  The list of entries

@@ -1,6 +1,6 @@
 /*
  * schedule.c - one state operation of an experiment's schedule (contract:
- * schedule.h): fix, unfix, set_assembly, inhibit, disinhibit (DESIGN
+ * schedule.h): fix, unfix, set_assembly, inhibit, disinhibit (doc/design.md
  * section 1), and the operations the assembly-calculus experiments compose
  * with them: snapshot, fire_subset, reset, fire, plasticity (experiment.h);
  * and the check that a project's sources have fired.  Steps and

@@ -1,6 +1,6 @@
 /*
  * sim_checkpoint.c - a simulator's state to and from the rows of a
- * checkpoint (contract: sim_checkpoint.h; DESIGN section 2: a resumed run
+ * checkpoint (contract: sim_checkpoint.h; doc/design.md section 2: a resumed run
  * equals an uninterrupted one, on any number of ranks).  When to write
  * one is the driver's (sim.c), resuming the constructors' (sim_create.c).
  *

@@ -22,6 +22,8 @@
 #include "sim_checkpoint.h"
 #include "sim_paths.h"
 
+#define BS_MAX_THREADS 4096   /* OpenMP threads per rank, as --threads */
+
 void bs_options_init(bs_options *opt)
 {
     memset(opt, 0, sizeof *opt);
@@ -269,6 +271,16 @@ static bs_status sim_create(bs_experiment *exp, bs_comm *comm,
                             const char *exp_path, const char *resume_path,
                             bs_sim **out, char *err, size_t err_len)
 {
+    if (opt->n_threads < 0 || opt->n_threads > BS_MAX_THREADS ||
+        opt->keep_checkpoints < 0 || opt->keep_checkpoints > 1000) {
+        bs_experiment_destroy(&exp);
+        bs_comm_destroy(&comm);
+        if (err && err_len)
+            snprintf(err, err_len, "options: n_threads %d (allowed 0..%d) or "
+                     "keep_checkpoints %d (allowed 0..1000) out of range",
+                     opt->n_threads, BS_MAX_THREADS, opt->keep_checkpoints);
+        return BS_ERR_ARG;
+    }
     bs_sim *s = calloc(1, sizeof *s);
     if (!s) {
         bs_experiment_destroy(&exp);

@@ -1,6 +1,6 @@
 /*
  * sim_step.c - one step of a project operation and its output rows
- * (contract: sim_step.h; DESIGN sections 1 and 4).  Calls nothing above
+ * (contract: sim_step.h; doc/design.md sections 1 and 4).  Calls nothing above
  * the state: the driver (sim.c) flushes full buffers and walks the
  * schedule.
  *

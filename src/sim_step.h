@@ -10,7 +10,7 @@
 
 /* Takes one step of the project operation at s's schedule position
  * (s->op, which must be a project operation with rounds left): the phases
- * of DESIGN section 4 plus the agreement over ranks, each timed into
+ * of doc/design.md section 4 plus the agreement over ranks, each timed into
  * s->phase_s, one output row buffered (s->rec_rows < s->rec_cap on entry),
  * then s->step and s->round advance.  Collective.  Returns BS_OK, or the
  * backend's error (BS_ERR_CUDA, BS_ERR_CAPACITY, ...), BS_ERR_MPI, or

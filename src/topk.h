@@ -1,5 +1,5 @@
 /*
- * topk.h - k-winners-take-all selection (DESIGN section 4, phases 2 and 3).
+ * topk.h - k-winners-take-all selection (doc/design.md section 4, phases 2 and 3).
  *
  * Order: a candidate ranks before another when its input is larger, or the
  * inputs are equal and its global id is lower.  Ids are unique, so the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Checkpoint and restart (DESIGN section 2): a run stopped and resumed, on
+# Checkpoint and restart (doc/design.md section 2): a run stopped and resumed, on
 # another number of ranks, equals the uninterrupted run bit for bit; a job
 # killed with SIGKILL (also in the middle of a checkpoint write) resumes from
 # its last complete checkpoint to the same result; SIGTERM leaves a
@@ -107,6 +107,21 @@ kill_at_step() {  # STEP DESCRIPTION
 # a random step in 5..39, after the first checkpoint (step 4) exists
 r=$(awk 'BEGIN { srand(); printf "%d", 5 + int(rand() * 35) }')
 kill_at_step "$r" "kill -9 after step $r (BRAINSIM_TEST_STEP_PAUSE=$r:60 reproduces it)"
+# kill -9 inside the second rotation (k_ck.h5.1 linked, k_ck.h5.tmp not
+# yet renamed over k_ck.h5): k_ck.h5 is still there and resumes
+rm -f k_ck.h5* k_out.h5
+BRAINSIM_TEST_ROTATE_PAUSE=30 "$BRAINSIM" run exp.yaml -q -o k_out.h5 \
+  --checkpoint-every 4 --checkpoint k_ck.h5 --keep 2 >/dev/null 2>&1 &
+pid=$!
+wait_for k_ck.h5.1 "$pid"
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ -e k_ck.h5 ] && [ -e k_ck.h5.1 ] && [ -e k_ck.h5.tmp ]; then
+  pass "kill -9 inside the rotation: the checkpoint is still in place"
+else fail "kill -9 inside the rotation: $(ls k_ck.h5* 2>&1 | tr '\n' ' ')"; fi
+expect_exit 0 "kill -9 inside the rotation: resume from k_ck.h5" -- \
+  "$BRAINSIM" run -q --resume k_ck.h5 -o k_out.h5
+same_output k_out.h5 "kill -9 inside the rotation: resumed output equals the uninterrupted run"
 # kill while the first checkpoint is being written (paused inside): only
 # "<checkpoint>.tmp" exists, and loading that incomplete file is refused
 rm -f k_ck.h5* k_out.h5

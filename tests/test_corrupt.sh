@@ -75,6 +75,38 @@ refused geometry "/fibers/A->A/geometry differs from the one its experiment dete
 refused key "/fibers/s->A/geometry differs" "a generator key edited (checksum recomputed)"
 refused over_cap "/fibers/A->A/weight: a weight is above the fiber's cap (2)" "a weight of 0xFFFFFFFF on a fiber with cap 2.0"
 refused winner "/areas/A/winners" "a winner id edited (checksum recomputed)"
+# resuming into a damaged output: winners cut to fewer rows than the
+# checkpoint's step, an area's k changed, the seed changed
+damaged() {  # PYTHON-EDIT DATASET DESCRIPTION
+  cp good.h5 ck.h5
+  cp part.h5 dmg.h5
+  python3 -c "import h5py, numpy as np
+f = h5py.File('dmg.h5', 'r+')
+$1
+f.close()" || { fail "$3: the edit failed"; return; }
+  cp dmg.h5 dmg.orig
+  expect_exit 1 "$3" -- "$BRAINSIM" run -q --resume ck.h5 -o dmg.h5
+  expect_output "$2" "$3: the message names $2"
+  cmp -s dmg.h5 dmg.orig && pass "$3: the output is left as it was" || fail "$3: the output changed"
+}
+damaged "f['/areas/A/winners'].resize((5, 50))" "/areas/A/winners: 5 rows, fewer than the 8 steps" "winners cut to 5 rows"
+damaged "f['/areas/A'].attrs['k'] = np.uint64(49)" "/areas/A: n = 5000, k = 49" "an area's k attribute edited"
+damaged "f.attrs['seed'] = np.uint64(10)" "seed is 10" "the seed attribute edited"
+damaged "f.attrs['steps_complete'] = np.uint64(3)" "steps_complete is 3" "steps_complete below the checkpoint's step"
+# resuming with an experiment that appends operations: the output says so
+cp good.h5 ck.h5
+cp part.h5 app.h5
+sed 's/rounds: 20}/rounds: 20}\n  - project: {rounds: 5}/' exp.yaml >more.yaml
+expect_exit 0 "resume with appended operations" -- "$BRAINSIM" run -q --resume ck.h5 more.yaml -o app.h5
+expect_exit 0 "inspect the extended output" -- "$BRAINSIM" inspect app.h5
+expect_output "25 of 25" "the extended output's steps_total counts the appended operations"
+python3 -c "import h5py, sys
+f = h5py.File('app.h5', 'r')
+ops = f['/schedule'].attrs['operations']
+txt = f['/experiment'][()]
+sys.exit(0 if len(ops) == 2 and b'rounds: 5' in bytes(txt) else 1)" &&
+  pass "the extended output's /experiment and /schedule operations are the new ones" ||
+  fail "the extended output still describes the old schedule"
 # the untouched checkpoint still resumes and equals the uninterrupted run
 cp good.h5 ck.h5
 expect_exit 0 "the intact checkpoint resumes" -- "$BRAINSIM" run -q --resume ck.h5 -o part.h5

@@ -1,5 +1,5 @@
 /* test_cuda.c - the CUDA backend against the CPU backend, bit for bit
- * (DESIGN section 2): the same experiments run on both, and every area's
+ * (doc/design.md section 2): the same experiments run on both, and every area's
  * winners must be identical after every step.  Exits 77 (skipped) when no
  * CUDA device is usable (bs_create with backend cuda fails with
  * BS_ERR_BACKEND).  Public API only; runs under mpirun too, where areas

@@ -1,5 +1,5 @@
 /* test_model.c - the library against a dense reference simulation written
- * straight from DESIGN section 1 (explicit weight matrices, full sort),
+ * straight from doc/design.md section 1 (explicit weight matrices, full sort),
  * step by step and exactly; plus convergence of a projection and a fixed
  * assembly that stays fixed. */
 #include <check.h>
@@ -47,7 +47,7 @@ static void ref_init(ref *r)
     }
 }
 
-/* One step with the fibers in `active` (bitmask), per DESIGN section 1. */
+/* One step with the fibers in `active` (bitmask), per doc/design.md section 1. */
 static void ref_step(ref *r, unsigned active)
 {
     uint64_t next[NA][MAXN];

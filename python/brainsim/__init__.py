@@ -17,10 +17,12 @@ from . import analysis
 from .errors import (BrainsimError, ExperimentError, LibraryNotFoundError,
                      Status)
 from .reader import PAD, PHASES, Area, Rows, Run, open
-from .simulator import Simulator
+from .simulator import Simulator, SimulatorBusyError
+from .checkpoint import Checkpoint
 
 __version__ = "0.1.0"
 
-__all__ = ["open", "Run", "Rows", "Area", "PAD", "PHASES", "Simulator",
+__all__ = ["open", "Run", "Rows", "Area", "PAD", "PHASES", "Simulator", "Checkpoint",
+           "SimulatorBusyError",
            "BrainsimError", "ExperimentError", "LibraryNotFoundError",
            "Status", "analysis", "__version__"]

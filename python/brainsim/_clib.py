@@ -40,6 +40,7 @@ class Options(ctypes.Structure):
         ("plastic_capacity", ctypes.c_uint64),
         ("quiet", ctypes.c_int),
         ("keep_checkpoints", ctypes.c_int),  # 0 means 1
+        ("checkpoint_path", ctypes.c_char_p),  # checked and locked
         ("_spare", ctypes.c_char * 256),     # fields of later versions
     ]
 

@@ -29,6 +29,7 @@ Contract:
 import builtins
 import dataclasses
 import os
+import re
 from typing import Optional
 
 import h5py
@@ -73,6 +74,25 @@ def parse_experiment(text):
         return text
 
 
+def _areas_section(text):
+    """{"areas": [...]} parsed from the top-level `areas:` block of an
+    experiment text alone (a schedule of 10^6 operations makes a full parse
+    take minutes), or the whole text parsed when that block cannot be cut
+    out.  Can't fail."""
+    lines = text.splitlines(keepends=True)
+    top = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s*:")
+    for i, line in enumerate(lines):
+        if line.startswith("areas") and top.match(line):
+            j = i + 1
+            while j < len(lines) and not top.match(lines[j]):
+                j += 1
+            section = parse_experiment("".join(lines[i:j]))
+            if isinstance(section, dict) and "areas" in section:
+                return section
+            break
+    return parse_experiment(text)
+
+
 def _area_order(experiment, names):
     """Area names in experiment order where known, else sorted."""
     try:
@@ -85,14 +105,27 @@ def _area_order(experiment, names):
 
 
 def open(path):   # noqa: A001 - the package's public name, like h5py.File
-    """Opens a brainsim output file and returns a Run (a context manager).
+    """Opens a brainsim output file and returns a Run, or a checkpoint and
+    returns a brainsim.checkpoint.Checkpoint (both context managers).
 
     Raises FileNotFoundError for a missing path, IsADirectoryError for a
     directory, PermissionError when unreadable, ValueError("PATH is not a
-    brainsim file ...") for anything that is not a brainsim output file
-    (including a brainsim checkpoint, which says so), and ValueError for an
-    output format newer than this reader.
+    brainsim file ...") for anything that is neither, and ValueError for a
+    format newer than this reader.
     """
+    path = os.fspath(path)
+    _check_path(path)
+    with _h5open(path) as f:
+        fmt = _text(f.attrs["format"]) if "format" in f.attrs else None
+        version = int(f.attrs.get("format_version", 1))
+    if fmt == CHECKPOINT_FORMAT:
+        if version > FORMAT_VERSION:
+            raise ValueError(f"{path}: brainsim checkpoint format_version "
+                             f"{version} is newer than this reader "
+                             f"({FORMAT_VERSION}); upgrade the brainsim "
+                             "Python package")
+        from .checkpoint import open_checkpoint
+        return open_checkpoint(path)
     return Run(path)
 
 
@@ -170,12 +203,12 @@ class Run:
         self.fallback_reason = _text(a.get("fallback_reason", ""))
         self.steps_total = int(a.get("steps_total", 0))
         self.experiment_text = _text(f["experiment"][()])
-        self.experiment = parse_experiment(self.experiment_text)
+        self._experiment = None     # parsed on first use (large schedules)
         self.operations = [_text(s) for s in
                            f["schedule"].attrs.get("operations", [])]
         names = list(f["areas"].keys())
         self.areas = {}
-        for name in _area_order(self.experiment, names):
+        for name in _area_order(_areas_section(self.experiment_text), names):
             g = f["areas"][name]
             self.areas[name] = Area(name, int(g.attrs["n"]), int(g.attrs["k"]))
         extents = [f["schedule"].shape[0], f["metrics"].shape[0]]
@@ -183,6 +216,13 @@ class Run:
             extents += [f["areas"][name][d].shape[0]
                         for d in ("winners", "inputs", "support")]
         self.steps = min([int(a.get("steps_complete", 0))] + extents)
+
+    @property
+    def experiment(self):
+        """The experiment, parsed by PyYAML on first use (or the text)."""
+        if self._experiment is None:
+            self._experiment = parse_experiment(self.experiment_text)
+        return self._experiment
 
     # -- lifetime ---------------------------------------------------------
     def close(self):

@@ -48,11 +48,20 @@ Contract:
   applies (bs_apply); the KeyError checks run on each rank's own
   arguments, so pass the same names on every rank.  winners() is valid
   after every call.
-- Not thread-safe: use one Simulator from one thread at a time.
+- One thread at a time: step(), run(), checkpoint(), winners(),
+  support() and close() hold the Simulator's lock (the C library is
+  single-threaded per simulator); a call while another thread is inside
+  one raises SimulatorBusyError (a RuntimeError) and changes nothing.
+- Integer arguments are checked against their C types and brainsim's
+  limits (threads 0..4096, plastic_capacity and step(n) 0..2**64-1,
+  keep_checkpoints 0..1000): ValueError, never a silent wrap.  Texts and
+  paths with a NUL character raise ValueError (C would cut them there).
 """
+import contextlib
 import ctypes
 import os
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -63,6 +72,30 @@ from .errors import Status, error_for
 from .reader import Area, parse_experiment
 
 _ERR_BYTES = 4096
+_U64_MAX = (1 << 64) - 1
+
+
+class SimulatorBusyError(RuntimeError):
+    """A Simulator was called while another thread is inside a call."""
+
+
+def _int_in(name, value, lo, hi):
+    """int(value) when it lies in lo..hi, else ValueError naming it."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    v = value.__index__()
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {v}")
+    return v
+
+
+def _no_nul(what, data):
+    """data (str or bytes) unless it holds a NUL, where C would cut it."""
+    nul = "\0" if isinstance(data, str) else b"\0"
+    if nul in data:
+        raise ValueError(f"{what} contains a NUL character at offset "
+                         f"{data.index(nul)}")
+    return data
 
 
 def _n_ranks(lib):
@@ -159,9 +192,11 @@ class Simulator:
                             keep_checkpoints)
         lib = self._lib
         if text is not None:
+            data = _no_nul("the experiment text", text).encode("utf-8")
             self._create(lambda h, err, n: lib.bs_create_from_text(
-                text.encode("utf-8"), b"<text>", opt, h, err, n))
+                data, b"<text>", opt, h, err, n))
         else:
+            _no_nul("the experiment path", path or b"")
             self._create(lambda h, err, n: lib.bs_create_from_file(
                 path, opt, h, err, n))
         self._describe(_area_sizes(path, text))
@@ -175,7 +210,7 @@ class Simulator:
         An existing `out` file is continued from the checkpoint's step.
         NotImplementedError when libbrainsim has no bs_resume;
         BrainsimError (status ERR_CHECKPOINT) for an invalid checkpoint."""
-        ckpt = os.fspath(checkpoint)
+        ckpt = _no_nul("the checkpoint path", os.fspath(checkpoint))
         if not os.path.exists(ckpt):
             raise FileNotFoundError(2, "No such checkpoint file", ckpt)
         exp = None
@@ -199,9 +234,14 @@ class Simulator:
         if backend not in _clib.BACKENDS:
             raise ValueError(f"backend must be one of "
                              f"{', '.join(_clib.BACKENDS)}; got {backend!r}")
-        if min(int(threads), int(plastic_capacity), int(keep_checkpoints)) < 0:
-            raise ValueError("threads, plastic_capacity and keep_checkpoints "
-                             "must be >= 0")
+        threads = _int_in("threads", threads, 0, 4096)
+        plastic_capacity = _int_in("plastic_capacity", plastic_capacity, 0,
+                                   _U64_MAX)
+        keep_checkpoints = _int_in("keep_checkpoints", keep_checkpoints, 0,
+                                   1000)
+        if out is not None:
+            _no_nul("the output path", os.fspath(out))
+        self._lock = threading.Lock()
         self._lib = lib = _clib.library()
         self._handle = ctypes.c_void_p()
         self._finalizer = weakref.finalize(self, _destroy, lib, self._handle)
@@ -265,6 +305,20 @@ class Simulator:
             abort(1)
         return err
 
+    @contextlib.contextmanager
+    def _exclusive(self, what):
+        """Holds the Simulator's lock for one call; SimulatorBusyError when
+        another thread holds it."""
+        if not self._lock.acquire(blocking=False):
+            raise SimulatorBusyError(
+                f"brainsim.Simulator.{what}: another thread is inside a call "
+                "on this Simulator (step, run, checkpoint, winners, support "
+                "or close); a Simulator serves one thread at a time")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     def _sim(self):
         if not self._handle.value:
             raise ValueError("the brainsim Simulator is closed")
@@ -272,8 +326,10 @@ class Simulator:
 
     def close(self):
         """Destroys the simulator (collective under MPI), flushing and
-        closing its output file.  Idempotent; can't fail."""
-        self._finalizer()
+        closing its output file.  Idempotent; SimulatorBusyError while
+        another thread is inside a call on it."""
+        with self._exclusive("close()"):
+            self._finalizer()
 
     @property
     def closed(self):
@@ -298,10 +354,10 @@ class Simulator:
         ... operations on the way) and returns the steps taken: fewer than
         n, 0 included, at the schedule's end.  BrainsimError on failure;
         the simulator keeps its last consistent state."""
-        if int(n) < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
+        n = _int_in("n", n, 0, _U64_MAX)
         done = ctypes.c_uint64(0)
-        st = self._lib.bs_step(self._sim(), int(n), ctypes.byref(done))
+        with self._exclusive("step()"):
+            st = self._lib.bs_step(self._sim(), n, ctypes.byref(done))
         if st != 0:
             raise self._failed(st)
         return int(done.value)
@@ -309,7 +365,8 @@ class Simulator:
     def run(self):
         """Runs the schedule to its end; returns the steps taken."""
         before = self.steps_done
-        st = self._lib.bs_run(self._sim())
+        with self._exclusive("run()"):
+            st = self._lib.bs_run(self._sim())
         if st != 0:
             raise self._failed(st)
         return self.steps_done - before
@@ -338,9 +395,11 @@ class Simulator:
         name = self._area(area)
         ids = np.empty(self.areas[area].k, dtype=np.uint64)
         n = ctypes.c_size_t(0)
-        st = self._lib.bs_winners(self._sim(), name,
-                                  ids.ctypes.data_as(ctypes.POINTER(ctypes.c_uint64)),
-                                  ids.size, ctypes.byref(n))
+        with self._exclusive("winners()"):
+            st = self._lib.bs_winners(
+                self._sim(), name,
+                ids.ctypes.data_as(ctypes.POINTER(ctypes.c_uint64)),
+                ids.size, ctypes.byref(n))
         if st != 0:
             raise self._error(st)
         return ids if n.value == ids.size else ids[:n.value].copy()
@@ -349,7 +408,8 @@ class Simulator:
         """Distinct neurons of `area` that have fired so far (an int)."""
         name = self._area(area)
         out = ctypes.c_uint64(0)
-        st = self._lib.bs_support(self._sim(), name, ctypes.byref(out))
+        with self._exclusive("support()"):
+            st = self._lib.bs_support(self._sim(), name, ctypes.byref(out))
         if st != 0:
             raise self._error(st)
         return int(out.value)
@@ -359,7 +419,9 @@ class Simulator:
         NotImplementedError when the loaded libbrainsim has no
         bs_checkpoint; BrainsimError when writing fails."""
         fn = self._optional("bs_checkpoint", "checkpoint()")
-        st = fn(self._sim(), os.fsencode(os.fspath(path)))
+        path = _no_nul("the checkpoint path", os.fspath(path))
+        with self._exclusive("checkpoint()"):
+            st = fn(self._sim(), os.fsencode(path))
         if st != 0:
             raise self._failed(st)
 

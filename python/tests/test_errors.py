@@ -45,7 +45,7 @@ def test_checkpoint_file(tmp_path):
     path = tmp_path / "ck.h5"
     with h5py.File(path, "w") as f:
         f.attrs["format"] = "brainsim-checkpoint"
-    with pytest.raises(ValueError, match="checkpoint"):
+    with pytest.raises(ValueError, match="not a valid brainsim checkpoint"):
         brainsim.open(path)
 
 

@@ -240,8 +240,8 @@ def test_checkpoint_and_resume(tmp_path):
         ref = []
         while sim.step():
             ref.append({n: sim.winners(n) for n in sim.areas})
-    with pytest.raises(ValueError, match="checkpoint"):
-        brainsim.open(ck)                       # not an output file
+    with brainsim.open(ck) as c:                # a checkpoint reader
+        assert isinstance(c, brainsim.Checkpoint) and c.step == 5
     with brainsim.Simulator.resume(ck, SMALL) as res:
         assert res.steps_done == 5 and res.areas["A"].n == 3000
         for t in range(5, SMALL_STEPS):

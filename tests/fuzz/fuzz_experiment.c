@@ -1,6 +1,6 @@
 /*
  * fuzz_experiment.c - libFuzzer target for the experiment parser
- * (src/experiment.c, DESIGN section 6).
+ * (src/experiment.c, doc/design.md section 6).
  *
  * Each input is an experiment text.  It is parsed with bs_experiment_parse;
  * when it parses, every operation is described (as /schedule does), every
