@@ -1,7 +1,8 @@
 /*
  * backend_cpu.c - the CPU backend (C11 + OpenMP): the reference for every
  * test and the fallback of the CUDA backend.  Phases 1, 2 and 4 of a step
- * on the host pool; see sim_state.h for the interface.
+ * on the host pool; see sim_state.h for the interface.  Phase 1 with
+ * recording is in backend_cpu_record.c (shared state: backend_cpu.h).
  *
  * Plasticity without regenerating the connectome: accumulate generates
  * every edge from the firing sources into the slice, tile by tile (a tile
@@ -37,9 +38,12 @@
  *   hits        (max threads x cand_cap)  cand  edges into new winners
  *   start       (max k + 1)               u64   per firing source
  *   edges       (max threads x cand_cap)  u64   targets, by source
+ * and, outside the pool, the store's corrections of one area grouped by
+ * tile (corr_*: as many as the area's stores hold, grown with them at the
+ * start of a step; corr_off: (tiles + 1)), so that each tile zeroes and
+ * corrects its own inputs.
  */
-#include "sim_state.h"
-#include "block_lanes.h"
+#include "backend_cpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,249 +52,11 @@
 #include <omp.h>
 #endif
 
-#define HIST_BINS (1024 + 38 * 16)
-#define CNT_LOG2 16            /* tiles up to 2^16 count edges in u32 */
-
-typedef struct cand {
-    uint64_t tgt;               /* global id */
-    uint32_t fiber, src;        /* fiber index, index into its firing set */
-} cand;
-
-typedef struct area_rec {
-    uint64_t step;              /* s->step + 1 when recorded for this step */
-    int overflow;               /* a buffer was full: not complete */
-    uint64_t cand_cap;          /* per thread */
-    cand *cand;                 /* (threads, cand_cap) */
-    uint64_t floor;             /* this step's: inputs below are not
-                                   recorded (0: none) */
-    uint64_t last_thresh;       /* least winner input of the last step */
-    uint64_t last_fibers;       /* its active fibers, a bit each; 0: none */
-    uint64_t top_cap;           /* per thread */
-    bs_cand *top;               /* (threads, top_cap) */
-    int top_full;               /* a top buffer was full: not complete */
-} area_rec;
-
-typedef struct cpu_state {
-    bs_pool pool;
-    int record, n_threads;
-    uint64_t tile_cap;          /* per thread */
-    uint64_t max_cand;          /* entries of hits and edges */
-    uint64_t *tile, *cand_n, *mark, *start, *edges, *top_n, *top_w, *top_in;
-    bs_cand *top_all;
-    uint32_t *hist, *cnt;
-    cand *hits;
-    area_rec *rec;              /* (areas) */
-} cpu_state;
-
-/* Histogram bin of a Q16.16 input: one per integer below 1024, then 16 per
- * octave.  Monotone; bin_lower(b) is the least input of bin b. */
-static inline uint32_t in_bin(uint64_t x)
-{
-    uint64_t v = x >> 16;
-    if (v < 1024)
-        return (uint32_t)v;
-    uint32_t e = 63u - (uint32_t)__builtin_clzll(v);      /* 10..47 */
-    return 1024u + (e - 10u) * 16u + (uint32_t)((v >> (e - 4u)) & 15u);
-}
-
-static uint64_t bin_lower(uint32_t b)
-{
-    if (b < 1024)
-        return (uint64_t)b << 16;
-    uint32_t e = 10u + (b - 1024u) / 16u, m = (b - 1024u) % 16u;
-    return ((uint64_t)(16u + m) << (e - 4u)) << 16;
-}
-
-/* The least input of the bin holding the k-th largest input counted in
- * hist: at most that input (0 while fewer than k were counted). */
-static uint64_t kth_bound(const uint32_t *hist, uint64_t k)
-{
-    uint64_t seen = 0;
-    for (uint32_t b = HIST_BINS; b-- > 0;)
-        if ((seen += hist[b]) >= k)
-            return bin_lower(b);
-    return 0;
-}
-
-/* Log2 of the tile of area a: the largest block of a fiber into it. */
-static uint32_t tile_log2(const bs_sim *s, int a)
-{
-    uint32_t b = 0;
-    for (int f = 0; f < s->exp->n_fibers; f++)
-        if (s->exp->fibers[f].dst == a && s->fibers[f].geom.log2_block > b)
-            b = s->fibers[f].geom.log2_block;
-    return b;
-}
-
 static uint64_t src_k(const bs_sim *s, int f)
 {
     const bs_fiber_spec *spec = &s->exp->fibers[f];
     return spec->src_is_stim ? s->exp->stims[spec->src].k
                              : s->exp->areas[spec->src].k;
-}
-
-static int thread_num(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
-/*
- * Generates the edges of the fibers[0..n_fib) into the tile [lo, hi) of
- * thread t (tile base tbase): appends (firing index << 32 | offset in the
- * tile) to the thread's tile buffer, with seg_end[i] the end of fiber i's,
- * and counts them per target in cnt[offset] (u32, zeroed) when cnt is not
- * NULL, else adds them to input[tgt] (global ids).  Returns the entries
- * appended; *full is set when the buffer was full.
- */
-static uint64_t gen_tile(const bs_sim *s, const int *fibers, int n_fib,
-                         uint64_t tbase, uint64_t lo, uint64_t hi, int t,
-                         uint32_t *cnt, uint64_t *input, uint64_t *seg_end,
-                         int *full)
-{
-    const cpu_state *cs = s->be_state;
-    uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap, n_tb = 0;
-    for (int i = 0; i < n_fib; i++) {
-        const bs_fiber_geom *g = &s->fibers[fibers[i]].geom;
-        const uint32_t b = g->log2_block;
-        uint64_t n_firing;
-        const uint64_t *firing = bs_sim_firing(s, fibers[i], &n_firing);
-        for (uint64_t blk = lo >> b; blk <= (hi - 1) >> b; blk++) {
-            const uint64_t base = blk << b;
-            for (uint64_t f = 0; f < n_firing; f += BS_LANES) {
-                uint64_t buf[BS_LANES * BS_MAX_BLOCK_EDGES];
-                uint32_t nl = n_firing - f < BS_LANES
-                                  ? (uint32_t)(n_firing - f) : BS_LANES;
-                uint32_t ne = bs_block_edges_lanes(g, firing + f, nl, f, blk, buf);
-                for (uint32_t e = 0; e < ne; e++) {
-                    uint64_t tgt = base + (buf[e] & UINT32_MAX);
-                    if (tgt < lo || tgt >= hi)
-                        continue;
-                    if (cnt)
-                        cnt[tgt - tbase]++;
-                    else
-                        input[tgt] += BS_W_ONE;
-                    if (n_tb < cs->tile_cap)
-                        tb[n_tb++] = (buf[e] & ~(uint64_t)UINT32_MAX) |
-                                     (tgt - tbase);
-                    else
-                        *full = 1;
-                }
-            }
-        }
-        seg_end[i] = n_tb;
-    }
-    return n_tb;
-}
-
-/*
- * Phase 1 on one tile of area a for the fibers[0..n_fib) with recording,
- * on thread t: adds +1.0 for every edge into the tile's part of the slice,
- * then appends the edges into targets at or above the thread's bound to
- * its candidates.  Returns 1 when a buffer was full (the inputs are still
- * complete), else 0.
- */
-static int record_tile(bs_sim *s, int a, const int *fibers, int n_fib,
-                       uint64_t tile, uint32_t bt, int t)
-{
-    cpu_state *cs = s->be_state;
-    bs_area_state *as = &s->areas[a];
-    area_rec *r = &cs->rec[a];
-    const uint64_t tbase = tile << bt, tend = tbase + (UINT64_C(1) << bt);
-    const uint64_t lo = tbase > as->lo ? tbase : as->lo;
-    const uint64_t hi = tend < as->hi ? tend : as->hi;
-    uint64_t *input = as->input - as->lo;          /* indexed by global id */
-    uint32_t *cnt = bt <= CNT_LOG2 ? cs->cnt + ((uint64_t)t << CNT_LOG2) : NULL;
-    uint64_t seg_end[n_fib];
-    int full = 0;
-    gen_tile(s, fibers, n_fib, tbase, lo, hi, t, cnt, input, seg_end, &full);
-    uint32_t *hist = cs->hist + (uint64_t)t * HIST_BINS;
-    for (uint64_t j = lo; j < hi; j++) {
-        if (cnt) {
-            input[j] += (uint64_t)cnt[j - tbase] * BS_W_ONE;
-            cnt[j - tbase] = 0;
-        }
-        hist[in_bin(input[j])]++;
-    }
-    uint64_t bound = kth_bound(hist, as->k);
-    /* counts in locals, stored once: the threads' counts share a line */
-    bs_cand *top = r->top + (uint64_t)t * r->top_cap;
-    uint64_t *top_n = &cs->top_n[(uint64_t)a * cs->n_threads + t];
-    uint64_t n_top = *top_n;
-    for (uint64_t j = lo; j < hi; j++)    /* every local winner, see top_k */
-        if (input[j] >= bound) {
-            if (n_top < r->top_cap)
-                top[n_top++] = (bs_cand){input[j], j};
-            else {
-                #pragma omp atomic write
-                r->top_full = 1;
-            }
-        }
-    *top_n = n_top;
-    bound = bound > r->floor ? bound : r->floor;
-    const uint64_t *tb = cs->tile + (uint64_t)t * cs->tile_cap;
-    cand *out = r->cand + (uint64_t)t * r->cand_cap;
-    uint64_t *cand_n = &cs->cand_n[(uint64_t)a * cs->n_threads + t];
-    uint64_t n_out = *cand_n;
-    for (int i = 0, e = 0; i < n_fib; i++)
-        for (; (uint64_t)e < seg_end[i]; e++) {
-            uint64_t tgt = tbase + (tb[e] & UINT32_MAX);
-            if (input[tgt] < bound)
-                continue;
-            if (n_out < r->cand_cap)
-                out[n_out++] = (cand){tgt, (uint32_t)fibers[i],
-                                      (uint32_t)(tb[e] >> 32)};
-            else
-                full = 1;
-        }
-    *cand_n = n_out;
-    return full;
-}
-
-/* Phase 1 of area a (its stores' corrections already added) with the
- * edges into possible winners recorded; see the file comment. */
-static void record_edges(bs_sim *s, int a, const int *fibers, int n_fib)
-{
-    cpu_state *cs = s->be_state;
-    bs_area_state *as = &s->areas[a];
-    const uint32_t bt = tile_log2(s, a);
-    const uint64_t first = as->lo >> bt, last = (as->hi - 1) >> bt;
-    uint64_t work = 0;
-    for (int i = 0; i < n_fib; i++) {
-        uint64_t n_firing;
-        bs_sim_firing(s, fibers[i], &n_firing);
-        work += n_firing * (((last - first + 1) << bt) >>
-                            s->fibers[fibers[i]].geom.log2_block);
-    }
-    /* the last step's threshold, when it had the same fibers, is a guess
-     * of this one's: winners below it are regenerated (potentiate_low) */
-    uint64_t fiber_bits = 0;
-    for (int i = 0; i < n_fib; i++)
-        fiber_bits |= fibers[i] < 64 ? UINT64_C(1) << fibers[i] : 0;
-    area_rec *r = &cs->rec[a];
-    r->floor = (s->exp->n_fibers <= 64 && fiber_bits == r->last_fibers)
-                   ? r->last_thresh : 0;
-    r->last_fibers = s->exp->n_fibers <= 64 ? fiber_bits : 0;
-    memset(cs->cand_n + (uint64_t)a * cs->n_threads, 0,
-           cs->n_threads * sizeof *cs->cand_n);
-    memset(cs->top_n + (uint64_t)a * cs->n_threads, 0,
-           cs->n_threads * sizeof *cs->top_n);
-    r->top_full = 0;
-    memset(cs->hist, 0, (size_t)cs->n_threads * HIST_BINS * sizeof *cs->hist);
-    int full = 0;
-    #pragma omp parallel num_threads(cs->n_threads) if (work > 4096) \
-        reduction(|:full)
-    {
-        const int t = thread_num();
-        #pragma omp for schedule(dynamic, 1)
-        for (uint64_t tile = first; tile <= last; tile++)
-            full |= record_tile(s, a, fibers, n_fib, tile, bt, t);
-    }
-    cs->rec[a].overflow = full;
-    cs->rec[a].step = s->step + 1;
 }
 
 /* Sorts x[0..n) ascending (a source's few edges).  Can't fail. */
@@ -442,7 +208,7 @@ static bs_status cpu_init(bs_sim *s)
              max_k = 1;
     bs_status st = BS_OK;
     for (int a = 0; a < e->n_areas && st == BS_OK; a++) {
-        const uint32_t bt = tile_log2(s, a);
+        const uint32_t bt = bs_cpu_tile_log2(s, a);
         uint64_t tile = 0, n_fib = 0;
         for (int f = 0; f < e->n_fibers; f++) {
             if (e->fibers[f].dst != a)
@@ -544,10 +310,11 @@ static bs_status cpu_accumulate(bs_sim *s, int a)
 {
     cpu_state *cs = s->be_state;
     bs_area_state *as = &s->areas[a];
-    zero_input(as->input, as->n_local);
     cs->rec[a].step = 0;
     if (as->n_local == 0)
         return BS_OK;
+    if (!cs->record)
+        zero_input(as->input, as->n_local);
     int fibers[s->exp->n_fibers], n_fib = 0;
     for (int f = 0; f < s->exp->n_fibers; f++) {
         const bs_fiber_state *fs = &s->fibers[f];
@@ -556,12 +323,16 @@ static bs_status cpu_accumulate(bs_sim *s, int a)
         if (!fs->active || s->exp->fibers[f].dst != a || n_firing == 0)
             continue;
         fibers[n_fib++] = f;
-        bs_store_accumulate(&fs->store[fs->cur], firing, n_firing, as->lo,
-                            as->input);
+        if (!cs->record)
+            bs_store_accumulate(&fs->store[fs->cur], firing, n_firing, as->lo,
+                                as->input);
     }
     if (cs->record) {
-        record_edges(s, a, fibers, n_fib);
-        return BS_OK;
+        bs_status st = bs_cpu_group_corrections(s, a, fibers, n_fib,
+                                                bs_cpu_tile_log2(s, a));
+        if (st == BS_OK)
+            bs_cpu_record_edges(s, a, fibers, n_fib);
+        return st;
     }
     for (int i = 0; i < n_fib; i++) {
         uint64_t n_firing;
@@ -637,6 +408,11 @@ static void cpu_destroy(bs_sim *s)
     if (!cs)
         return;
     bs_pool_destroy(&cs->pool);
+    free(cs->corr_tgt);
+    free(cs->corr_d);
+    free(cs->corr_tgt2);
+    free(cs->corr_d2);
+    free(cs->corr_off);
     free(cs->rec);
     free(cs);
     s->be_state = NULL;

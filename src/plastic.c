@@ -31,6 +31,23 @@ void bs_store_accumulate(const bs_store *s, const uint64_t *firing,
     }
 }
 
+uint64_t bs_store_corrections(const bs_store *s, const uint64_t *firing,
+                              uint64_t n_firing, uint64_t *tgt,
+                              uint64_t *delta)
+{
+    uint64_t e = 0, n = 0;
+    for (uint64_t f = 0; f < n_firing && e < s->n; f++) {
+        uint64_t i = firing[f];
+        if (s->src[e] < i)
+            e = bs_store_lower(s, i);
+        for (; e < s->n && s->src[e] == i; e++) {
+            tgt[n] = s->tgt[e];
+            delta[n++] = (uint64_t)s->w[e] - BS_W_ONE;
+        }
+    }
+    return n;
+}
+
 uint32_t bs_store_weight(const bs_store *s, uint64_t src, uint64_t tgt)
 {
     for (uint64_t e = bs_store_lower(s, src); e < s->n && s->src[e] == src; e++)

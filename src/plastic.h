@@ -26,6 +26,14 @@ typedef struct bs_store {
 /* Index of the first entry with source >= src (n when none).  Can't fail. */
 uint64_t bs_store_lower(const bs_store *s, uint64_t src);
 
+/* Writes (target, w - 1) of the stored synapses of every firing source
+ * (ascending list) to tgt[] and delta[] (room for s->n entries) and
+ * returns how many; adding them to inputs is bs_store_accumulate.  Can't
+ * fail. */
+uint64_t bs_store_corrections(const bs_store *s, const uint64_t *firing,
+                              uint64_t n_firing, uint64_t *tgt,
+                              uint64_t *delta);
+
 /* Adds (w - 1) of the stored synapses of every firing source (ascending
  * list) to input[tgt - id_lo].  Can't fail. */
 void bs_store_accumulate(const bs_store *s, const uint64_t *firing,

@@ -28,6 +28,7 @@ while getopts B:P:s:r:c:T:h opt; do
     *) exit 2 ;;
   esac
 done
+case $brainsim in /*) ;; */*) brainsim=$(cd "$(dirname "$brainsim")" && pwd)/$(basename "$brainsim") ;; esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench_cpu.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 ms_now() { date +%s%N; }
