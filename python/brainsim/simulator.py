@@ -48,8 +48,9 @@ Contract:
   applies (bs_apply); the KeyError checks run on each rank's own
   arguments, so pass the same names on every rank.  winners() is valid
   after every call.
-- One thread at a time: step(), run(), checkpoint(), winners(),
-  support() and close() hold the Simulator's lock (the C library is
+- One thread at a time: step(), run(), checkpoint(), apply() (and the
+  operations built on it), winners(), support(), weights(), inputs() and
+  close() hold the Simulator's lock (the C library is
   single-threaded per simulator); a call while another thread is inside
   one raises SimulatorBusyError (a RuntimeError) and changes nothing.
 - Integer arguments are checked against their C types and brainsim's
@@ -312,8 +313,9 @@ class Simulator:
         if not self._lock.acquire(blocking=False):
             raise SimulatorBusyError(
                 f"brainsim.Simulator.{what}: another thread is inside a call "
-                "on this Simulator (step, run, checkpoint, winners, support "
-                "or close); a Simulator serves one thread at a time")
+                "on this Simulator (step, run, checkpoint, apply and the "
+                "operations, winners, support, weights, inputs or close); a "
+                "Simulator serves one thread at a time")
         try:
             yield
         finally:
@@ -435,9 +437,12 @@ class Simulator:
         operation, BrainsimError (ERR_STATE) for one the state refuses;
         the simulator is then unchanged."""
         text = operations.operation(op)
+        if "\0" in text:
+            raise ValueError("apply(): the operation holds a NUL character")
         fn = self._optional("bs_apply", "apply()")
         before = self.steps_done
-        st = fn(self._sim(), text.encode("utf-8"))
+        with self._exclusive("apply()"):
+            st = fn(self._sim(), text.encode("utf-8"))
         if st != 0:
             raise self._failed(st)
         return self.steps_done - before
@@ -541,9 +546,10 @@ class Simulator:
                              f"{t.size})")
         out = np.zeros(s.size, dtype=np.float64)
         u64 = ctypes.POINTER(ctypes.c_uint64)
-        st = fn(self._sim(), str(fiber).encode("utf-8"), s.size,
-                s.ctypes.data_as(u64), t.ctypes.data_as(u64),
-                out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        with self._exclusive("weights()"):
+            st = fn(self._sim(), str(fiber).encode("utf-8"), s.size,
+                    s.ctypes.data_as(u64), t.ctypes.data_as(u64),
+                    out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
         if st != 0:
             raise self._failed(st)
         return out
@@ -554,9 +560,10 @@ class Simulator:
         fn = self._optional("bs_inputs", "inputs()")
         t = np.ascontiguousarray(np.asarray(tgt, dtype=np.uint64).ravel())
         out = np.zeros(t.size, dtype=np.float64)
-        st = fn(self._sim(), str(fiber).encode("utf-8"), t.size,
-                t.ctypes.data_as(ctypes.POINTER(ctypes.c_uint64)),
-                out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        with self._exclusive("inputs()"):
+            st = fn(self._sim(), str(fiber).encode("utf-8"), t.size,
+                    t.ctypes.data_as(ctypes.POINTER(ctypes.c_uint64)),
+                    out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
         if st != 0:
             raise self._failed(st)
         return out
