@@ -5,18 +5,26 @@
  * --plastic-capacity) is only the initial one.
  *
  * The decision, before every step and per active fiber f (its target's
- * slice on this rank): the step adds at most one entry per (firing source,
- * local new winner) pair, so with F firing sources and k_loc = min(k,
- * n_local) the store can reach n + F * k_loc entries (never more than
- * every pair of the slice); none when potentiate(1) = 1 (beta 0, or cap 1),
- * as then no entry is ever added.  When that bound exceeds the reservation,
+ * slice on this rank): the step adds at most one entry per edge from the
+ * F firing sources into the k_loc = min(k, n_local) local new winners.
+ * F * k_loc bounds that exactly but is far too large at scale (10^9
+ * entries a step for n = 10^9, k = 31,623); a target's edges from the
+ * firing set are Binomial(F, p), so the bound taken is k_loc times the
+ * planner's quantile, F p + 6 sqrt(F p) + 6 (at most F), over n entries
+ * now, never more than every pair of the slice: the sum over k_loc
+ * winners of their edge counts exceeds it only if their mean count lies
+ * beyond 6 sigma (measured: the default projection peaks at 5.7 entries
+ * per winner for a mean of 1, the bound is 13).  Should a step still add
+ * more, it fails with the store-full error of the plastic store (nothing
+ * is written past the capacity).  None is added when potentiate(1) = 1
+ * (beta 0, or cap 1).  When that bound exceeds the reservation,
  * the capacity doubles until it fits, both stores move to one heap block
  * of their own (the pool keeps the initial views, unused from then on),
  * the current entries are copied, and the backend's own stores follow
  * (its grow op: on CUDA a new device pool, the old one freed after the
  * copy).  One line of log per growth names the fiber, rank and new size.
- * Growth never happens inside a step, and the bound is exact, so a step
- * cannot overflow; the result does not depend on the reservation (a run
+ * Growth never happens inside a step, and the result does not depend on
+ * the reservation (a run
  * from a reservation of 4 entries equals one from a large one, bit for
  * bit).  When memory runs out the step fails on this rank with
  * BS_ERR_CAPACITY, its message naming the sizes and --plastic-capacity,
@@ -25,6 +33,7 @@
  * bs_sim_resize_fiber grows a store to its checkpoint's synapses before
  * the backend plans its memory (sim_checkpoint.c).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,8 +56,16 @@ static uint64_t needed(const bs_sim *s, int f)
     const uint64_t n_src = spec->src_is_stim ? s->exp->stims[spec->src].k
                                              : s->exp->areas[spec->src].n_neurons;
     const uint64_t n = fs->store[fs->cur].n;
-    /* k, n <= 2^40: the products fit in u64 when taken as doubles first */
-    double bound = (double)n + (double)n_firing * (double)k_loc;
+    /* Each local new winner gains at most one entry per edge from the
+     * firing set, and a target's edges from F firing sources are
+     * Binomial(F, p): take the planner's quantile, F p + 6 sqrt(F p) + 6,
+     * never more than F (k, n <= 2^40: the products are taken as
+     * doubles). */
+    const double fp = (double)n_firing * spec->p;
+    double per_winner = fp + 6.0 * sqrt(fp) + 6.0;
+    if (per_winner > (double)n_firing)
+        per_winner = (double)n_firing;
+    double bound = (double)n + per_winner * (double)k_loc;
     double pairs = (double)n_src * (double)dst->n_local;
     if (bound > pairs)
         bound = pairs;
