@@ -148,7 +148,7 @@ START_TEST(edge_test_agrees_with_generator)
     for (uint64_t i = 0; i < NA; i += 7) {
         int gen[NA] = {0};
         uint32_t pos[BS_MAX_BLOCK_EDGES];
-        for (uint64_t b = 0; b <= (NA - 1) >> g.log2_block; b++) {
+        for (uint64_t b = 0; b <= (uint64_t)(NA - 1) >> g.log2_block; b++) {
             uint32_t m = bs_block_edges(&g, i, b, pos);
             for (uint32_t t = 0; t < m; t++)
                 if ((b << g.log2_block) + pos[t] < (uint64_t)NA)
