@@ -66,12 +66,13 @@ if "$H5DIFF" "$TMP/small.h5" "$TMP/seed2.h5" /areas /areas >/dev/null 2>&1; then
   fail "seed 2 equals seed 1: the comparison cannot fail"
 else pass "seed 2 differs (the comparison can fail)"; fi
 
-# out of memory while growing: a clear error, exit 1
+# out of memory while growing: a clear error, exit 1 (p = 1: each of the
+# 5000 winners gains an entry per firing source, 2.5e7 entries a step)
 cat >"$TMP/big.yaml" <<'YAML'
 seed: 1
 areas: [{name: A, n: 100000, k: 5000}]
 stimuli: [{name: s, k: 5000}]
-fibers: [{from: s, to: A, p: 0.01, beta: 0.1}]
+fibers: [{from: s, to: A, p: 1.0, beta: 0.1}]
 schedule: [{project: {rounds: 2}}]
 YAML
 expect_exit 1 "growth beyond memory (ulimit -v)" -- sh -c "ulimit -v 900000 && exec '$BRAINSIM' run '$TMP/big.yaml' -c 4 -o '$TMP/big.h5'"

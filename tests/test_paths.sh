@@ -19,7 +19,8 @@ fibers:
   - {from: s, to: A, p: 0.01}
   - {from: A, to: A, p: 0.01}
 schedule:
-  - project: {rounds: 12}
+  - project: {fibers: [s->A], rounds: 1}
+  - project: {rounds: 11}
 YAML
 "$BRAINSIM" run exp.yaml -q -o earlier.h5 >/dev/null || fail "the reference run"
 cp exp.yaml exp.orig
