@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python", "examples"))
 
 
-def run(module, label, seed, **kw):
+def run(module, label, **kw):
     import brain_simulations as sims
     sims.brain = module
     t = time.perf_counter()
@@ -39,11 +39,15 @@ def main():
     ap.add_argument("--backend", default="cpu")
     a = ap.parse_args()
     import brainsim.brain as bsb
-    run(bsb, "brainsim.brain", a.seed, seed=a.seed, backend=a.backend)
+    run(bsb, "brainsim.brain", seed=a.seed, backend=a.backend)
     if a.brainpy:
         sys.path.insert(0, a.brainpy)
         bp = importlib.import_module("brain")
-        run(bp, "brain.py", a.seed, seed=a.seed)
+        if not hasattr(bp.Brain, "areas"):
+            # brain.py's newest commit renamed Brain.areas (which the
+            # published simulations.py uses) to area_by_name
+            bp.Brain.areas = property(lambda self: self.area_by_name)
+        run(bp, "brain.py", seed=a.seed)
 
 
 if __name__ == "__main__":
