@@ -133,16 +133,14 @@ static bs_status take_text(ctx *c, const char *text, size_t len)
     return BS_OK;
 }
 
-/* Loads the YAML tree of text (UTF-8; a leading BOM is skipped, as libyaml
- * would otherwise shift line 1) and walks it into c->e. */
-static bs_status parse_yaml(ctx *c, const char *text, size_t len)
+/* Loads the YAML tree of text (UTF-8) and hands it to walk (which reads
+ * c->doc) to fill c->e.  Returns walk's status, or the prescan's or
+ * libyaml's error naming the position. */
+static bs_status parse_yaml(ctx *c, const char *text, size_t len,
+                            bs_status (*walk)(ctx *))
 {
     yaml_parser_t p;
     yaml_document_t doc;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-        text += 3;
-        len -= 3;
-    }
     bs_status st = bs_exp_prescan(c, text, len);
     if (st != BS_OK) return st;
     if (!yaml_parser_initialize(&p))
@@ -153,7 +151,7 @@ static bs_status parse_yaml(ctx *c, const char *text, size_t len)
         st = bs_exp_yaml_error(c, &p, text, len);
     } else {
         c->doc = &doc;
-        st = parse_root(c);
+        st = walk(c);
         c->doc = NULL;
         yaml_document_delete(&doc);
     }
@@ -174,38 +172,26 @@ bs_status bs_experiment_parse(const char *text, size_t len, const char *name,
     if (!(c.e = calloc(1, sizeof *c.e)))
         return bs_exp_fail_at(&c, BS_ERR_NOMEM, 1, 1, "file", "out of memory");
     bs_status st = take_text(&c, text, len);
-    if (st == BS_OK) st = parse_yaml(&c, text, len);
+    /* a leading BOM is skipped, as libyaml would otherwise shift line 1 */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
+    if (st == BS_OK) st = parse_yaml(&c, text, len, parse_root);
     free(c.refs);
     if (st != BS_OK) bs_experiment_destroy(&c.e);
     *out = c.e;
     return st;
 }
 
-/* Loads the YAML tree of one operation's text and appends it to c->e. */
-static bs_status parse_op_yaml(ctx *c, const char *text, size_t len)
+/* Appends the schedule item at the root of c->doc to c->e. */
+static bs_status parse_op_root(ctx *c)
 {
-    yaml_parser_t p;
-    yaml_document_t doc;
-    bs_status st = bs_exp_prescan(c, text, len);
-    if (st != BS_OK) return st;
-    if (!yaml_parser_initialize(&p))
-        return bs_exp_fail_at(c, BS_ERR_NOMEM, 1, 1, "YAML", "out of memory");
-    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-    yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
-    if (!yaml_parser_load(&p, &doc)) {
-        st = bs_exp_yaml_error(c, &p, text, len);
-    } else {
-        c->doc = &doc;
-        yaml_node_t *root = yaml_document_get_root_node(&doc);
-        st = root ? bs_exp_schedule_item(c, root)
-                  : bs_exp_fail_at(c, BS_ERR_PARSE, 1, 1, "operation", "the "
-                                   "operation is empty: expected a one-key "
-                                   "map such as 'fix: A'");
-        c->doc = NULL;
-        yaml_document_delete(&doc);
-    }
-    yaml_parser_delete(&p);
-    return st;
+    yaml_node_t *root = yaml_document_get_root_node(c->doc);
+    return root ? bs_exp_schedule_item(c, root)
+                : bs_exp_fail_at(c, BS_ERR_PARSE, 1, 1, "operation", "the "
+                                 "operation is empty: expected a one-key "
+                                 "map such as 'fix: A'");
 }
 
 bs_status bs_experiment_parse_op(bs_experiment *e, const char *text,
@@ -230,7 +216,7 @@ bs_status bs_experiment_parse_op(bs_experiment *e, const char *text,
     }
     bs_status st = bs_exp_index_names(&c);
     if (st == BS_OK)
-        st = parse_op_yaml(&c, text, len);
+        st = parse_yaml(&c, text, len, parse_op_root);
     free(c.refs);
     return st;
 }
