@@ -15,10 +15,10 @@ trusts the file.
 """
 import numpy as np
 
-from .reader import Area, _area_order, _h5open, _text, parse_experiment
+from .reader import Area, _File, _area_order, _h5open, _text
 
 
-class Checkpoint:
+class Checkpoint(_File):
     def __init__(self, path, f):
         self.path, self._f = path, f
         a = f.attrs
@@ -37,28 +37,6 @@ class Checkpoint:
             g = f["areas"][name]
             self.areas[name] = Area(name, int(g.attrs["n"]), int(g.attrs["k"]))
         self.fibers = list(f["fibers"].keys()) if "fibers" in f else []
-
-    @property
-    def experiment(self):
-        if self._experiment is None:
-            self._experiment = parse_experiment(self.experiment_text)
-        return self._experiment
-
-    def close(self):
-        """Closes the file; later reads raise ValueError.  Idempotent."""
-        if self._f is not None:
-            self._f.close()
-            self._f = None
-
-    @property
-    def closed(self):
-        return self._f is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return (f"<brainsim.Checkpoint {self.path!r}: step {self.step}, "

@@ -168,7 +168,36 @@ def _check_format(path, f):
                              "is missing")
 
 
-class Run:
+class _File:
+    """What an open brainsim file shares (Run, Checkpoint): the parsed
+    experiment on first use, close, closed and the with-statement; the
+    subclass sets _f, _experiment and experiment_text."""
+
+    @property
+    def experiment(self):
+        """The experiment, parsed by PyYAML on first use (or the text)."""
+        if self._experiment is None:
+            self._experiment = parse_experiment(self.experiment_text)
+        return self._experiment
+
+    def close(self):
+        """Closes the file; later reads raise ValueError.  Idempotent."""
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    @property
+    def closed(self):
+        return self._f is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Run(_File):
     """An open output file.  Attributes (fixed at open):
 
     path, version (brainsim version that wrote it), format_version, seed,
@@ -216,30 +245,6 @@ class Run:
             extents += [f["areas"][name][d].shape[0]
                         for d in ("winners", "inputs", "support")]
         self.steps = min([int(a.get("steps_complete", 0))] + extents)
-
-    @property
-    def experiment(self):
-        """The experiment, parsed by PyYAML on first use (or the text)."""
-        if self._experiment is None:
-            self._experiment = parse_experiment(self.experiment_text)
-        return self._experiment
-
-    # -- lifetime ---------------------------------------------------------
-    def close(self):
-        """Closes the file; later reads raise ValueError.  Idempotent."""
-        if self._f is not None:
-            self._f.close()
-            self._f = None
-
-    @property
-    def closed(self):
-        return self._f is None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         state = "closed" if self.closed else f"{self.steps} steps"
