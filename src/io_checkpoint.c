@@ -234,9 +234,16 @@ static bs_status dset_write(ckpt_w *w, hid_t loc, const char *obj,
     hsize_t chunk = total == 0 ? 1 : total < ROW_CHUNK ? total : ROW_CHUNK;
     hsize_t n = count;
     hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID, p = H5I_INVALID_HID;
-    hid_t d = H5I_INVALID_HID;
+    hid_t d = H5I_INVALID_HID, ap = H5I_INVALID_HID;
     static const uint64_t dummy = 0;   /* H5Dwrite wants a buffer */
-    int ok = H5CK(c, obj, fs = H5Screate_simple(1, &dim, &maxd)) &&
+    /* No chunk cache: every chunk goes to the file inside H5Dwrite, so a
+     * full disk fails the write that caused it, and no dirty chunk is left
+     * for the close to flush (HDF5 1.10 loses such a chunk's buffer when
+     * that flush fails).  Each chunk is written once, whole or by its
+     * ranks' parts, so the cache would save nothing. */
+    int ok = H5CK(c, obj, ap = H5Pcreate(H5P_DATASET_ACCESS)) &&
+             H5CK(c, obj, H5Pset_chunk_cache(ap, 0, 0, 1.0)) &&
+             H5CK(c, obj, fs = H5Screate_simple(1, &dim, &maxd)) &&
              H5CK(c, obj, p = H5Pcreate(H5P_DATASET_CREATE)) &&
              H5CK(c, obj, H5Pset_chunk(p, 1, &chunk)) &&
              (fill ? H5CK(c, obj, H5Pset_fill_value(p, H5T_NATIVE_UINT64,
@@ -244,7 +251,7 @@ static bs_status dset_write(ckpt_w *w, hid_t loc, const char *obj,
                    : H5CK(c, obj, H5Pset_fill_time(p,
                                                    H5D_FILL_TIME_NEVER))) &&
              H5CK(c, obj, d = H5Dcreate2(loc, name, ftype, fs, H5P_DEFAULT,
-                                         p, H5P_DEFAULT)) &&
+                                         p, ap)) &&
              H5CK(c, obj, ms = H5Screate_simple(1, count ? &n : &one, NULL));
     if (ok && count > 0)
         ok = H5CK(c, obj, H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start,
@@ -264,6 +271,7 @@ static bs_status dset_write(ckpt_w *w, hid_t loc, const char *obj,
     bs_h5_close(&ms);
     bs_h5_close(&fs);
     bs_h5_close(&p);
+    bs_h5_close(&ap);
     bs_h5_close(&d);
     return st;
 }

@@ -146,8 +146,12 @@ EXTRA_DIST += tests/fuzz/FUZZING.md tests/fuzz/lsan.supp \
 # crashes scanning the thread-local storage of Open MPI's dlopen'ed
 # components; a sanitizer report exits 86, so that no test can mistake it
 # for brainsim's own exit 1.  Values already in the environment win.
+# BRAINSIM_SANITIZERS=1 tells the tests that cannot run as they are under
+# AddressSanitizer (its shadow memory needs terabytes of address space, so
+# no `ulimit -v`) to use the sanitizer's own limits instead.
 if SANITIZERS
 AM_TESTS_ENVIRONMENT += \
+	BRAINSIM_SANITIZERS=1; export BRAINSIM_SANITIZERS; \
 	ASAN_OPTIONS="$${ASAN_OPTIONS-detect_leaks=1:fast_unwind_on_malloc=0:allocator_may_return_null=1:exitcode=86}"; export ASAN_OPTIONS; \
 	LSAN_OPTIONS="$${LSAN_OPTIONS-use_tls=0:suppressions=$(abs_top_srcdir)/tests/fuzz/lsan.supp:print_suppressions=0}"; export LSAN_OPTIONS; \
 	UBSAN_OPTIONS="$${UBSAN_OPTIONS-print_stacktrace=1:halt_on_error=1:exitcode=86}"; export UBSAN_OPTIONS;
