@@ -42,7 +42,9 @@ typedef enum bs_status {
     BS_ERR_CHECKPOINT, /* a checkpoint file is invalid or inconsistent */
     BS_ERR_STATE,      /* the call is not valid in the current state */
     BS_ERR_NOTFOUND,   /* a named area, stimulus or fiber does not exist */
-    BS_ERR_LIMIT       /* the experiment exceeds a size limit of brainsim */
+    BS_ERR_LIMIT,      /* the experiment exceeds a size limit of brainsim */
+    BS_ERR_SATURATED   /* a weight of a fiber without a cap reached the
+                          Q16.16 maximum (65535.99998) in a step */
 } bs_status;
 
 typedef struct bs_sim bs_sim;

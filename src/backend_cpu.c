@@ -136,8 +136,9 @@ static void group_by_source(cpu_state *cs, int n_seg, const uint64_t *seg_off,
  * Phase 4 of fiber f from the edges recorded during accumulate: those into
  * the new local winners win[0..n_win) (inputs win_in[]) at or above the
  * recording floor, and regenerated ones into the winners below it.
- * Returns what bs_store_potentiate_edges returns, or BS_ERR_LIMIT (nothing
- * done) when the regenerated edges do not fit the buffer.
+ * Returns what bs_store_potentiate_edges returns (BS_ERR_SATURATED
+ * included), or BS_ERR_LIMIT (nothing done) when the regenerated edges do
+ * not fit the buffer.
  */
 static bs_status potentiate_recorded(bs_sim *s, int f, const uint64_t *firing,
                                      uint64_t n_firing, const uint64_t *win,
@@ -398,6 +399,8 @@ static bs_status cpu_plasticity(bs_sim *s, int f)
                                  fs->mult, fs->cap, s->scratch);
     if (st == BS_ERR_CAPACITY)
         return bs_sim_store_full(s, f);
+    if (st == BS_ERR_SATURATED)          /* the step fails: cur stays */
+        return bs_sim_saturated(s, f);
     fs->cur ^= 1;
     return st;
 }

@@ -391,11 +391,16 @@ static int cmd_run(cli_args *a, int rank, int n_ranks)
     uint64_t checksum = 0, first = bs_steps_done(sim);
     int stopped = 0;
     st = run_steps(sim, a, rank, &checksum, &stopped);
-    if (st != BS_OK) {
+    if (st == BS_ERR_SATURATED) {       /* agreed: the same on every rank */
+        if (rank == 0)
+            fprintf(stderr, "brainsim: error: %s\n", bs_error(sim));
+    } else if (st != BS_OK) {
         fprintf(stderr, "brainsim: error%s: %s\n", n_ranks > 1 ? " on a rank" : "",
                 bs_error(sim));
         if (n_ranks > 1 && st != BS_ERR_STATE && st != BS_ERR_CAPACITY)
             bs_abort(1);
+    }
+    if (st != BS_OK) {
         bs_destroy(&sim);
         return 1;
     }

@@ -61,9 +61,9 @@ uint32_t bs_beta_mult(double beta)
 uint32_t bs_cap_q16(double cap)
 {
     if (cap <= 0.0)
-        return UINT32_MAX;
+        return BS_W_MAX;
     double c = cap * 65536.0;
     if (c >= 4294967295.0)
-        return UINT32_MAX;
+        return BS_W_MAX;
     return (uint32_t)(c + 0.5);
 }

@@ -36,8 +36,11 @@
 
 enum { BS_DOMAIN_EDGES = 0, BS_DOMAIN_ASSEMBLY = 1, BS_DOMAIN_SUBSET = 2 };
 
-/* Fixed-point weights: Q16.16 in uint32. */
+/* Fixed-point weights: Q16.16 in uint32.  BS_W_MAX (65535.99998) is the
+ * largest weight and a fiber's cap when it has none: every cap an
+ * experiment can give (at most 65535) is below it. */
 #define BS_W_ONE 65536u
+#define BS_W_MAX 0xFFFFFFFFu
 #define BS_P_MIN 1e-9            /* smallest connection probability: the
                                    parser's range is [BS_P_MIN, 1] */
 
@@ -140,6 +143,14 @@ BS_HD uint32_t bs_potentiate(uint32_t w, uint32_t mult, uint32_t cap)
 {
     uint64_t x = ((uint64_t)w * mult + 32768u) >> 16;
     return x > cap ? cap : (uint32_t)x;
+}
+
+/* 1 when potentiating w on a fiber without a cap (cap == BS_W_MAX) would
+ * pass BS_W_MAX: the weight saturates, which is an error of the step
+ * (doc/design.md section 7), not the cap working by design.  Can't fail. */
+BS_HD int bs_saturates(uint32_t w, uint32_t mult, uint32_t cap)
+{
+    return cap == BS_W_MAX && (((uint64_t)w * mult + 32768u) >> 16) > BS_W_MAX;
 }
 
 /*

@@ -90,10 +90,13 @@ static int push(bs_store *s, uint64_t src, uint64_t tgt, uint32_t w)
     return 1;
 }
 
-/* Merges the old entries [e, end) of source i with its edge targets. */
+/* Merges the old entries [e, end) of source i with its edge targets.
+ * Returns 0 when next is full; sets *saturated when a weight passed
+ * BS_W_MAX (bs_saturates; the entry holds BS_W_MAX). */
 static int merge_source(const bs_store *cur, uint64_t e, uint64_t end,
                         uint64_t i, const uint64_t *edges, uint64_t n_edges,
-                        uint32_t mult, uint32_t cap, bs_store *next)
+                        uint32_t mult, uint32_t cap, bs_store *next,
+                        int *saturated)
 {
     uint64_t x = 0;
     while (e < end || x < n_edges) {
@@ -103,9 +106,11 @@ static int merge_source(const bs_store *cur, uint64_t e, uint64_t end,
             e++;
         } else if (e == end || edges[x] < cur->tgt[e]) {
             uint32_t w = bs_potentiate(BS_W_ONE, mult, cap);
+            *saturated |= bs_saturates(BS_W_ONE, mult, cap);
             ok = (w == BS_W_ONE) || push(next, i, edges[x], w);
             x++;
         } else {
+            *saturated |= bs_saturates(cur->w[e], mult, cap);
             ok = push(next, i, edges[x], bs_potentiate(cur->w[e], mult, cap));
             e++;
             x++;
@@ -137,13 +142,16 @@ static uint64_t edges_of(const edge_src *es, uint64_t f, uint64_t i,
     return bs_store_edge_targets(es->g, i, es->winners, es->n_winners, es->scratch);
 }
 
-/* The merge of cur and the edges of every firing source into next. */
+/* The merge of cur and the edges of every firing source into next:
+ * BS_OK, BS_ERR_CAPACITY (next full: incomplete) or, once complete,
+ * BS_ERR_SATURATED. */
 static bs_status potentiate(const bs_store *cur, bs_store *next,
                             const uint64_t *firing, uint64_t n_firing,
                             const edge_src *es, uint32_t mult, uint32_t cap)
 {
     next->n = 0;
     uint64_t e = 0, f = 0;
+    int saturated = 0;
     while (e < cur->n || f < n_firing) {
         uint64_t i = (f == n_firing || (e < cur->n && cur->src[e] < firing[f]))
                          ? cur->src[e] : firing[f];
@@ -156,11 +164,12 @@ static bs_status potentiate(const bs_store *cur, bs_store *next,
             n_edges = edges_of(es, f, i, &edges);
             f++;
         }
-        if (!merge_source(cur, e, end, i, edges, n_edges, mult, cap, next))
+        if (!merge_source(cur, e, end, i, edges, n_edges, mult, cap, next,
+                          &saturated))
             return BS_ERR_CAPACITY;
         e = end;
     }
-    return BS_OK;
+    return saturated ? BS_ERR_SATURATED : BS_OK;
 }
 
 bs_status bs_store_potentiate(const bs_store *cur, bs_store *next,

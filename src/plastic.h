@@ -45,7 +45,10 @@ void bs_store_accumulate(const bs_store *s, const uint64_t *firing,
  * this rank's slice, ascending) and an edge i -> j has weight
  * potentiate(w, mult, cap) (w = 1 when not stored).  scratch holds n_winners
  * u64.  Returns BS_OK, or BS_ERR_CAPACITY when next->cap is too small (next
- * is then incomplete and cur untouched).
+ * is then incomplete and cur untouched), or BS_ERR_SATURATED when next is
+ * complete but a weight of a fiber without a cap passed the Q16.16 maximum
+ * (bs_saturates; it holds BS_W_MAX there).  Capacity is reported first, as
+ * the CUDA backend checks it before it writes.
  */
 bs_status bs_store_potentiate(const bs_store *cur, bs_store *next,
                               const bs_fiber_geom *g, const uint64_t *firing,

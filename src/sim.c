@@ -32,7 +32,7 @@ const char *bs_strerror(bs_status status)
         "invalid experiment", "input/output error", "MPI or NCCL error",
         "CUDA error", "reserved capacity exceeded", "backend not usable",
         "invalid checkpoint", "invalid state", "not found",
-        "size limit exceeded",
+        "size limit exceeded", "weight saturated",
     };
     if ((unsigned)status < sizeof names / sizeof names[0])
         return names[status];
@@ -159,6 +159,16 @@ static bs_status after_step(bs_sim *s)
     return steps_left(s) ? BS_OK : bs_sim_apply_ops(s);
 }
 
+/* After a step that failed with a saturated weight (its fibers' stores
+ * and winners may have advanced on some ranks and not on others): the
+ * refusal of `what` (a step, a checkpoint), BS_ERR_STATE naming the
+ * failure (the same on every rank).  Can't fail. */
+static bs_status refuse_failed(bs_sim *s, const char *what)
+{
+    return bs_sim_fail(s, BS_ERR_STATE, "no %s after a failed step: %.900s",
+                       what, s->failure);
+}
+
 /* Takes up to n_steps steps of the schedule from s's position, applying
  * the operations on the way; *done receives the steps taken.  Rows are
  * written only when their buffer is full.  Collective.  Returns BS_OK or
@@ -167,14 +177,19 @@ static bs_status drive(bs_sim *s, uint64_t n_steps, uint64_t *done)
 {
     bs_status st = BS_OK;
     *done = 0;
+    if (s->failed)
+        return refuse_failed(s, "step");
     while (*done < n_steps) {
         if ((st = bs_sim_apply_ops(s)) != BS_OK)
             break;
         if (s->op >= s->exp->n_ops)
             break;
         if ((st = bs_sim_step_once(s)) != BS_OK ||
-            (st = after_step(s)) != BS_OK)
+            (st = after_step(s)) != BS_OK) {
+            if ((s->failed = st == BS_ERR_SATURATED))
+                memcpy(s->failure, s->err, sizeof s->failure);
             break;
+        }
         (*done)++;
         bs_test_pause_at_step(s->step, s->rank == 0);
     }
@@ -321,6 +336,8 @@ bs_status bs_checkpoint(bs_sim *s, const char *path)
 {
     if (!s || !path)
         return BS_ERR_ARG;
+    if (s->failed)
+        return refuse_failed(s, "checkpoint");
     bs_status st = bs_sim_claim_checkpoint(s, path);
     if (st != BS_OK)
         return st;

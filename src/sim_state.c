@@ -189,9 +189,10 @@ bs_status bs_sim_layout(bs_sim *s)
     ADD("gathered%s", "(ranks, sum k) cand", sizeof(bs_cand),
         s->sum_k * (uint64_t)s->n_ranks, &s->gathered);
     uint64_t n_scratch = 4 * s->max_k;
-    if (n_scratch < (uint64_t)e->n_areas + 2)
-        n_scratch = (uint64_t)e->n_areas + 2;
-    ADD("scratch%s", "(max(4 max k, areas+2)) u64", 8, n_scratch, &s->scratch);
+    if (n_scratch < (uint64_t)e->n_areas + (uint64_t)e->n_fibers + 2)
+        n_scratch = (uint64_t)e->n_areas + (uint64_t)e->n_fibers + 2;
+    ADD("scratch%s", "(max(4 max k, areas+fibers+2)) u64", 8, n_scratch,
+        &s->scratch);
     ADD("merge%s", "(ranks + 1, max k) cand", sizeof(bs_cand),
         s->max_k * ((uint64_t)s->n_ranks + 1), &s->merge);
     ADD("rec.schedule%s", "(rows) row", sizeof(bs_schedule_row), rows,
@@ -329,6 +330,20 @@ bs_status bs_sim_store_full(bs_sim *s, int f)
                        (unsigned long long)
                            s->fibers[f].store[s->fibers[f].cur].n,
                        (unsigned long long)s->step);
+}
+
+bs_status bs_sim_saturated(bs_sim *s, int f)
+{
+    const bs_fiber_state *fs = &s->fibers[f];
+    const double beta = fs->beta_set
+        ? fs->beta_own : s->areas[s->exp->fibers[f].dst].beta_default;
+    s->saturated_fiber = f;
+    return bs_sim_fail(s, BS_ERR_SATURATED, "fiber %s: a weight reached the "
+                       "Q16.16 maximum 65535.99998 at step %llu (steps are "
+                       "numbered from 0); give the fiber a cap (cap: at most "
+                       "65535) or a smaller beta (its beta is %.6g)",
+                       s->exp->fibers[f].name, (unsigned long long)s->step,
+                       beta);
 }
 
 uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first)

@@ -29,7 +29,7 @@
  *   gathered             (ranks, sum k)     bs_cand  every rank's candidates
  *   merge                (ranks+1, max k)   bs_cand  one area's candidates
  *                                                 + sorting scratch
- *   scratch              (max(4 max k, areas+2)) u64  Floyd's sample set
+ *   scratch    (max(4 max k, areas+fibers+2)) u64  Floyd's sample set
  *                                                 (schedule.c), a fiber's
  *                                                 local winners (plastic.h),
  *                                                 the step's agreement
@@ -83,7 +83,8 @@ typedef struct bs_area_state {
 typedef struct bs_fiber_state {
     bs_fiber_geom geom;
     uint32_t mult, cap;         /* Q16.16; mult from the effective beta
-                                   (bs_sim_update_mult) */
+                                   (bs_sim_update_mult); cap BS_W_MAX
+                                   when the fiber has none */
     double beta_own;            /* its own beta, when beta_set */
     int beta_set;               /* 1: given in the experiment or by a fiber
                                    plasticity operation */
@@ -111,7 +112,9 @@ typedef struct bs_backend_ops {
     /* phase 2: k local candidates of area a into out[0..k) */
     bs_status (*local_topk)(struct bs_sim *s, int a, bs_cand *out);
     /* phase 4: potentiate fiber f (firing = its source's winners, new
-     * winners = its target's next) */
+     * winners = its target's next); a full store is bs_sim_store_full's
+     * error, a weight passing BS_W_MAX without a cap (bs_saturates)
+     * bs_sim_saturated's, the fiber's current store unchanged in both */
     bs_status (*plasticity)(struct bs_sim *s, int f);
     /* copies state the host views lack (the plastic stores on a device)
      * into them, before a checkpoint; NULL when the host is current */
@@ -200,6 +203,13 @@ struct bs_sim {
     /* stopping (SIGTERM): requested here, agreed over ranks in a step */
     int stop_local, stop_agreed;
     int keep_checkpoints;
+
+    /* weight saturation (bs_sim_saturated): the fiber of this rank's
+     * failure in the current step; once a step failed so (failed = 1,
+     * its message in failure), later steps and checkpoints are refused */
+    int saturated_fiber;
+    int failed;
+    char failure[BS_ERR_LEN];
     struct bs_paths *paths;     /* files read and written, locks (rank 0) */
 
     char err[BS_ERR_LEN];
@@ -239,6 +249,12 @@ const uint64_t *bs_sim_firing(const struct bs_sim *s, int f, uint64_t *n);
 /* Returns BS_ERR_CAPACITY with the message naming fiber f, the rank, the
  * step and the option that raises the reservation (both backends). */
 bs_status bs_sim_store_full(struct bs_sim *s, int f);
+
+/* Returns BS_ERR_SATURATED with the message naming fiber f and the step
+ * (s->step, counted from 0) that a weight reached the Q16.16 maximum in,
+ * and what avoids it; records f in s->saturated_fiber (both backends,
+ * then the step's agreement, which names the same fiber on every rank). */
+bs_status bs_sim_saturated(struct bs_sim *s, int f);
 
 /* Before a step (its active fibers marked): grows the plastic stores of
  * every active fiber that the step could outgrow, so that the entries

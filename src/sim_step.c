@@ -168,29 +168,37 @@ static bs_status commit_all(bs_sim *s)
     return BS_OK;
 }
 
-/* Phase 6: one allreduce of s->scratch[0 .. n_areas + 2): the counts of
- * commit_all, then this rank's failure (local != BS_OK), so that a failure
- * on one rank (a full plastic store) stops every rank at the same step
- * instead of leaving the others in a collective, then whether a stop was
- * requested here (SIGTERM reaches ranks at different times).  Timed into
- * PH_AGREE.  Sets s->stop_agreed.  Returns BS_OK with the global counts in
- * s->scratch; local when this rank failed; BS_ERR_STATE when another rank
- * did; or BS_ERR_MPI. */
+/* Phase 6: one allreduce of s->scratch[0 .. n_areas + 2 + n_fibers): the
+ * counts of commit_all, then this rank's failure (local != BS_OK), so that
+ * a failure on one rank (a full plastic store) stops every rank at the
+ * same step instead of leaving the others in a collective, then whether a
+ * stop was requested here (SIGTERM reaches ranks at different times), then
+ * a flag per fiber whose weight saturated here.  Timed into PH_AGREE.
+ * Sets s->stop_agreed.  Returns BS_OK with the global counts in s->scratch;
+ * BS_ERR_SATURATED naming the first fiber that saturated on any rank, on
+ * every rank that did not fail otherwise; local when this rank failed;
+ * BS_ERR_STATE when another rank did; or BS_ERR_MPI. */
 static bs_status agree(bs_sim *s, bs_status local)
 {
     const double t0 = bs_now();
-    const int n = s->exp->n_areas;
+    const int n = s->exp->n_areas, n_fib = s->exp->n_fibers;
     uint64_t *v = s->scratch;
     if (local != BS_OK)                 /* no commit: nothing fired anew */
         memset(v, 0, (size_t)n * sizeof *v);
     v[n] = local != BS_OK;
     v[n + 1] = s->stop_local != 0;
-    bs_status st = bs_comm_sum_u64(s->comm, v, (size_t)n + 2, s->err,
+    memset(v + n + 2, 0, (size_t)n_fib * sizeof *v);
+    if (local == BS_ERR_SATURATED)
+        v[n + 2 + s->saturated_fiber] = 1;
+    bs_status st = bs_comm_sum_u64(s->comm, v, (size_t)(n + 2 + n_fib), s->err,
                                    sizeof s->err);
     s->phase_s[PH_AGREE] = bs_now() - t0;
     if (st != BS_OK)
         return st;
     s->stop_agreed = v[n + 1] != 0;
+    for (int f = 0; f < n_fib; f++)
+        if (v[n + 2 + f] && (local == BS_OK || local == BS_ERR_SATURATED))
+            return bs_sim_saturated(s, f);
     if (local != BS_OK)
         return local;
     if (v[n])
