@@ -442,6 +442,8 @@ static bs_status cuda_plasticity(bs_sim *s, int f)
     CK(cudaStreamSynchronize(cs->stream));
     if (cs->h_pst->overflow)
         return bs_sim_store_full(s, f);
+    if (cs->h_pst->saturated)   /* the step fails: cur stays, no edges kept */
+        return bs_sim_saturated(s, f);
     if (cs->caches) {           /* the edges kept for the next step */
         cf->prev_valid = sorted && cs->h_pst->n_u <= cf->prev_cap;
         cf->n_prev = cs->h_pst->n_u;

@@ -184,7 +184,8 @@ typedef struct bs_k_plastic_state {
     uint64_t n_u;               /* edges (firing source, local winner) */
     uint64_t new_n;             /* entries of the next store */
     uint32_t overflow;          /* 1: the next store would exceed cap */
-    uint32_t pad;
+    uint32_t saturated;         /* 1: a weight passed BS_W_MAX on a fiber
+                                   without a cap (bs_saturates) */
 } bs_k_plastic_state;
 
 /* A run of local winners sharing a connectivity block, as uploaded per
@@ -255,7 +256,9 @@ int bs_k_corrections(const bs_k_corr_args *a, void *stream, const char **what);
  * entries of cur potentiated where an edge exists, new entries with
  * potentiate(1) (never 1: the caller skips fibers where potentiate(1) is
  * 1).  st->new_n receives the merged count and st->overflow 1 when it (or
- * n_u) exceeds cap, in which case `next` is left unwritten. */
+ * n_u) exceeds cap, in which case `next` is left unwritten; else
+ * st->saturated 1 when a weight passed BS_W_MAX without a cap (`next`
+ * then holds BS_W_MAX there, and the step fails). */
 typedef struct bs_k_merge_args {
     const uint64_t *firing;     /* device (n_firing) */
     uint64_t n_firing;

@@ -19,7 +19,8 @@
  *      L + ins_scan[L] + (u - first u with lb = L) (only the last u of a
  *      run of equal L can be a hit, so the ones before are all new);
  *   5. the merged count n_cur + ins_scan[n_cur + 1] is checked against cap
- *      before anything is written; then both scatters fill the other store.
+ *      before anything is written; then both scatters fill the other store
+ *      and flag a weight that passes BS_W_MAX without a cap (saturated).
  * Every step is integer and order-independent, so the result equals
  * bs_store_potentiate() entry for entry.
  */
@@ -217,6 +218,8 @@ __global__ void scatter_cur_kernel(bs_k_merge_args a)
         a.next.src[pos] = a.cur.src[e];
         a.next.tgt[pos] = a.cur.tgt[e];
         a.next.w[pos] = a.hit[e] ? bs_potentiate(w, a.mult, a.cap_w) : w;
+        if (a.hit[e] && bs_saturates(w, a.mult, a.cap_w))
+            a.st->saturated = 1;        /* every writer writes 1 */
     }
 }
 
@@ -226,11 +229,14 @@ __global__ void scatter_new_kernel(bs_k_merge_args a)
         return;
     const uint64_t n = n_edges(a);
     const uint32_t w_new = bs_potentiate(BS_W_ONE, a.mult, a.cap_w);
+    const int sat_new = bs_saturates(BS_W_ONE, a.mult, a.cap_w);
     for (uint64_t u = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; u < n;
          u += (uint64_t)gridDim.x * blockDim.x) {
         uint64_t l = a.lb[u];
         if (l & HIT_BIT)
             continue;
+        if (sat_new)                    /* never with beta <= 10 */
+            a.st->saturated = 1;
         uint64_t lo = 0, hi = u;         /* first index with lb == l */
         while (lo < hi) {
             uint64_t mid = lo + (hi - lo) / 2;
