@@ -1,6 +1,7 @@
 /* test_plastic.c - the potentiated-synapse store against a dense reference
  * matrix: Hebbian updates with cap over several rounds, accumulation of
- * corrections, capacity overflow; the update from given edge lists
+ * corrections, capacity overflow, saturation at the Q16.16 maximum
+ * without a cap; the update from given edge lists
  * (bs_store_potentiate_edges) equals the one that generates them. */
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,44 @@ START_TEST(capacity_overflow)
 }
 END_TEST
 
+/* One synapse 0 -> 1 potentiated with beta = 1 from 2^31 / 2^16 = 32768:
+ * the next doubling reaches 2^32, past BS_W_MAX: saturated without a cap
+ * (the store complete, holding BS_W_MAX), the cap with one; from 2^32 - 2
+ * with beta 0 nothing saturates. */
+START_TEST(saturation)
+{
+    bs_store a, b;
+    alloc_store(&a, 4);
+    alloc_store(&b, 4);
+    a.src[0] = 0;
+    a.tgt[0] = 1;
+    a.w[0] = UINT32_C(1) << 31;
+    a.n = 1;
+    const uint64_t firing[1] = {0}, start[2] = {0, 1}, edges[1] = {1};
+    const uint32_t m1 = bs_beta_mult(1.0);
+    ck_assert_uint_eq(m1, 131072);
+    ck_assert_int_eq(bs_saturates(a.w[0], m1, BS_W_MAX), 1);
+    ck_assert_int_eq(bs_saturates(a.w[0] - 1, m1, BS_W_MAX), 0);
+    ck_assert_int_eq(bs_saturates(a.w[0], m1, bs_cap_q16(65535.0)), 0);
+    ck_assert_int_eq(bs_store_potentiate_edges(&a, &b, firing, 1, start, edges,
+                                               m1, BS_W_MAX),
+                     BS_ERR_SATURATED);
+    ck_assert_uint_eq(b.n, 1);
+    ck_assert_uint_eq(b.w[0], BS_W_MAX);
+    ck_assert_int_eq(bs_store_potentiate_edges(&a, &b, firing, 1, start, edges,
+                                               m1, bs_cap_q16(65535.0)),
+                     BS_OK);
+    ck_assert_uint_eq(b.w[0], bs_cap_q16(65535.0));
+    a.w[0] = BS_W_MAX - 1;
+    ck_assert_int_eq(bs_store_potentiate_edges(&a, &b, firing, 1, start, edges,
+                                               bs_beta_mult(0.0), BS_W_MAX),
+                     BS_OK);
+    ck_assert_uint_eq(b.w[0], BS_W_MAX - 1);
+    free_store(&a);
+    free_store(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plastic");
@@ -159,6 +198,7 @@ int main(void)
     tcase_add_test(tc, sparse_p);
     tcase_add_test(tc, with_cap);
     tcase_add_test(tc, capacity_overflow);
+    tcase_add_test(tc, saturation);
     suite_add_tcase(s, tc);
     return check_run(s, CHECK_FORK, "plastic");
 }

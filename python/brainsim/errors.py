@@ -31,6 +31,7 @@ class Status(enum.IntEnum):
     ERR_STATE = 10
     ERR_NOTFOUND = 11
     ERR_LIMIT = 12
+    ERR_SATURATED = 13
 
 
 class BrainsimError(RuntimeError):
