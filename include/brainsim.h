@@ -106,6 +106,14 @@ bs_status bs_create_from_text(const char *text, const char *name,
  * Collective.  On error the simulator keeps its last consistent state and
  * bs_error() says what failed.
  *
+ * BS_ERR_SATURATED: in step S (steps are numbered from 0) a weight of a
+ * fiber without a cap would have passed the Q16.16 maximum 65535.99998;
+ * every rank returns it with the same message, naming the first such
+ * fiber and S.  Steps 0..S-1 are complete (and written to the output by
+ * bs_destroy); the simulator then refuses further steps, operations and
+ * checkpoints (BS_ERR_STATE), since step S may have advanced part of its
+ * state.  A fiber with a cap stops at its cap instead, by design.
+ *
  * Under MPI, BS_ERR_MPI means that this rank failed inside a collective
  * call that the other ranks may still be waiting in (an MPI call, or a
  * write of the output that failed on this rank only: "...; ending the
