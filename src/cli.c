@@ -59,6 +59,9 @@ static const char usage_text[] =
     "On SIGTERM or SIGINT the run finishes its step (during start-up: its\n"
     "first step), writes a checkpoint and exits 0, saying how to resume.\n"
     "inspect prints a summary of an output or checkpoint file.\n"
+    "Steps are numbered from 0 (step 0 is the first), as in the output's\n"
+    "rows; counts (--steps N, a checkpoint's step, \"40 of 150 steps\") are\n"
+    "counts.\n"
     "Progress goes to stderr on rank 0; the summary and checksum to stdout,\n"
     "and, when the experiment has an expect: list and the schedule ran to\n"
     "its end, the line 'verdict: ... PASS' (or FAIL).\n"
@@ -258,7 +261,7 @@ static void show_progress(progress *p, uint64_t done, uint64_t total, int last)
     double rate = (double)(done - p->first) /
                   (t - p->start > 1e-9 ? t - p->start : 1e-9);
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "%sbrainsim: step %" PRIu64 "/%" PRIu64 " (%.0f%%), "
+    fprintf(stderr, "%sbrainsim: %" PRIu64 " of %" PRIu64 " steps (%.0f%%), "
             "%.2f steps/s, ETA %.0f s%s", p->tty ? "\r" : "", done, total,
             total ? 100.0 * (double)done / (double)total : 100.0, rate, eta,
             p->tty && !last ? "   " : "\n");
@@ -269,9 +272,10 @@ static bs_status stop_with_checkpoint(bs_sim *sim, const cli_args *a, int rank)
 {
     bs_status st = bs_checkpoint(sim, a->checkpoint);
     if (st == BS_OK && rank == 0)
-        fprintf(stderr, "brainsim: stopped by a signal after step %" PRIu64
-                "; checkpoint %s written.\nbrainsim: resume with: brainsim "
-                "run --resume %s -o %s\n", bs_steps_done(sim), a->checkpoint,
+        fprintf(stderr, "brainsim: stopped by a signal after %" PRIu64
+                " step%s; checkpoint %s written.\nbrainsim: resume with: "
+                "brainsim run --resume %s -o %s\n", bs_steps_done(sim),
+                bs_steps_done(sim) == 1 ? "" : "s", a->checkpoint,
                 a->checkpoint, a->opt.out_path ? a->opt.out_path : "run.h5");
     return st;
 }
@@ -333,7 +337,7 @@ static int summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
     printf("run: %" PRIu64 " steps in %.3f s (%.2f steps/s), backend %s",
            ran, seconds, seconds > 0 ? ran / seconds : 0.0,
            bs_backend_name(sim));
-    if (first)
+    if (first)      /* steps are numbered from 0: the first one it ran */
         printf(", resumed at step %" PRIu64, first);
     printf("\n");
     for (int i = 0; i < bs_n_areas(sim); i++) {
@@ -355,8 +359,8 @@ static int summary(bs_sim *sim, const cli_args *a, uint64_t checksum,
     if (verdict >= 0 && complete)
         printf("verdict: %s\n", line);
     else if (verdict >= 0)
-        printf("verdict: not evaluated (run stopped at step %" PRIu64 " of %"
-               PRIu64 ")\n", steps, total);
+        printf("verdict: not evaluated (run stopped after %" PRIu64 " of %"
+               PRIu64 " steps)\n", steps, total);
     fflush(stdout);
     return complete && verdict == 0 ? EXIT_VERDICT : 0;
 }

@@ -180,8 +180,8 @@ static void show_schedule(hid_t f, uint64_t steps, FILE *out)
             uint64_t first = 0, last = 0, count = 0;
             for (hsize_t r = 0; ops && r < rows; r++)
                 if (ops[r] == (uint32_t)i) {
-                    if (!count++) first = r + 1;
-                    last = r + 1;
+                    if (!count++) first = r;      /* row r: step r */
+                    last = r;
                 }
             fprintf(out, "  %lld: %.*s", (long long)i, (int)len,
                     names + (size_t)i * len);

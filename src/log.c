@@ -58,7 +58,7 @@ void bs_test_pause_at_step(unsigned long long step, int announce)
     if (end == s || *end != '\0')
         return;
     if (announce) {
-        fprintf(stderr, "brainsim: test pause after step %llu\n", step);
+        fprintf(stderr, "brainsim: test pause, steps done: %llu\n", step);
         fflush(stderr);
     }
     pause_seconds(sec, 1);

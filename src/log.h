@@ -16,10 +16,11 @@ void bs_log(int enabled, const char *fmt, ...)
 void bs_test_pause(const char *var);
 
 /* Tests only: when environment variable BRAINSIM_TEST_STEP_PAUSE holds
- * "S:SECONDS" and `step` (steps done) equals S, prints "brainsim: test
- * pause after step S" to stderr (when `announce`) and sleeps SECONDS
- * (in (0, 86400]) or until a signal arrives, so that a test can signal a
- * run at an exact step whatever the machine's speed.  Can't fail. */
+ * "S:SECONDS" and `step` (steps done, a count: steps 0..S-1 ran) equals
+ * S, prints "brainsim: test pause, steps done: S" to stderr (when
+ * `announce`) and sleeps SECONDS (in (0, 86400]) or until a signal
+ * arrives, so that a test can signal a run at an exact step whatever the
+ * machine's speed.  Can't fail. */
 void bs_test_pause_at_step(unsigned long long step, int announce);
 
 #endif /* BS_LOG_H */

@@ -146,7 +146,7 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
                                  areas, fibers, s->err, sizeof s->err);
     free_parts(areas, fibers, e->n_areas, e->n_fibers);
     bs_log(st == BS_OK && s->rank == 0 && !s->quiet,
-           "checkpoint %s written at step %llu (%.3f s)", path,
+           "checkpoint %s written after %llu steps (%.3f s)", path,
            (unsigned long long)s->step, bs_now() - t0);
     return st;
 }

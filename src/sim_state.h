@@ -70,10 +70,12 @@ typedef struct bs_area_state {
     uint64_t *ever;             /* (n_local / 64 + 1) bitmap */
     uint64_t support;           /* global count of ever-fired neurons */
     uint64_t prev_support;      /* support before the last step */
-    uint64_t last_growth;       /* the step after which the support last
-                                   grew; 0: none yet */
-    uint64_t last_change;       /* the step (1-based) after which the
-                                   winners last changed; 0: none yet */
+    uint64_t last_growth;       /* steps done when the support last grew
+                                   (it grew in step last_growth - 1,
+                                   numbered from 0); 0: none yet */
+    uint64_t last_change;       /* steps done when the winners last
+                                   changed (in step last_change - 1, or
+                                   by an operation after it); 0: none */
     uint64_t *rec_winners, *rec_inputs, *rec_support;
     double beta_default;        /* beta of fibers into it without their own */
     int fixed, inhibited;

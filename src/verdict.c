@@ -77,8 +77,9 @@ int bs_expect_holds(const bs_sim *s, const bs_expect *x, uint64_t value)
                (!x->has_max || value <= x->max);
     case BS_EXPECT_SUPPORT_STABLE:
         return value == 0;
-    case BS_EXPECT_CONVERGED:       /* the last step confirmed the winners */
-        return value < s->step && (!x->has_by || value <= x->by);
+    case BS_EXPECT_CONVERGED:       /* the last step confirmed the winners;
+                                       step value - 1 (from 0) changed them */
+        return value < s->step && (!x->has_by || value <= x->by + 1);
     default:
         return 0;
     }
@@ -145,15 +146,19 @@ int bs_expect_describe(const bs_sim *s, const bs_expect *x, char *buf,
         else
             append(buf, len, &at, ", grew by %" PRIu64 " in the last step", v);
         break;
-    case BS_EXPECT_CONVERGED:
+    case BS_EXPECT_CONVERGED:       /* steps numbered from 0 */
         if (v >= s->step)
             append(buf, len, &at, "%s not converged (changed in the last "
-                   "step, %" PRIu64 ")", area, s->step);
+                   "step, %" PRIu64 ")", area, s->step - 1);
+        else if (v == 0)
+            append(buf, len, &at, "%s converged before step 0%s", area,
+                   x->has_by ? " (by any step)" : "");
         else if (x->has_by)
             append(buf, len, &at, "%s converged at step %" PRIu64 " %s %"
-                   PRIu64, area, v, v <= x->by ? "<=" : ">", x->by);
+                   PRIu64, area, v - 1, v - 1 <= x->by ? "<=" : ">", x->by);
         else
-            append(buf, len, &at, "%s converged at step %" PRIu64, area, v);
+            append(buf, len, &at, "%s converged at step %" PRIu64, area,
+                   v - 1);
         break;
     default:
         break;

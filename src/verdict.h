@@ -25,7 +25,8 @@ uint64_t bs_overlap_count(const uint64_t *a, uint64_t na, const uint64_t *b,
 /*
  * The measured figure of expectation x on s's current state: the overlap,
  * the support, the support's growth in the last step (support_stable) or
- * the step of the last change (converged).  Can't fail.
+ * the steps done when the winners last changed (converged: the change was
+ * in step value - 1, steps numbered from 0; 0 when none).  Can't fail.
  */
 uint64_t bs_expect_measure(const struct bs_sim *s, const bs_expect *x);
 

@@ -93,8 +93,8 @@ kill_at_step() {  # STEP DESCRIPTION
   BRAINSIM_TEST_STEP_PAUSE="$1:60" "$BRAINSIM" run exp.yaml -q -o k_out.h5 \
     --checkpoint-every 4 --checkpoint k_ck.h5 --keep 2 >k_err.txt 2>&1 &
   pid=$!
-  wait_for_line k_err.txt "test pause after step $1" "$pid"
-  if ! grep -qF "test pause after step $1" k_err.txt || ! kill -9 "$pid" 2>/dev/null; then
+  wait_for_line k_err.txt "test pause, steps done: $1" "$pid"
+  if ! grep -qF "test pause, steps done: $1" k_err.txt || ! kill -9 "$pid" 2>/dev/null; then
     fail "$2: the run did not pause after step $1"; sed 's/^/    /' k_err.txt | head -20
     kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return
   fi
@@ -159,11 +159,11 @@ rm -f t_ck.h5* t_out.h5
 BRAINSIM_TEST_STEP_PAUSE=10:60 "$BRAINSIM" run exp.yaml -o t_out.h5 \
   --checkpoint t_ck.h5 --checkpoint-every 4 >term.txt 2>&1 &
 pid=$!
-wait_for_line term.txt "test pause after step 10" "$pid"
+wait_for_line term.txt "test pause, steps done: 10" "$pid"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-if [ "$rc" -eq 0 ] && grep -q "resume with" term.txt && ! grep -q "step 40/40" term.txt; then
+if [ "$rc" -eq 0 ] && grep -q "resume with" term.txt && ! grep -q "40 of 40 steps" term.txt; then
   pass "SIGTERM: stopped mid-run, exit 0 with a resume hint"
 else fail "SIGTERM: exit $rc"; cat term.txt; fi
 expect_exit 0 "resume after SIGTERM" -- "$BRAINSIM" run -q --resume t_ck.h5 -o t_out.h5
@@ -174,7 +174,7 @@ rm -f t2_ck.h5* t2_out.h5
 BRAINSIM_TEST_STEP_PAUSE=10:60 $MPI 2 "$BRAINSIM" run exp.yaml -o t2_out.h5 \
   --checkpoint t2_ck.h5 --checkpoint-every 4 >term2.txt 2>&1 &
 pid=$!
-wait_for_line term2.txt "test pause after step 10" "$pid"
+wait_for_line term2.txt "test pause, steps done: 10" "$pid"
 # the ranks (mpirun's children), as a batch scheduler signals them
 pkill -TERM -P "$pid"
 wait "$pid" 2>/dev/null

@@ -63,7 +63,7 @@ expect_exit 3 "unmet expectation, 3 ranks" -- $MPI 3 "$BRAINSIM" run "$TMP/unmet
 verdict_is FAIL "unmet expectation, 3 ranks"
 # a run cut short is not evaluated
 expect_exit 0 "--steps 2 of 5" -- "$BRAINSIM" run "$TMP/unmet.yaml" -q --steps 2 -o "$TMP/u2.h5"
-expect_output "verdict: not evaluated (run stopped at step 2 of 5)" "a run cut short is not evaluated"
+expect_output "verdict: not evaluated (run stopped after 2 of 5 steps)" "a run cut short is not evaluated"
 # an experiment without expectations prints no verdict
 expect_exit 0 "no expectations" -- "$BRAINSIM" run "$srcdir/good/minimal.yaml" -q -o "$TMP/m.h5"
 if grep -q '^verdict:' "$TMP/out"; then fail "a verdict without expectations"; else pass "no verdict without expectations"; fi
@@ -98,7 +98,7 @@ expect:
 YAML
 expect_exit 0 "snapshot, fire_subset, reset" -- "$BRAINSIM" run "$TMP/ops.yaml" -q -o "$TMP/o1.h5"
 verdict_is PASS "snapshot, fire_subset, reset"
-expect_output "A converged at step 5" "reset counts as a change after step 4"
+expect_output "A converged at step 4" "reset counts as a change at step 3, the last before it (steps from 0)"
 expect_exit 0 "snapshot, fire_subset, reset, 3 ranks" -- $MPI 3 "$BRAINSIM" run "$TMP/ops.yaml" -q -t 1 -o "$TMP/o3.h5"
 verdict_is PASS "snapshot, fire_subset, reset, 3 ranks"
 if "$H5DIFF" "$TMP/o1.h5" "$TMP/o3.h5" /areas /areas >/dev/null 2>&1; then

@@ -35,9 +35,9 @@ areas:
   - {name: A, n: 4000, k: 1000}
 stimuli:
   - {name: s, k: 1000}
-fibers:
-  - {from: s, to: A}
-  - {from: A, to: A}
+fibers:                       # capped: uncapped, beta 0.1 would
+  - {from: s, to: A, cap: 1000}  # saturate at step 116
+  - {from: A, to: A, cap: 1000}
 schedule:
   - project: {fibers: [s->A], rounds: 1}
   - project: {rounds: 149}
@@ -331,7 +331,7 @@ term_early_check() {  # DESCRIPTION: sends SIGTERM to $pid and checks the stop
   if [ -n "$written" ]; then
     fail "$1: the signal came too late: $written already written"; return; fi
   pass "$1: the signal came during start-up, before anything was written"
-  if [ "$rc" -eq 0 ] && grep -q "stopped by a signal after step 1; checkpoint e_ck.h5 written" e.txt &&
+  if [ "$rc" -eq 0 ] && grep -q "stopped by a signal after 1 step; checkpoint e_ck.h5 written" e.txt &&
      grep -q "resume with: brainsim run --resume e_ck.h5 -o e_out.h5" e.txt; then
     pass "$1: exit 0, stopped after the first step with a resume hint"
   else fail "$1: exit $rc"; sed 's/^/    /' e.txt | head -n 20; return; fi
