@@ -1,7 +1,8 @@
 """Assembly analysis over winner sets (pure numpy).
 
 A winner set is a 1-D array of neuron ids; a winners array is 2-D
-[steps, k], one set per row, as Run.winners() returns (a lazy Rows view is
+[steps, k], one set per row (row t: step t; steps are numbered from 0, as
+in the command's messages and the output's /schedule), as Run.winners() returns (a lazy Rows view is
 accepted wherever an array is, and is read in blocks).  PAD (UINT64_MAX)
 entries are ignored, so the PAD rows of an area that has not fired yet are
 empty sets.  Repeated ids count once: the functions compute on sets.
@@ -90,9 +91,10 @@ def overlap_with(winners, reference):
 
 
 def convergence_step(winners, tol=0):
-    """The first step s from which the winners stop changing: for every
-    later consecutive pair (t, t + 1), t >= s, at most `tol` winners
-    change, that is the overlap is at least k - tol for full rows of k
+    """The first step s from which the winners stop changing (a row index:
+    steps are numbered from 0, as in the verdict's "converged at step s"):
+    for every later consecutive pair (t, t + 1), t >= s, at most `tol`
+    winners change, that is the overlap is at least k - tol for full rows of k
     (in general: at least the larger set's size - tol, both sets
     non-empty).  Returns an int, or None when the last pair changes by more
     than tol or there are fewer than 2 steps.  All-PAD rows (area not
@@ -112,8 +114,8 @@ def convergence_step(winners, tol=0):
 
 
 def assembly(run, area, step=-1):
-    """The winner set of `area` at `step` (negative counts from the end) of
-    an open Run: sorted uint64 ids, empty if the area had not fired.
+    """The winner set of `area` at `step` (from 0; negative counts from
+    the end) of an open Run: sorted uint64 ids, empty if the area had not fired.
     IndexError for a step beyond the complete ones, KeyError for an
     unknown area."""
     return as_set(run.winners(area)[step])
@@ -143,8 +145,8 @@ def overlap_matrix(sets):
 
 
 def support_growth(run, area=None):
-    """[steps] int64 new neurons per step: support[0], then support[t] -
-    support[t - 1].  `run` is an open Run (with `area`) or a 1-D support
+    """[steps] int64 new neurons per step (element t: step t, from 0):
+    support[0], then support[t] - support[t - 1].  `run` is an open Run (with `area`) or a 1-D support
     array (area None)."""
     support = run.support(area) if area is not None else np.asarray(run)
     support = np.asarray(support, dtype=np.int64)

@@ -320,17 +320,22 @@ class Brain:
     save_winners  append each target area's winners to saved_winners
     seed          the experiment's seed (brainsim's generator, not numpy's)
     backend, out, threads, plastic_capacity, quiet: as brainsim.Simulator
+    cap           (brainsim) every fiber's weight cap, at most 65535; None:
+                  none.  brain.py's float weights never saturate; brainsim's
+                  Q16.16 ones fail the step (BrainsimError) rather than pass
+                  65535.99998, which beta = 1 reaches in 16 rounds
     """
 
     def __init__(self, p, save_size=True, save_winners=False, seed=0, *,
                  backend="auto", out=None, threads=0, plastic_capacity=0,
-                 quiet=True):
+                 quiet=True, cap=None):
         if not 0 < p <= 1:
             raise ValueError(f"p must be in (0, 1], got {p}")
         self.p = p
         self.save_size = save_size
         self.save_winners = save_winners
         self.seed = int(seed)
+        self.cap = None if cap is None else float(cap)
         self.area_by_name = {}
         self.stimulus_size_by_name = {}
         self.disable_plasticity = False
@@ -479,6 +484,8 @@ class Brain:
                 self._applied_beta[(src, dst)] = beta
                 p = self._fiber_p.get((src, dst))
                 extra = f", p: {float(p)!r}" if p is not None else ""
+                if self.cap is not None:
+                    extra += f", cap: {self.cap!r}"
                 lines.append(f"  - {{from: {src}, to: {dst}, beta: {beta!r}"
                              f"{extra}}}")
         return "\n".join(lines) + "\n"

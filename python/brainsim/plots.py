@@ -4,7 +4,8 @@ Each function takes an open Run and returns a new matplotlib Figure built
 with the object API (matplotlib.figure.Figure, rendered by Agg when saved),
 so it neither needs a display nor changes pyplot's global backend.  Save
 with ``fig.savefig("x.png")``.  require_matplotlib() raises ImportError
-with the install hint when matplotlib is missing.
+with the install hint when matplotlib is missing.  Step axes give step
+indices, numbered from 0 (row t of the output is step t).
 """
 import numpy as np
 
@@ -57,7 +58,7 @@ def support(run):
         ax.plot(steps, run.support(name), marker=marker, ms=3,
                 label=f"{name} (k = {area.k})")
     _mark_operations(ax, run)
-    ax.set_xlabel("step")
+    ax.set_xlabel("step (from 0)")
     ax.set_ylabel("support (neurons that have ever fired)")
     ax.set_title("Support per area (flat once an assembly is stable)")
     _integer_steps(ax)
@@ -80,7 +81,7 @@ def consecutive_overlap(run):
         frac = np.where(fired[1:] & fired[:-1], frac, np.nan)
         ax.plot(steps, frac, marker=marker, ms=3, label=f"{name} (k = {area.k})")
     _mark_operations(ax, run)
-    ax.set_xlabel("step t")
+    ax.set_xlabel("step t (from 0)")
     ax.set_ylabel("overlap of winners at t and t - 1 (fraction of k)")
     ax.set_title("Winner overlap of consecutive steps (1 = unchanged)")
     _integer_steps(ax)
@@ -118,8 +119,8 @@ def overlap_matrices(run, n_steps=8):
         labels = [str(s) for s in picked]
         ax.set_xticks(range(len(picked)), labels, fontsize="small")
         ax.set_yticks(range(len(picked)), labels, fontsize="small")
-        ax.set_xlabel("step")
-        ax.set_ylabel("step")
+        ax.set_xlabel("step (from 0)")
+        ax.set_ylabel("step (from 0)")
         ax.set_title(f"area {name}: assembly overlap at sampled steps\n"
                      f"(k = {k})" if len(names) == 1 else
                      f"area {name}: assembly overlap (k = {k})")
@@ -172,7 +173,8 @@ def phase_times(run):
         ax.bar(x, secs[:, j] * scale, width=0.85 * width, bottom=bottom,
                align="edge" if width > 1 else "center", label=phase)
         bottom += secs[:, j] * scale
-    ax.set_xlabel("step" if width == 1 else f"step (bars: mean over {width} steps)")
+    ax.set_xlabel("step (from 0)" if width == 1 else
+                  f"step (from 0; bars: mean over {width} steps)")
     _clip_outliers(ax, x, bottom, unit)
     _integer_steps(ax)
     ax.set_ylabel(f"time per step ({unit}, max over ranks)")

@@ -9,6 +9,10 @@ Contract:
 - open(path) reads a file written by ``brainsim run`` (or a Simulator with
   ``out=``) on any number of ranks: the arrays are identical whatever the
   ranks, threads or backend.  Layout: src/io.h.
+- Steps are numbered from 0, as everywhere in brainsim: row t of every
+  per-step dataset (winners, inputs, support, schedule, metrics) holds
+  step t, the step the command's messages call "step t"; ``steps`` and
+  steps_complete are counts (rows).
 - Only the first ``steps`` rows are read, where steps is the root attribute
   steps_complete, clipped to the extent of every dataset.  So a file of a
   run that is still going, or that was stopped or killed, reads as the
@@ -299,7 +303,8 @@ class Run(_File):
     @property
     def schedule(self):
         """[steps] structured array (step u64, op u32, round u64): what each
-        step did; op indexes self.operations."""
+        step did, row t for step t (its `step` field is t, from 0); op
+        indexes self.operations, round counts from 0 within it."""
         return self._table("schedule")
 
     @property

@@ -2,8 +2,9 @@
 
 write_report(run_or_path, out_dir) writes (returns their paths, in order):
   summary.txt            experiment, seed, backend, ranks, steps; per area
-                         final support, convergence step; mean time per
-                         phase; synaptic events per second
+                         final support, first fired and convergence step
+                         (indices from 0, as the output's rows); mean
+                         time per phase; synaptic events per second
   support.png            support over steps per area
   overlap_consecutive.png  overlap of consecutive steps' winners per area
   overlap_matrix.png     per area, overlaps of assemblies at sampled steps
@@ -57,7 +58,8 @@ def summary_text(run, tol=0):
         f"backend: {run.backend}{fallback}",
         f"ranks: {run.n_ranks}",
         f"brainsim version: {run.version}",
-        f"steps: {run.steps} of {run.steps_total} ({status})",
+        f"steps: {run.steps} of {run.steps_total} ({status}); steps are "
+        "numbered from 0",
         "",
         f"areas (convergence: first step from which at most {tol} of k "
         "winners change per step):",

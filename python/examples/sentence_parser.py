@@ -1,5 +1,5 @@
 """A sentence parser built from assemblies, written as a brain.py program
-(the only brainsim-specific line is the import): the language-area model
+(brainsim-specific: the import and the weight cap): the language-area model
 of the assembly calculus, where words are fixed assemblies of an explicit
 lexicon area LEX and syntax is which fibers are open when a word fires.
 
@@ -18,6 +18,11 @@ readout is a list of (head, dependent, role) triples.
 
 The grammar is a small subset of English: nouns, transitive and
 intransitive verbs, determiners and adjectives.
+
+The fibers are capped at 65535: LEX's beta = 1 doubles a weight every
+round, and brain.py's float weights never saturate, but brainsim's Q16.16
+weights would pass their maximum 65535.99998 in the 16th round, which
+brainsim reports as an error on an uncapped fiber.
 """
 import argparse
 import sys
@@ -87,8 +92,9 @@ class ParserBrain(brain.Brain):
     the locks of every area and fiber."""
 
     def __init__(self, p=0.1, n=10000, k=100, lex_k=20, beta=0.2,
-                 lex_beta=1.0, recurrent_beta=0.05, inter_beta=0.5, **kw):
-        super().__init__(p, **kw)
+                 lex_beta=1.0, recurrent_beta=0.05, inter_beta=0.5,
+                 cap=65535.0, **kw):
+        super().__init__(p, cap=cap, **kw)
         self.add_explicit_area(LEX, len(WORDS) * lex_k, lex_k, beta)
         for area in AREAS[1:]:
             self.add_area(area, n, lex_k if area == DET else k, beta)
