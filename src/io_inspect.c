@@ -252,8 +252,8 @@ bs_status bs_inspect(const char *path, FILE *out, char *err, size_t err_len)
         attr_u64(f, "step", &v);
         attr_u64(f, "op", &op);
         attr_u64(f, "round", &round);
-        fprintf(out, "step: %" PRIu64 " (schedule operation %" PRIu64
-                ", round %" PRIu64 ")\n", v, op, round);
+        fprintf(out, "step: %" PRIu64 " (steps done; schedule operation %"
+                PRIu64 ", round %" PRIu64 ")\n", v, op, round);
     } else {
         attr_u64(f, "steps_complete", &v);
         attr_u64(f, "steps_total", &total);
