@@ -301,6 +301,51 @@ START_TEST(checkpoint_resume_matches_cpu)
 }
 END_TEST
 
+/* Saturation (doc/design.md section 7): p = 1 and beta = 1, so A's ten
+ * lowest ids win every step and the synapses from s and t onto them double
+ * from step 0 until the 16th potentiation, in step 15, would pass the
+ * Q16.16 maximum; s->A is the first of the two fibers that saturate, A->B
+ * (capped) does not.  CPU and CUDA: the same winners up to step 14, then
+ * BS_ERR_SATURATED with the same message in step 15, and no further step. */
+static const char *saturating =
+    "seed: 1\n"
+    "defaults: {p: 1.0, beta: 1.0}\n"
+    "areas:\n"
+    "  - {name: A, n: 100, k: 10}\n"
+    "  - {name: B, n: 5000, k: 20}\n"
+    "stimuli:\n"
+    "  - {name: s, k: 10}\n"
+    "  - {name: t, k: 10}\n"
+    "fibers:\n"
+    "  - {from: s, to: A}\n"
+    "  - {from: t, to: A}\n"
+    "  - {from: A, to: B, p: 0.1, beta: 0.5, cap: 3}\n"
+    "schedule:\n"
+    "  - project: {fibers: [s->A, t->A], rounds: 1}\n"
+    "  - project: {rounds: 19}\n";
+
+START_TEST(saturation_matches_cpu)
+{
+    bs_sim *cpu = create(saturating, "saturating", BS_BACKEND_CPU, 0);
+    bs_sim *gpu = create(saturating, "saturating", BS_BACKEND_CUDA, 0);
+    for (uint64_t s = 0; s < 15; s++) {
+        ck_assert_int_eq(bs_step(cpu, 1, NULL), BS_OK);
+        ck_assert_msg(bs_step(gpu, 1, NULL) == BS_OK, "%s", bs_error(gpu));
+        compare(cpu, gpu, "saturating", s);
+    }
+    ck_assert_int_eq(bs_step(cpu, 1, NULL), BS_ERR_SATURATED);
+    ck_assert_int_eq(bs_step(gpu, 1, NULL), BS_ERR_SATURATED);
+    ck_assert_msg(strstr(bs_error(cpu), "fiber s->A: a weight reached the "
+                         "Q16.16 maximum 65535.99998 at step 15 ") != NULL,
+                  "%s", bs_error(cpu));
+    ck_assert_str_eq(bs_error(gpu), bs_error(cpu));
+    ck_assert_uint_eq(bs_steps_done(gpu), 15);
+    ck_assert_int_eq(bs_step(gpu, 1, NULL), BS_ERR_STATE);
+    bs_destroy(&gpu);
+    bs_destroy(&cpu);
+}
+END_TEST
+
 /* 1 when this build and machine give a CUDA simulator. */
 static int cuda_available(void)
 {
@@ -342,6 +387,7 @@ int main(void)
     tcase_add_test(tc, incremental_matches_cpu);
     tcase_add_test(tc, growth_matches_cpu);
     tcase_add_test(tc, checkpoint_resume_matches_cpu);
+    tcase_add_test(tc, saturation_matches_cpu);
     suite_add_tcase(s, tc);
     int rc = check_run(s, CHECK_NOFORK, "cuda");   /* MPI: initialised once */
     free(model);

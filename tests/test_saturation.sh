@@ -87,6 +87,26 @@ done
 saturates "fixed assembly 90..99, 1 rank" h1.h5 "$BRAINSIM" run high.yaml -q -o h1.h5
 saturates "fixed assembly 90..99, 3 ranks" h3.h5 $MPI 3 "$BRAINSIM" run high.yaml -q -t 1 -o h3.h5
 
+# two fibers saturate in step 15: t->C (declared first) into C's fixed
+# assembly on the last of 3 ranks, s->A into A's lowest ids on the first;
+# every rank names the first declared, t->C, as one rank does
+cat >two.yaml <<'YAML'
+seed: 1
+defaults: {p: 1.0, beta: 1.0}
+areas: [{name: A, n: 100, k: 10}, {name: C, n: 100, k: 10}]
+stimuli: [{name: s, k: 10}, {name: t, k: 10}]
+fibers: [{from: t, to: C}, {from: s, to: A}]
+schedule:
+  - fire: {area: C, neurons: [90, 91, 92, 93, 94, 95, 96, 97, 98, 99]}
+  - fix: C
+  - project: {rounds: 20}
+YAML
+for r in 1 3; do
+  expect_exit 1 "two saturating fibers, $r rank(s)" -- $MPI $r "$BRAINSIM" run two.yaml -q -t 1 -o two$r.h5
+  expect_output "brainsim: error: fiber t->C: a weight reached the Q16.16 maximum 65535.99998 at step 15 " \
+    "two saturating fibers, $r rank(s): the first declared is named"
+done
+
 step=$s05
 saturates "beta 0.05, no cap" s05.h5 "$BRAINSIM" run sat05.yaml -q -o s05.h5
 
