@@ -176,8 +176,8 @@ static bs_status commit_all(bs_sim *s)
  * a flag per fiber whose weight saturated here.  Timed into PH_AGREE.
  * Sets s->stop_agreed.  Returns BS_OK with the global counts in s->scratch;
  * BS_ERR_SATURATED naming the first fiber that saturated on any rank, on
- * every rank that did not fail otherwise; local when this rank failed;
- * BS_ERR_STATE when another rank did; or BS_ERR_MPI. */
+ * every rank that did not fail otherwise (a full store aside); local when
+ * this rank failed; BS_ERR_STATE when another rank did; or BS_ERR_MPI. */
 static bs_status agree(bs_sim *s, bs_status local)
 {
     const double t0 = bs_now();
@@ -196,8 +196,10 @@ static bs_status agree(bs_sim *s, bs_status local)
     if (st != BS_OK)
         return st;
     s->stop_agreed = v[n + 1] != 0;
-    for (int f = 0; f < n_fib; f++)
-        if (v[n + 2 + f] && (local == BS_OK || local == BS_ERR_SATURATED))
+    for (int f = 0; f < n_fib; f++)     /* the model's error before a full
+                                           store, which ranks see apart */
+        if (v[n + 2 + f] && (local == BS_OK || local == BS_ERR_SATURATED ||
+                             local == BS_ERR_CAPACITY))
             return bs_sim_saturated(s, f);
     if (local != BS_OK)
         return local;
