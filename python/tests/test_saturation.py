@@ -56,3 +56,23 @@ def test_cap_does_not_saturate():
         assert sim.run() == 20
         w = sim.weights("s->A", [0], [0])
         assert float(np.asarray(w).ravel()[0]) == 65535.0
+
+
+def test_brain_program_saturates_unless_capped():
+    import brainsim.brain as brain
+    b = brain.Brain(1.0, seed=1, backend="cpu")
+    b.add_stimulus("s", 10)
+    b.add_explicit_area("A", 100, 10, 1.0)
+    for _ in range(FAILING_STEP):
+        b.project({"s": ["A"]}, {})
+    with pytest.raises(brainsim.BrainsimError, match=f"fiber s->A: a weight "
+                       f"reached the Q16.16 maximum .* at step {FAILING_STEP} "):
+        b.project({"s": ["A"]}, {})
+    b.close()
+    c = brain.Brain(1.0, seed=1, backend="cpu", cap=65535)
+    c.add_stimulus("s", 10)
+    c.add_explicit_area("A", 100, 10, 1.0)
+    for _ in range(20):
+        c.project({"s": ["A"]}, {})
+    assert sorted(c.area_by_name["A"].winners) == list(range(10))
+    c.close()
