@@ -273,7 +273,9 @@ void bs_phase_seconds(const bs_sim *sim, double seconds[6], uint64_t *events);
 const char *bs_backend_name(const bs_sim *sim);
 const char *bs_fallback_reason(const bs_sim *sim);
 
-/* Bytes of the host and device pools of this rank. */
+/* Bytes of this rank's host memory (device 0: the host pool and the
+ * backend's own host pool, the CPU backend's per-neuron inputs among them)
+ * or device memory (device 1: the CUDA backend's pool; 0 on the CPU). */
 size_t bs_pool_bytes(const bs_sim *sim, int device);
 
 /*

@@ -22,7 +22,12 @@
  * BRAINSIM_CPU_RECORD=0 always regenerates.
  *
  * Manifest of the backend's own pool (cpu_init; threads = OpenMP's
- * maximum then; areas that compute have their own candidates):
+ * maximum then; areas that compute have their own candidates).  The
+ * per-neuron inputs are the CPU backend's, not the host pool's (a CUDA
+ * rank keeps its inputs on the device, and its host memory does not grow
+ * with n); the rest is there unless BRAINSIM_CPU_RECORD=0:
+ *   input.<A>   (n_local.<A>)             u64   Q16.16 input sums of the
+ *                                               slice (areas.<A>.input)
  *   tile        (threads, tile_cap)       u64   one tile's edges:
  *                                               source index << 32 | offset
  *   cand.<A>    (threads, cand_cap.<A>)   cand  recorded edges
@@ -180,21 +185,13 @@ static bs_status potentiate_recorded(bs_sim *s, int f, const uint64_t *firing,
                                      cs->start, cs->edges, fs->mult, fs->cap);
 }
 
-/* Plans and allocates the backend's pool (see the manifest above) unless
- * BRAINSIM_CPU_RECORD=0.  BS_ERR_NOMEM/LIMIT with a message. */
-static bs_status cpu_init(bs_sim *s)
+/* Lays out the backend's pool into cs (see the manifest above; nothing is
+ * allocated): the areas' inputs, then unless BRAINSIM_CPU_RECORD=0 the
+ * recording buffers.  Returns BS_OK or the pool's BS_ERR_NOMEM/LIMIT. */
+static bs_status cpu_layout(const bs_sim *s, cpu_state *cs)
 {
     const bs_experiment *e = s->exp;
-    cpu_state *cs = calloc(1, sizeof *cs);
-    area_rec *rec = calloc((size_t)e->n_areas + 1, sizeof *rec);
-    if (!cs || !rec) {
-        free(cs);
-        free(rec);
-        return bs_sim_fail(s, BS_ERR_NOMEM, "cpu: out of host memory");
-    }
-    s->be_state = cs;
-    cs->rec = rec;
-    bs_pool_init(&cs->pool);
+    area_rec *rec = cs->rec;
     const char *env = getenv("BRAINSIM_CPU_RECORD");
     cs->record = !(env && strcmp(env, "0") == 0);
 #ifdef _OPENMP
@@ -202,12 +199,18 @@ static bs_status cpu_init(bs_sim *s)
 #else
     cs->n_threads = 1;
 #endif
-    if (!cs->record)
-        return BS_OK;
+    bs_status st = BS_OK;
+    for (int a = 0; a < e->n_areas && st == BS_OK; a++) {
+        char name[96];
+        snprintf(name, sizeof name, "cpu.input.%s", e->areas[a].name);
+        st = bs_pool_add(&cs->pool, name, "(n_local) u64", 8,
+                         s->areas[a].n_local, (void **)&cs->input[a]);
+    }
+    if (!cs->record || st != BS_OK)
+        return st;
     const uint64_t nt = (uint64_t)cs->n_threads;
     uint64_t max_cand = 1, max_local = 0, max_src_k = 0, max_top = 1,
              max_k = 1;
-    bs_status st = BS_OK;
     for (int a = 0; a < e->n_areas && st == BS_OK; a++) {
         const uint32_t bt = bs_cpu_tile_log2(s, a);
         uint64_t tile = 0, n_fib = 0;
@@ -263,13 +266,73 @@ static bs_status cpu_init(bs_sim *s)
     ADD("cpu.edges", "(max cand) u64", 8, max_cand, &cs->edges);
 #undef ADD
     cs->max_cand = max_cand;
-    if (st == BS_OK)
-        st = bs_pool_alloc(&cs->pool);
+    return st;
+}
+
+/* A fresh state for s (the pool laid out, not allocated); NULL when out
+ * of memory or when the layout failed (*st says which). */
+static cpu_state *cpu_state_new(const bs_sim *s, bs_status *st)
+{
+    const int n = s->exp->n_areas;
+    cpu_state *cs = calloc(1, sizeof *cs);
+    area_rec *rec = calloc((size_t)n + 1, sizeof *rec);
+    uint64_t **input = calloc((size_t)n + 1, sizeof *input);
+    *st = BS_ERR_NOMEM;
+    if (cs && rec && input) {
+        cs->rec = rec;
+        cs->input = input;
+        bs_pool_init(&cs->pool);
+        if ((*st = cpu_layout(s, cs)) == BS_OK)
+            return cs;
+        bs_pool_destroy(&cs->pool);
+    }
+    free(cs);
+    free(rec);
+    free(input);
+    return NULL;
+}
+
+/* Plans and allocates the backend's pool, and points every area's input
+ * at its view.  BS_ERR_NOMEM/LIMIT with a message. */
+static bs_status cpu_init(bs_sim *s)
+{
+    bs_status st;
+    cpu_state *cs = cpu_state_new(s, &st);
+    if (!cs)
+        return bs_sim_fail(s, st, "cpu: out of host memory laying out the "
+                           "backend's pool");
+    s->be_state = cs;
+    st = bs_pool_alloc(&cs->pool);
     if (st != BS_OK)
-        return bs_sim_fail(s, st, "cpu: cannot allocate the %zu bytes that "
-                           "record edges for plasticity (BRAINSIM_CPU_RECORD=0 "
-                           "runs without them)", bs_pool_bytes_of(&cs->pool));
+        return bs_sim_fail(s, st, "cpu: cannot allocate the backend's %zu "
+                           "bytes (the inputs of every area's slice%s; "
+                           "`brainsim plan` shows the manifest)",
+                           bs_pool_bytes_of(&cs->pool), cs->record
+                           ? " and the buffers that record edges for "
+                             "plasticity, which BRAINSIM_CPU_RECORD=0 leaves "
+                             "out" : "");
+    for (int a = 0; a < s->exp->n_areas; a++)
+        s->areas[a].input = cs->input[a];
     return BS_OK;
+}
+
+/* Bytes of the pool cpu_init would allocate for s (the allocated pool's
+ * once it exists).  0 when it cannot be laid out. */
+static size_t cpu_host_bytes(const bs_sim *s)
+{
+    const cpu_state *have = s->be == &bs_backend_cpu ? s->be_state : NULL;
+    if (have)
+        return bs_pool_bytes_of(&have->pool);
+    bs_status st;
+    cpu_state *cs = cpu_state_new(s, &st);
+    if (!cs)
+        return 0;
+    size_t n_bytes = bs_pool_bytes_of(&cs->pool);
+    bs_pool_destroy(&cs->pool);
+    free(cs->rec);
+    free(cs->input);
+    free(cs);
+    return n_bytes;
 }
 
 /* Phase 1 for fiber f, without recording: +1.0 for every procedural edge
@@ -417,7 +480,10 @@ static void cpu_destroy(bs_sim *s)
     free(cs->corr_d2);
     free(cs->corr_off);
     free(cs->rec);
+    free(cs->input);
     free(cs);
+    for (int a = 0; a < s->exp->n_areas; a++)
+        s->areas[a].input = NULL;
     s->be_state = NULL;
 }
 
@@ -428,4 +494,5 @@ const bs_backend_ops bs_backend_cpu = {
     .local_topk = cpu_local_topk,
     .plasticity = cpu_plasticity,
     .destroy = cpu_destroy,
+    .host_bytes = cpu_host_bytes,
 };

@@ -42,6 +42,7 @@ typedef struct cpu_state {
     uint32_t *hist, *cnt;
     cand *hits;
     area_rec *rec;              /* (areas) */
+    uint64_t **input;           /* (areas): views input.<A> of the pool */
     uint64_t corr_cap, *corr_tgt, *corr_d, *corr_tgt2, *corr_d2;
     uint64_t off_cap, *corr_off;  /* by tile - corr_first */
     uint64_t corr_first;

@@ -70,6 +70,7 @@
 #include "brainsim.h"
 #include "comm.h"
 #include "connectome.h"
+#include "idset.h"
 #include "plastic.h"
 
 typedef struct bs_ckpt_header {
@@ -164,9 +165,8 @@ bs_status bs_ckpt_header_of(const bs_ckpt_reader *r, bs_ckpt_header *h);
 /*
  * Reads area `name` (whose n and k the caller expects) for the rank owning
  * [lo, hi): winners and win_inputs (k each), *n_winners, *support, *fixed,
- * *inhibited, and sets the bits of ever-fired neurons of the slice in
- * ever_bitmap ((hi - lo) / 64 + 1 words, zeroed by the caller; bit i is
- * neuron lo + i).  Validates: n and k match, n_winners is 0 or k, winners
+ * *inhibited, and the ever-fired neurons of the slice into *ever (emptied
+ * first, then grown to hold them).  Validates: n and k match, n_winners is 0 or k, winners
  * ascending distinct < n, ever_fired ascending distinct < n with length
  * support.  Collective.
  */
@@ -174,7 +174,7 @@ bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
                             uint64_t k, uint64_t lo, uint64_t hi,
                             uint64_t *winners, uint64_t *win_inputs,
                             uint64_t *n_winners, uint64_t *support, int *fixed,
-                            int *inhibited, uint64_t *ever_bitmap, char *err,
+                            int *inhibited, bs_idset *ever, char *err,
                             size_t err_len);
 
 /*

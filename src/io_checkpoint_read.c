@@ -231,10 +231,11 @@ bs_status bs_ckpt_header_of(const bs_ckpt_reader *r, bs_ckpt_header *h)
 
 /* ---- areas ------------------------------------------------------------- */
 
-/* ever_fired ids of [lo, hi): ascending, distinct, into the bitmap. */
+/* ever_fired ids of [lo, hi): ascending, distinct, into the set (emptied
+ * first). */
 static bs_status ever_read(bs_h5_ctx *c, hid_t g, const char *gpath,
                            uint64_t support, uint64_t n, uint64_t lo,
-                           uint64_t hi, uint64_t *bitmap, bs_h5_dsum *ds)
+                           uint64_t hi, bs_idset *set, bs_h5_dsum *ds)
 {
     char obj[224];
     uint64_t buf[EVER_PIECE], len = 0, p = 0, q = 0, prev = 0;
@@ -249,6 +250,12 @@ static bs_status ever_read(bs_h5_ctx *c, hid_t g, const char *gpath,
     if (st == BS_OK)
         st = bs_h5_sorted_range(c, d, obj, len, lo, hi, hi == n,
                                 "not ascending or >= n", &p, &q);
+    bs_idset_free(set);
+    if (st == BS_OK && bs_idset_reserve(set, q - p) != 0) {
+        bs_h5_msg(c, "%s: %s: out of memory for %llu ever-fired ids",
+                  c->path, obj, (unsigned long long)(q - p));
+        st = BS_ERR_NOMEM;
+    }
     for (uint64_t at = p; st == BS_OK && at < q; at += EVER_PIECE) {
         uint64_t m = q - at < EVER_PIECE ? q - at : EVER_PIECE;
         st = bs_h5_dset_range(c, d, obj, H5T_NATIVE_UINT64, at, m, buf);
@@ -261,7 +268,7 @@ static bs_status ever_read(bs_h5_ctx *c, hid_t g, const char *gpath,
                                (unsigned long long)v,
                                (unsigned long long)(at + i));
             else
-                bitmap[(v - lo) / 64] |= UINT64_C(1) << ((v - lo) % 64);
+                bs_idset_add(set, v);
             prev = v;
         }
     }
@@ -310,7 +317,7 @@ static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
                            uint64_t n, uint64_t k, uint64_t lo, uint64_t hi,
                            uint64_t *winners, uint64_t *win_inputs,
                            uint64_t *n_winners, uint64_t *support, int *fixed,
-                           int *inhibited, uint64_t *ever_bitmap)
+                           int *inhibited, bs_idset *ever)
 {
     char gpath[192];
     uint64_t fn = 0, fk = 0;
@@ -342,7 +349,7 @@ static bs_status area_read(bs_h5_ctx *c, bs_ckpt_reader *r, const char *name,
     if (st == BS_OK)
         st = winners_read(c, g, gpath, n, k, *n_winners, winners, win_inputs);
     if (st == BS_OK)
-        st = ever_read(c, g, gpath, *support, n, lo, hi, ever_bitmap,
+        st = ever_read(c, g, gpath, *support, n, lo, hi, ever,
                        &r->ds[0]);
     bs_h5_close(&g);
     return st;
@@ -352,7 +359,7 @@ bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
                             uint64_t k, uint64_t lo, uint64_t hi,
                             uint64_t *winners, uint64_t *win_inputs,
                             uint64_t *n_winners, uint64_t *support, int *fixed,
-                            int *inhibited, uint64_t *ever_bitmap, char *err,
+                            int *inhibited, bs_idset *ever, char *err,
                             size_t err_len)
 {
     bs_h5_ctx c = {r ? r->path : "(null)", err, err_len, 0, "/", "",
@@ -363,7 +370,7 @@ bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
     }
     int ok = bs_h5_name_ok(name) && lo <= hi && hi <= n && k > 0 && k <= n &&
              winners && win_inputs && n_winners && support && fixed &&
-             inhibited && ever_bitmap;
+             inhibited && ever;
     if (!ok)
         bs_h5_msg(&c, "%s: bs_ckpt_read_area('%s'): invalid argument",
                   c.path, name ? name : "(null)");
@@ -372,7 +379,7 @@ bs_status bs_ckpt_read_area(bs_ckpt_reader *r, const char *name, uint64_t n,
         st = bs_h5_agree_status(r->comm, &c,
                                 area_read(&c, r, name, n, k, lo, hi, winners,
                                           win_inputs, n_winners, support,
-                                          fixed, inhibited, ever_bitmap));
+                                          fixed, inhibited, ever));
     if (st == BS_OK)
         st = bs_h5_checksum_agree(&c, r->comm, r->ds, 1, hi - lo, n);
     return st;

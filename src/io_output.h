@@ -52,4 +52,18 @@ int bs_io_steps_put(bs_h5_ctx *c, bs_io *io, uint64_t steps);
 void bs_io_stranded_msg(const bs_h5_ctx *c, const bs_io *io, char *buf,
                         size_t len);
 
+/* What io.c's creation and io_reopen.c's reopening share (io.c):
+ * the memory and file compound types of the /schedule and /metrics rows
+ * (1, or 0 with the failure in c; the caller closes what was created);
+ * the check of what HDF5 would choke on in meta (BS_OK or BS_ERR_ARG with
+ * c); io allocated for meta with every id invalid (NULL when out of
+ * memory), its HDF5 handles closed (the file last; io stays allocated),
+ * and its memory freed (accepts NULL). */
+int bs_io_sched_types(bs_h5_ctx *c, hid_t *mem, hid_t *file);
+int bs_io_metrics_types(bs_h5_ctx *c, hid_t *mem, hid_t *file);
+bs_status bs_io_meta_check(bs_h5_ctx *c, const bs_io_meta *m);
+bs_io *bs_io_alloc(const char *path, bs_comm *comm, const bs_io_meta *m);
+void bs_io_close_handles(bs_io *io);
+void bs_io_free(bs_io *io);
+
 #endif /* BS_IO_OUTPUT_H */

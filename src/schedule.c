@@ -137,6 +137,12 @@ static bs_status set_winners(bs_sim *s, const bs_op *op)
     memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
     uint64_t counts[BS_MAX_ENTITIES];
     memset(counts, 0, (size_t)s->exp->n_areas * sizeof counts[0]);
+    bs_status reserved = bs_sim_reserve_fired(s, a);
+    if (!bs_comm_all_ok(s->comm, reserved == BS_OK))
+        return reserved != BS_OK ? reserved
+               : bs_sim_fail(s, BS_ERR_STATE, "another rank ran out of "
+                             "memory setting the winners of %s",
+                             s->exp->areas[a].name);
     bs_sim_commit_area(as, s->step, &counts[a]);
     bs_status st = bs_comm_sum_u64(s->comm, counts, (size_t)s->exp->n_areas,
                                    s->err, sizeof s->err);

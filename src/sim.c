@@ -435,7 +435,8 @@ const char *bs_error(const bs_sim *sim) { return sim ? sim->err : ""; }
 size_t bs_pool_bytes(const bs_sim *sim, int device)
 {
     if (!device)
-        return bs_pool_bytes_of(&sim->pool);
+        return bs_pool_bytes_of(&sim->pool) +
+               (sim->be->host_bytes ? sim->be->host_bytes(sim) : 0);
     return sim->be->device_bytes ? sim->be->device_bytes(sim) : 0;
 }
 

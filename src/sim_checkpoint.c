@@ -20,17 +20,12 @@
  * frees it) with their count in *n; NULL when out of memory. */
 static uint64_t *ever_ids(const bs_area_state *as, uint64_t *n)
 {
-    uint64_t count = 0, words = as->n_local / 64 + 1;
-    for (uint64_t w = 0; w < words; w++)
-        count += (uint64_t)__builtin_popcountll(as->ever[w]);
-    uint64_t *ids = malloc((count ? count : 1) * sizeof *ids);
+    uint64_t *ids = malloc((as->ever.count ? as->ever.count : 1) *
+                           sizeof *ids);
     if (!ids)
         return NULL;
-    uint64_t m = 0;
-    for (uint64_t w = 0; w < words; w++)
-        for (uint64_t x = as->ever[w]; x; x &= x - 1)
-            ids[m++] = as->lo + w * 64 + (uint64_t)__builtin_ctzll(x);
-    *n = m;
+    bs_idset_sorted(&as->ever, ids);
+    *n = as->ever.count;
     return ids;
 }
 
@@ -222,8 +217,7 @@ static int winner_never_fired(const bs_sim *s)
         const bs_area_state *as = &s->areas[a];
         for (uint64_t i = 0; i < as->n_winners; i++) {
             uint64_t v = as->winners[i];
-            if (v >= as->lo && v < as->hi &&
-                !(as->ever[(v - as->lo) / 64] >> ((v - as->lo) % 64) & 1))
+            if (v >= as->lo && v < as->hi && !bs_idset_has(&as->ever, v))
                 return a;
         }
     }
@@ -299,7 +293,7 @@ bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd)
         st = bs_ckpt_read_area(rd, e->areas[a].name, as->n_neurons, as->k,
                                as->lo, as->hi, as->winners, as->win_inputs,
                                &as->n_winners, &as->support, &as->fixed,
-                               &as->inhibited, as->ever, s->err,
+                               &as->inhibited, &as->ever, s->err,
                                sizeof s->err);
     }
     for (int a = 0; st == BS_OK && a < e->n_areas; a++) {

@@ -68,7 +68,8 @@ static bs_status choose_backend(bs_sim *s, bs_backend_kind kind)
 
 /* Runs the backend's init; a CUDA backend that fails here under auto gives
  * way to the CPU (agreed by every rank), recording why.  Collective.
- * Returns BS_OK, or under an explicit backend the init's error
+ * Returns BS_OK, or under an explicit backend (or when the CPU's own init
+ * failed) the init's error
  * (BS_ERR_BACKEND when it failed on another rank) with the message in
  * s->err. */
 static bs_status init_backend(bs_sim *s)
@@ -81,7 +82,7 @@ static bs_status init_backend(bs_sim *s)
     if (st == BS_OK)
         snprintf(s->err, sizeof s->err, "backend %s failed on another rank",
                  s->be->name);
-    if (s->backend_requested != BS_BACKEND_AUTO)
+    if (s->backend_requested != BS_BACKEND_AUTO || s->be == &bs_backend_cpu)
         return st == BS_OK ? BS_ERR_BACKEND : st;
     if (s->be->destroy)
         s->be->destroy(s);
@@ -208,8 +209,9 @@ static uint64_t host_available(void)
 static bs_status check_memory(bs_sim *s)
 {
     uint64_t avail = host_available();
-    uint64_t need = (uint64_t)bs_pool_bytes_of(&s->pool) *
-                    (uint64_t)bs_comm_local_size(s->comm);
+    uint64_t per_rank = (uint64_t)bs_pool_bytes_of(&s->pool) +
+                        (s->be->host_bytes ? s->be->host_bytes(s) : 0);
+    uint64_t need = per_rank * (uint64_t)bs_comm_local_size(s->comm);
     int ok = avail == 0 || need <= avail;
     if (bs_comm_all_ok(s->comm, ok))
         return BS_OK;
@@ -219,7 +221,7 @@ static bs_status check_memory(bs_sim *s)
                            "%llu bytes), which exceeds the memory available "
                            "(%llu bytes); use more hosts or smaller areas "
                            "(`brainsim plan` shows the manifest)",
-                           (unsigned long long)bs_pool_bytes_of(&s->pool),
+                           (unsigned long long)per_rank,
                            bs_comm_local_size(s->comm),
                            bs_comm_local_size(s->comm) > 1 ? "s" : "",
                            (unsigned long long)need, (unsigned long long)avail);

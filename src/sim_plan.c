@@ -1,6 +1,10 @@
 /*
  * sim_plan.c - `brainsim plan`: the pool of every rank, from the same
  * layout code that bs_create allocates with, without MPI or allocation.
+ * The host figures are a CPU rank's (the host pool and the CPU backend's
+ * own, whose per-neuron inputs are 8 bytes a neuron); a CUDA rank's host
+ * pool, which holds no per-neuron input, and its device pool follow when
+ * the build has CUDA.
  */
 #include "sim_state.h"
 #include "sim_paths.h"
@@ -31,7 +35,24 @@ static void print_manifest(FILE *out, const bs_pool *pool)
     }
 }
 
-/* Lays out rank r of n_ranks into s; returns its pool bytes or an error. */
+/* The CPU backend's own pool of s's layout: the areas' inputs, one line
+ * each, and the rest (recording buffers) as one line. */
+static void print_cpu_manifest(FILE *out, const bs_sim *s, size_t cpu_bytes)
+{
+    size_t inputs = 0;
+    char name[96];
+    for (int a = 0; a < s->exp->n_areas; a++) {
+        size_t n_bytes = (size_t)s->areas[a].n_local * 8;
+        snprintf(name, sizeof name, "cpu.input.%s", s->exp->areas[a].name);
+        fprintf(out, "  %-44s %-30s %14zu\n", name, "(n_local) u64", n_bytes);
+        inputs += n_bytes;
+    }
+    fprintf(out, "  %-44s %-30s %14zu\n", "cpu.* (recording buffers)",
+            "(backend_cpu.c)", cpu_bytes > inputs ? cpu_bytes - inputs : 0);
+}
+
+/* Lays out rank r of n_ranks into s; returns the host bytes of a CPU rank
+ * (the host pool and the CPU backend's own) or an error. */
 static bs_status plan_rank(bs_sim *s, int r, int n_ranks, size_t *n_bytes)
 {
     bs_pool_destroy(&s->pool);
@@ -39,7 +60,19 @@ static bs_status plan_rank(bs_sim *s, int r, int n_ranks, size_t *n_bytes)
     s->rank = r;
     s->n_ranks = n_ranks;
     bs_status st = bs_sim_layout(s);
-    *n_bytes = bs_pool_bytes_of(&s->pool);
+    /* the block sizes, which the CPU backend's buffers follow (a fiber's
+     * geometry is valid here: the parser checked its p) */
+    const bs_experiment *e = s->exp;
+    for (int f = 0; st == BS_OK && f < e->n_fibers; f++) {
+        const bs_fiber_spec *fs = &e->fibers[f];
+        const char *src = fs->src_is_stim ? e->stims[fs->src].name
+                                          : e->areas[fs->src].name;
+        if (bs_geom_build(fs->p, e->seed,
+                          bs_fiber_hash(src, e->areas[fs->dst].name),
+                          &s->fibers[f].geom) != 0)
+            st = BS_ERR_ARG;
+    }
+    *n_bytes = bs_pool_bytes_of(&s->pool) + bs_backend_cpu.host_bytes(s);
     return st;
 }
 
@@ -86,16 +119,22 @@ bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
         fprintf(out, "experiment: %s\nranks: %d\nsteps: %llu\n",
                 exp->source_name, n_ranks,
                 (unsigned long long)exp->total_steps);
+        size_t cpu_bytes = bs_backend_cpu.host_bytes(&s);
         fprintf(out, "host pool per rank, largest (rank %d):", hi_rank);
         print_size(out, hi);
         fprintf(out, "\nhost pool per rank, smallest:          ");
         print_size(out, lo);
         if (bs_backend_cuda.device_bytes) {
+            fprintf(out, "\nhost pool of rank %d (CUDA backend):    ",
+                    hi_rank);
+            print_size(out, bs_pool_bytes_of(&s.pool));
             fprintf(out, "\ndevice pool of rank %d (CUDA backend):  ", hi_rank);
             print_size(out, bs_backend_cuda.device_bytes(&s));
         }
-        fprintf(out, "\nmanifest of rank %d:\n", hi_rank);
+        fprintf(out, "\nmanifest of rank %d (host pool; a CPU rank adds "
+                "the cpu.* buffers):\n", hi_rank);
         print_manifest(out, &s.pool);
+        print_cpu_manifest(out, &s, cpu_bytes);
         if (max_bytes)
             *max_bytes = hi;
     } else {

@@ -103,13 +103,10 @@ static bs_status layout_areas(bs_sim *s, uint64_t rows)
         as->n_local = as->hi - as->lo;
         as->cand_offset = offset;
         offset += as->k;
-        ADD("areas.%s.input", "(n_local) u64", 8, as->n_local, &as->input);
         ADD("areas.%s.winners", "(k) u64", 8, as->k, &as->winners);
         ADD("areas.%s.win_inputs", "(k) u64", 8, as->k, &as->win_inputs);
         ADD("areas.%s.next", "(k) u64", 8, as->k, &as->next);
         ADD("areas.%s.next_inputs", "(k) u64", 8, as->k, &as->next_inputs);
-        ADD("areas.%s.ever", "(n_local/64+1) u64", 8, as->n_local / 64 + 1,
-            &as->ever);
         ADD("areas.%s.rec_winners", "(rows, k) u64", 8, rows * as->k,
             &as->rec_winners);
         ADD("areas.%s.rec_inputs", "(rows, k) u64", 8, rows * as->k,
@@ -204,6 +201,8 @@ bs_status bs_sim_layout(bs_sim *s)
 
 void bs_sim_layout_free(bs_sim *s)
 {
+    for (int a = 0; s->areas && a < s->exp->n_areas; a++)
+        bs_idset_free(&s->areas[a].ever);
     for (int f = 0; s->fibers && f < s->exp->n_fibers; f++) {
         free(s->fibers[f].grown);
         s->fibers[f].grown = NULL;
@@ -377,12 +376,23 @@ void bs_sim_commit_area(bs_area_state *as, uint64_t step, uint64_t *new_local)
         uint64_t id = as->winners[i];
         if (id < as->lo || id >= as->hi)
             continue;
-        uint64_t bit = id - as->lo;
-        uint64_t mask = UINT64_C(1) << (bit & 63);
-        if (!(as->ever[bit >> 6] & mask)) {
-            as->ever[bit >> 6] |= mask;
-            (*new_local)++;
-        }
+        *new_local += (uint64_t)bs_idset_add(&as->ever, id);
     }
+}
+
+bs_status bs_sim_reserve_fired(bs_sim *s, int a)
+{
+    for (int i = a < 0 ? 0 : a; i < (a < 0 ? s->exp->n_areas : a + 1); i++) {
+        bs_area_state *as = &s->areas[i];
+        uint64_t more = as->k < as->n_local ? as->k : as->n_local;
+        if (bs_idset_reserve(&as->ever, more) != 0)
+            return bs_sim_fail(s, BS_ERR_NOMEM, "area %s on rank %d: out of "
+                               "host memory growing the set of its %llu "
+                               "ever-fired neurons by %llu",
+                               s->exp->areas[i].name, s->rank,
+                               (unsigned long long)as->ever.count,
+                               (unsigned long long)more);
+    }
+    return BS_OK;
 }
 

@@ -3,13 +3,13 @@
  * interface and the state accessors (sim_state.c), shared by the step, the
  * schedule, the checkpoint and both backends.  Internal to libbrainsim.
  *
- * Manifest of the host pool (per rank; see sim_state.c):
- *   areas.<A>.input      (n_local)          u64   input accumulator, Q16.16
+ * Manifest of the host pool (per rank; see sim_state.c).  No per-neuron
+ * input: each backend keeps its slice's input sums in its own memory (the
+ * CPU backend in its host pool, cpu.input.<A>; CUDA on the device):
  *   areas.<A>.winners    (k)                u64   firing set, ascending ids
  *   areas.<A>.win_inputs (k)                u64   inputs of the winners
  *   areas.<A>.next       (k)                u64   winners being computed
  *   areas.<A>.next_inputs(k)                u64
- *   areas.<A>.ever       (n_local/64+1)     u64   bitmap: fired at least once
  *   areas.<A>.rec_*      (rows, k)/(rows)   u64   output rows not yet written
  *                                                 (rows <= BS_MAX_REC_ROWS)
  *   stims.<S>.ids        (k)                u64   0..k-1, its firing set
@@ -46,6 +46,7 @@
 #include "comm.h"
 #include "connectome.h"
 #include "experiment.h"
+#include "idset.h"
 #include "io.h"
 #include "plastic.h"
 #include "pool.h"
@@ -58,7 +59,8 @@ typedef struct bs_area_state {
     uint64_t n_neurons, k;
     uint64_t lo, hi, n_local;   /* this rank's slice [lo, hi) */
     uint64_t cand_offset;       /* into sim->cand, per rank */
-    uint64_t *input;            /* (n_local) */
+    uint64_t *input;            /* (n_local): the CPU backend's view
+                                   (cpu.input.<A>); NULL under others */
     uint64_t *winners, *win_inputs;   /* (k) */
     uint64_t *next, *next_inputs;     /* (k); ids past the count of new
                                          winners are UINT64_MAX */
@@ -67,7 +69,10 @@ typedef struct bs_area_state {
                                    else k */
     uint64_t n_local_winners;   /* winners in [lo, hi) */
     uint64_t local_first;       /* index of the first of them in winners */
-    uint64_t *ever;             /* (n_local / 64 + 1) bitmap */
+    bs_idset ever;              /* ids of the slice that fired at least
+                                   once (heap, grown by doubling before a
+                                   step: bs_sim_reserve_fired; memory
+                                   follows the support, not n) */
     uint64_t support;           /* global count of ever-fired neurons */
     uint64_t prev_support;      /* support before the last step */
     uint64_t last_growth;       /* steps done when the support last grew
@@ -138,6 +143,11 @@ typedef struct bs_backend_ops {
      * was, for the caller to restore the old caps.  NULL: the backend has
      * no stores of its own. */
     bs_status (*grow)(struct bs_sim *s);
+    /* bytes of the backend's own host memory for s's layout (after
+     * bs_sim_layout; s need not be allocated), which `brainsim plan` and
+     * the memory check count with the host pool; NULL: none.  Does not
+     * allocate it.  0 when it cannot be planned. */
+    size_t (*host_bytes)(const struct bs_sim *s);
 } bs_backend_ops;
 
 /* The backends: src/backend_cpu.c, and kernels/backend_cuda.cu when
@@ -276,11 +286,18 @@ int bs_sim_resize_fiber(struct bs_sim *s, int f, uint64_t new_cap);
  * slice: next[*first .. *first + n), n returned.  Can't fail. */
 uint64_t bs_sim_local_next(const bs_area_state *as, uint64_t *first);
 
+/* Makes room in every area's ever-fired set for k more ids (those of
+ * area a only when a >= 0), so that commits cannot fail.  Returns BS_OK,
+ * or BS_ERR_NOMEM with the area and the numbers in s->err (the sets as
+ * they were). */
+bs_status bs_sim_reserve_fired(bs_sim *s, int a);
+
 /* Makes area's `next` list (ascending ids, with next_inputs; UINT64_MAX
- * past the last) its winners by swapping the views, marks them in the
- * ever-fired bitmap and adds the neurons of this rank's slice that fire for
- * the first time to *new_local.  When they differ from the previous
- * winners, records `step` as the area's last change.  Can't fail. */
+ * past the last) its winners by swapping the views, adds them to the
+ * ever-fired set (room reserved: bs_sim_reserve_fired) and adds the
+ * neurons of this rank's slice that fire for the first time to
+ * *new_local.  When they differ from the previous winners, records `step`
+ * as the area's last change.  Can't fail. */
 void bs_sim_commit_area(bs_area_state *as, uint64_t step,
                         uint64_t *new_local);
 

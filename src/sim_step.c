@@ -276,7 +276,9 @@ bs_status bs_sim_step_once(bs_sim *s)
      * (sim_grow.c); when that fails the stores are as they were and the
      * step fails on this rank in place of its plasticity, after the
      * collective merge, so that the agreement stops every rank */
-    const bs_status grown = bs_sim_grow_stores(s);
+    bs_status grown = bs_sim_grow_stores(s);
+    if (grown == BS_OK)
+        grown = bs_sim_reserve_fired(s, -1);
     bs_status st = timed(s, PH_ACCUMULATE, accumulate_all);
     if (st == BS_OK)
         st = timed(s, PH_TOPK, topk_all);

@@ -85,7 +85,7 @@ wait_for_line() {  # FILE TEXT PID: until FILE holds TEXT (or the process ended)
   while ! grep -qF -- "$2" "$1" 2>/dev/null && kill -0 "$3" 2>/dev/null && [ $i -lt 600 ]; do
     sleep 0.1; i=$((i + 1)); done
 }
-# SIGKILL after step S (a random S, printed in the test's name): the run
+# SIGKILL after S steps (a random S, printed in the test's name): the run
 # pauses after that step (BRAINSIM_TEST_STEP_PAUSE, announced on stderr)
 # and the kill lands in the pause, however slow the machine is.
 kill_at_step() {  # STEP DESCRIPTION
@@ -95,7 +95,7 @@ kill_at_step() {  # STEP DESCRIPTION
   pid=$!
   wait_for_line k_err.txt "test pause, steps done: $1" "$pid"
   if ! grep -qF "test pause, steps done: $1" k_err.txt || ! kill -9 "$pid" 2>/dev/null; then
-    fail "$2: the run did not pause after step $1"; sed 's/^/    /' k_err.txt | head -20
+    fail "$2: the run did not pause after $1 steps"; sed 's/^/    /' k_err.txt | head -20
     kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return
   fi
   wait "$pid" 2>/dev/null
@@ -106,7 +106,7 @@ kill_at_step() {  # STEP DESCRIPTION
 }
 # a random step in 5..39, after the first checkpoint (step 4) exists
 r=$(awk 'BEGIN { srand(); printf "%d", 5 + int(rand() * 35) }')
-kill_at_step "$r" "kill -9 after step $r (BRAINSIM_TEST_STEP_PAUSE=$r:60 reproduces it)"
+kill_at_step "$r" "kill -9 after $r steps (BRAINSIM_TEST_STEP_PAUSE=$r:60 reproduces it)"
 # kill -9 inside the second rotation (k_ck.h5.1 linked, k_ck.h5.tmp not
 # yet renamed over k_ck.h5): k_ck.h5 is still there and resumes
 rm -f k_ck.h5* k_out.h5
@@ -154,7 +154,7 @@ if [ -e k_ck.h5 ] && [ -e k_ck.h5.tmp ]; then
 else fail "kill during the second write: files $(ls k_ck* 2>/dev/null | tr '\n' ' ')"; fi
 
 # SIGTERM: finish the step, checkpoint, exit 0, resume to the same result
-# (the run pauses after step 10 until the signal arrives)
+# (the run pauses after 10 steps until the signal arrives)
 rm -f t_ck.h5* t_out.h5
 BRAINSIM_TEST_STEP_PAUSE=10:60 "$BRAINSIM" run exp.yaml -o t_out.h5 \
   --checkpoint t_ck.h5 --checkpoint-every 4 >term.txt 2>&1 &
@@ -169,7 +169,7 @@ else fail "SIGTERM: exit $rc"; cat term.txt; fi
 expect_exit 0 "resume after SIGTERM" -- "$BRAINSIM" run -q --resume t_ck.h5 -o t_out.h5
 same_output t_out.h5 "SIGTERM: resumed output equals the uninterrupted run"
 
-# SIGTERM to every rank of a 2-rank job (both pause after step 10)
+# SIGTERM to every rank of a 2-rank job (both pause after 10 steps)
 rm -f t2_ck.h5* t2_out.h5
 BRAINSIM_TEST_STEP_PAUSE=10:60 $MPI 2 "$BRAINSIM" run exp.yaml -o t2_out.h5 \
   --checkpoint t2_ck.h5 --checkpoint-every 4 >term2.txt 2>&1 &

@@ -33,7 +33,7 @@ static int g_rank, g_size;
 /* ---- the fake state ----------------------------------------------------- */
 
 enum { NA = 2, NF = 3, K_MAX = 16, EVER_MAX = 1024, ROWS_MAX = 8192,
-       CAP = 6000, WORDS_MAX = 32, ERR_LEN = 1024 };
+       CAP = 6000, ERR_LEN = 1024 };
 static const char *const TEXT = "seed: 12345\nareas: [A, B]\n";
 #define SEED 12345u
 
@@ -211,7 +211,7 @@ static int by_source(const void *a, const void *b)
 
 static void area_check(rec *rc, const farea *x, uint64_t lo, uint64_t hi,
                        const uint64_t *win, const uint64_t *in, uint64_t nw,
-                       uint64_t sup, int fixed, int inh, const uint64_t *bits)
+                       uint64_t sup, int fixed, int inh, const bs_idset *ever)
 {
     EXPECT(rc, nw == x->n_winners && sup == x->support && fixed == x->fixed &&
                    inh == x->inhibited,
@@ -224,17 +224,19 @@ static void area_check(rec *rc, const farea *x, uint64_t lo, uint64_t hi,
                "area %s: winner %llu is %llu / %llu", x->name,
                (unsigned long long)i, (unsigned long long)win[i],
                (unsigned long long)in[i]);
+    uint64_t in_slice = 0;
     for (uint64_t i = lo; i < hi; i++) {
         uint64_t at = lower(x->ever, x->support, i);
         int want = at < x->support && x->ever[at] == i;
-        int got = (int)((bits[(i - lo) / 64] >> ((i - lo) % 64)) & 1);
-        EXPECT(rc, got == want, "area %s [%llu, %llu): ever bit %llu is %d",
+        int got = bs_idset_has(ever, i);
+        in_slice += (uint64_t)want;
+        EXPECT(rc, got == want, "area %s [%llu, %llu): ever-fired %llu is %d",
                x->name, (unsigned long long)lo, (unsigned long long)hi,
                (unsigned long long)i, got);
     }
-    for (uint64_t i = hi - lo; i < 64 * ((hi - lo) / 64 + 1); i++)
-        EXPECT(rc, !((bits[i / 64] >> (i % 64)) & 1),
-               "area %s: bit past the slice", x->name);
+    EXPECT(rc, ever->count == in_slice,
+           "area %s: %llu ever-fired ids read, the slice has %llu", x->name,
+           (unsigned long long)ever->count, (unsigned long long)in_slice);
 }
 
 static void fiber_check(rec *rc, const ffiber *x, uint64_t lo, uint64_t hi,
@@ -263,7 +265,8 @@ static void fiber_check(rec *rc, const ffiber *x, uint64_t lo, uint64_t hi,
 static bs_status read_slice(bs_ckpt_reader *rd, int j, int parts,
                             uint64_t cap, rec *rc, char *err, size_t len)
 {
-    uint64_t win[K_MAX], in[K_MAX], bits[WORDS_MAX], nw, sup, lo, hi;
+    uint64_t win[K_MAX], in[K_MAX], nw, sup, lo, hi;
+    bs_idset ever = {0};
     int fixed, inh;
     bs_status st = BS_OK;
     for (int a = 0; st == BS_OK && a < NA; a++) {
@@ -272,12 +275,12 @@ static bs_status read_slice(bs_ckpt_reader *rd, int j, int parts,
             slice(x->n, j, parts, &lo, &hi);
         else
             lo = hi = x->n;
-        memset(bits, 0, sizeof bits);
         st = bs_ckpt_read_area(rd, x->name, x->n, x->k, lo, hi, win, in, &nw,
-                               &sup, &fixed, &inh, bits, err, len);
+                               &sup, &fixed, &inh, &ever, err, len);
         if (st == BS_OK && rc)
-            area_check(rc, x, lo, hi, win, in, nw, sup, fixed, inh, bits);
+            area_check(rc, x, lo, hi, win, in, nw, sup, fixed, inh, &ever);
     }
+    bs_idset_free(&ever);
     /* exactly cap entries each, for AddressSanitizer */
     bs_store s = {malloc(cap * 8), malloc(cap * 8), malloc(cap * 4), 0, cap};
     uint64_t *scratch = malloc(cap * 8);
@@ -880,16 +883,18 @@ START_TEST(test_capacity_and_expectations)
            "missing: %d %s", (int)st, err);
     bs_ckpt_reader *rd = NULL;
     bs_ckpt_header h;
-    uint64_t win[K_MAX], in[K_MAX], bits[WORDS_MAX] = {0}, nw, sup;
+    uint64_t win[K_MAX], in[K_MAX], nw, sup;
+    bs_idset ever = {0};
     int fixed, inh;
     bs_store s = {s_src, s_tgt, s_w, 0, CAP};
     bs_fiber_geom g;
     st = bs_ckpt_open(path, g_comm, &rd, &h, err, sizeof err);
     EXPECT(&rc, st == BS_OK, "open: %s", err);
     st = bs_ckpt_read_area(rd, "A", 999, 10, 0, 999, win, in, &nw, &sup,
-                           &fixed, &inh, bits, err, sizeof err);
+                           &fixed, &inh, &ever, err, sizeof err);
     EXPECT(&rc, st == BS_ERR_CHECKPOINT && strstr(err, "n = 1000"),
            "area n: %s", err);
+    bs_idset_free(&ever);
     st2 = bs_ckpt_read_fiber(rd, "f1", 999, 1000, 0, 1000, &g, &inh, &s,
                              s_scratch, err, sizeof err);
     EXPECT(&rc, st2 == BS_ERR_CHECKPOINT && strstr(err, "n_src = 1000"),

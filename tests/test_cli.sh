@@ -39,6 +39,22 @@ if [ -n "$got" ] && [ -n "$planned" ] && [ "$got" -le "$planned" ] && \
   pass "plan ($planned bytes max) matches run ($got bytes on rank 0)"
 else fail "plan '$planned' vs run '$got'"; fi
 
+# no host buffer but the CPU backend's own (cpu.*) grows with n: the
+# manifest's other buffers add up to the same bytes at n = 10^6 and 10^12
+for n in 1000000 1000000000000; do
+  printf 'seed: 1\nareas: [{name: A, n: %s, k: 100}]\nstimuli: [{name: s, k: 100}]\nfibers: [{from: s, to: A, p: 0.01}]\nschedule: [{project: {rounds: 3}}]\n' "$n" >"$TMP/n$n.yaml"
+done
+expect_exit 0 "plan at n = 10^6" -- "$BRAINSIM" plan "$TMP/n1000000.yaml"
+small_n=$(awk '/^  [a-z]/ && $1 !~ /^cpu\./ { s += $NF } END { print s + 0 }' "$TMP/out")
+expect_exit 0 "plan at n = 10^12" -- "$BRAINSIM" plan "$TMP/n1000000000000.yaml"
+big_n=$(awk '/^  [a-z]/ && $1 !~ /^cpu\./ { s += $NF } END { print s + 0 }' "$TMP/out")
+if awk '$1 == "cpu.input.A" && $NF == 8000000000000 { ok = 1 } END { exit !ok }' "$TMP/out"; then
+  pass "plan lists the CPU backend's inputs (8 bytes a neuron)"
+else fail "plan lacks cpu.input.A of 8000000000000 bytes"; fi
+if [ "$small_n" -gt 0 ] && [ "$small_n" = "$big_n" ]; then
+  pass "the host pool without the CPU backend's buffers does not grow with n ($small_n bytes)"
+else fail "host pool without cpu.*: $small_n bytes at n = 10^6, $big_n at 10^12"; fi
+
 # --steps stops early and the output holds exactly those steps
 expect_exit 0 "--steps 3" -- "$BRAINSIM" run "$small" --steps 3 -o "$TMP/s3.h5"
 if command -v h5dump >/dev/null 2>&1; then

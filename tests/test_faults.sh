@@ -287,7 +287,7 @@ term_at() {  # DELAY PAUSE WAIT_FOR DESCRIPTION [RESUME]
   kill -TERM "$pid" 2>/dev/null
   if ! wait_pid "$pid" 60; then fail "$4: still running 60 s after SIGTERM"; return; fi
   if [ "$rc" -eq 0 ] && grep -q "resume with" e.txt; then
-    pass "$4: exit 0 with a resume hint ($(grep -o 'after step [0-9]*' e.txt))"
+    pass "$4: exit 0 with a resume hint ($(grep -o 'after [0-9]* steps*' e.txt))"
   elif [ "$rc" -eq 0 ] && grep -q "^checksum:" e.txt; then
     pass "$4: the run had finished (exit 0)"
   elif [ "$rc" -eq 143 ] && [ ! -e e_out.h5 ] && ! ls e_ck.h5* >/dev/null 2>&1; then
@@ -323,17 +323,26 @@ handler_ready() {  # PID: 0 once PID catches SIGTERM (bit 14) and SIGINT (bit 1)
   done <"/proc/$1/status" 2>/dev/null
   return 1
 }
-term_early_check() {  # DESCRIPTION: sends SIGTERM to $pid and checks the stop
+term_early_check() {  # DESCRIPTION EXACT: sends SIGTERM to $pid, checks the stop
+  # EXACT=1: the signal is known to come before the first step (the pause
+  # holds the process there), so the stop must follow 1 step.  EXACT=0: the
+  # signal is sent as soon as the handler is seen, but on a loaded machine
+  # the process may have run on before it lands: any step will do, as long
+  # as the stop is a clean one (exit 0, checkpoint, resume hint, a resume
+  # equal to the uninterrupted run).
   # (a run's lock files, NAME.lock, are taken before anything is written)
   written=$(ls e_out.h5 e_ck.h5* 2>/dev/null | grep -v '\.lock$')
   kill -TERM "$pid" 2>/dev/null
   if ! wait_pid "$pid" 60; then fail "$1: still running 60 s after SIGTERM"; return; fi
-  if [ -n "$written" ]; then
-    fail "$1: the signal came too late: $written already written"; return; fi
-  pass "$1: the signal came during start-up, before anything was written"
-  if [ "$rc" -eq 0 ] && grep -q "stopped by a signal after 1 step; checkpoint e_ck.h5 written" e.txt &&
+  if [ -z "$written" ]; then
+    pass "$1: the signal came during start-up, before anything was written"
+  elif [ "$2" = 1 ]; then
+    fail "$1: the signal came too late: $written already written"; return
+  else echo "note: $1: the process had written $written when the signal was sent (a loaded machine)"; fi
+  steps='1 step'; [ "$2" = 1 ] || steps='[0-9]* steps*'
+  if [ "$rc" -eq 0 ] && grep -q "stopped by a signal after $steps; checkpoint e_ck.h5 written" e.txt &&
      grep -q "resume with: brainsim run --resume e_ck.h5 -o e_out.h5" e.txt; then
-    pass "$1: exit 0, stopped after the first step with a resume hint"
+    pass "$1: exit 0, stopped after a step with a checkpoint and a resume hint"
   else fail "$1: exit $rc"; sed 's/^/    /' e.txt | head -n 20; return; fi
   if ls e_ck.h5.tmp >/dev/null 2>&1; then fail "$1: e_ck.h5.tmp left behind"
   else pass "$1: no e_ck.h5.tmp left behind"; fi
@@ -350,15 +359,21 @@ term_early() {  # DESCRIPTION: signal as soon as the handler is in place
   i=0
   while ! handler_ready "$pid" && kill -0 "$pid" 2>/dev/null && [ $i -lt 200000 ]; do
     i=$((i + 1)); done
-  term_early_check "$1"
+  term_early_check "$1" 0
 }
-term_paused() {  # DESCRIPTION: signal 1.5 s into a 3 s pause before MPI_Init
+term_paused() {  # DESCRIPTION: signal in a 3 s pause before MPI_Init
   rm -f e_ck.h5* e_out.h5
   BRAINSIM_TEST_START_PAUSE=3 "$BRAINSIM" run mpi.yaml -t 1 \
     -o e_out.h5 --checkpoint e_ck.h5 --checkpoint-every 4 >e.txt 2>&1 &
   pid=$!; BG="$BG $pid"
-  sleep 1.5
-  term_early_check "$1"
+  # once the handler is in place (it comes before the pause), or 1.5 s in
+  # where /proc cannot tell
+  if [ -r "/proc/$$/status" ]; then
+    i=0
+    while ! handler_ready "$pid" && kill -0 "$pid" 2>/dev/null && [ $i -lt 200000 ]; do
+      i=$((i + 1)); done
+  else sleep 1.5; fi
+  term_early_check "$1" 1
 }
 term_paused "SIGTERM before MPI initialisation"
 if [ -r "/proc/$$/status" ]; then

@@ -98,7 +98,7 @@ else fail "a directory as --resume printed $(wc -l <"$TMP/out") lines"; head "$T
 expect_exit 1 "inspect of a FIFO" -- "$BRAINSIM" inspect fifo
 expect_exit 1 "plan of a FIFO" -- "$BRAINSIM" plan fifo
 # two runs at once: the second is refused, the first equals an undisturbed
-# run (the first pauses after step 3 while the second tries)
+# run (the first pauses after 3 steps while the second tries)
 rm -f o.h5 o.h5.lock
 for target in "-o o.h5" "-o other.h5 -e 4 -k ck.h5"; do
   rm -f first.txt     # (else the wait below may read the last round's)

@@ -1,7 +1,9 @@
-/* test_topk.c - local top-k and merge against a full sort, with ties. */
+/* test_topk.c - local top-k and merge against a full sort, with ties; the
+ * ever-fired id set (idset.h) against a sorted list. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "idset.h"
 #include "topk.h"
 #include "check_main.h"
 
@@ -96,6 +98,45 @@ START_TEST(padding_ranks_last)
 }
 END_TEST
 
+/* Ids drawn with repeats, some dense, some far apart (up to 2^40), are
+ * added in batches after reservations, as commits do: every add says
+ * whether the id was new, membership and the sorted members agree with a
+ * brute-force list, through several doublings. */
+START_TEST(idset_against_a_list)
+{
+    enum { N = 20000 };
+    static uint64_t seen[N], sorted[N];
+    uint64_t n_seen = 0, state = 7;
+    bs_idset set = {0};
+    ck_assert(!bs_idset_has(&set, 5));
+    for (int batch = 0; batch < 100; batch++) {
+        ck_assert_int_eq(bs_idset_reserve(&set, 200), 0);
+        for (int i = 0; i < 200; i++) {
+            uint64_t r = rnd(&state);
+            uint64_t id = r % 4 == 0 ? (r << 7) % (UINT64_C(1) << 40)
+                                     : r % 6000;
+            int was = 0;
+            for (uint64_t j = 0; j < n_seen && !was; j++)
+                was = seen[j] == id;
+            ck_assert_int_eq(bs_idset_add(&set, id), !was);
+            if (!was)
+                seen[n_seen++] = id;
+        }
+        ck_assert_uint_eq(set.count, n_seen);
+        ck_assert(set.cap >= 2 * set.count);
+    }
+    for (uint64_t j = 0; j < n_seen; j++)
+        ck_assert(bs_idset_has(&set, seen[j]));
+    ck_assert(!bs_idset_has(&set, UINT64_C(1) << 41));
+    bs_idset_sorted(&set, sorted);
+    bs_sort_u64(seen, n_seen);
+    ck_assert_int_eq(memcmp(sorted, seen, n_seen * sizeof *seen), 0);
+    bs_idset_free(&set);
+    ck_assert_uint_eq(set.count, 0);
+    ck_assert(!bs_idset_has(&set, seen[0]));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("topk");
@@ -108,6 +149,7 @@ int main(void)
     tcase_add_test(tc, k_equals_n);
     tcase_add_test(tc, wide_values);
     tcase_add_test(tc, padding_ranks_last);
+    tcase_add_test(tc, idset_against_a_list);
     suite_add_tcase(s, tc);
     return check_run(s, CHECK_FORK, "topk");
 }

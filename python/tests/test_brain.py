@@ -62,12 +62,14 @@ def run_example(args, ranks):
 
 
 @needs_lib
-def test_three_ranks_equal_one(tmp_path):
+@pytest.mark.parametrize("seed", [1, 3, 6])
+def test_three_ranks_equal_one(tmp_path, seed):
     """Every figure of the four experiments (supports after every round,
     overlaps, a digest of every saved winner row) agrees on 3 ranks: each
-    rank writes its own results, all equal to 1 rank's."""
-    args = [os.path.join(EXAMPLES, "brain_simulations.py"), "--seed", "1",
-            "--backend", "cpu", "--json"]
+    rank writes its own results, all equal to 1 rank's (the seeds of
+    test_published_experiments)."""
+    args = [os.path.join(EXAMPLES, "brain_simulations.py"), "--seed",
+            str(seed), "--backend", "cpu", "--json"]
     run_example(args + [str(tmp_path / "one.json")], 1)
     run_example(args + [str(tmp_path / "three.json")], 3)
     one = json.loads((tmp_path / "one.json").read_text())

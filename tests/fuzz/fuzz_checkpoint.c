@@ -100,16 +100,16 @@ static void read_area(bs_ckpt_reader *r, const bs_area_spec *as, uint64_t lo,
 {
     char err[1024];
     uint64_t *win = malloc(as->k * 8), *inp = malloc(as->k * 8);
-    uint64_t *bitmap = calloc((hi - lo) / 64 + 1, 8);
+    bs_idset ever = {0};
     uint64_t n_winners, support;
     int fixed, inhibited;
-    if (win && inp && bitmap)
+    if (win && inp)
         bs_ckpt_read_area(r, as->name, as->n_neurons, as->k, lo, hi, win, inp,
-                          &n_winners, &support, &fixed, &inhibited, bitmap,
+                          &n_winners, &support, &fixed, &inhibited, &ever,
                           err, sizeof err);
     free(win);
     free(inp);
-    free(bitmap);
+    bs_idset_free(&ever);
 }
 
 static void read_fiber(bs_ckpt_reader *r, const bs_experiment *e, int f,
