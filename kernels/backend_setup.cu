@@ -11,7 +11,8 @@
 
 #include "backend_cuda.h"
 
-extern "C" int bs_cuda_usable(int local_rank, char *reason, size_t reason_len);
+extern "C" int bs_cuda_usable(int local_rank, int local_size, char *reason,
+                              size_t reason_len);
 extern "C" size_t bs_cuda_plan_bytes(const struct bs_sim *s);
 
 bs_status cuda_fail(bs_sim *s, int e, const char *call, const char *file,
@@ -224,7 +225,8 @@ extern "C" size_t bs_cuda_plan_bytes(const struct bs_sim *s)
 
 /* ---- device selection ---- */
 
-extern "C" int bs_cuda_usable(int local_rank, char *reason, size_t reason_len)
+extern "C" int bs_cuda_usable(int local_rank, int local_size, char *reason,
+                              size_t reason_len)
 {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
@@ -241,6 +243,13 @@ extern "C" int bs_cuda_usable(int local_rank, char *reason, size_t reason_len)
         else
             snprintf(reason, reason_len, "no CUDA device");
         cudaGetLastError();
+        return 0;
+    }
+    if (local_size > n) {
+        snprintf(reason, reason_len, "%d ranks on this host share %d CUDA "
+                 "device%s (one rank per device: start at most %d ranks per "
+                 "host, or use --backend cpu)", local_size, n,
+                 n > 1 ? "s" : "", n);
         return 0;
     }
     int dev = (local_rank < 0 ? 0 : local_rank) % n, major = 0, minor = 0;

@@ -9,9 +9,11 @@
 
 #include "sim_state.h"
 
-int bs_cuda_usable(int local_rank, char *reason, size_t reason_len)
+int bs_cuda_usable(int local_rank, int local_size, char *reason,
+                   size_t reason_len)
 {
     (void)local_rank;
+    (void)local_size;
     snprintf(reason, reason_len, "built without CUDA (configure "
              "--with-cuda=yes)");
     return 0;

@@ -47,7 +47,8 @@ static bs_status choose_backend(bs_sim *s, bs_backend_kind kind)
     s->be = &bs_backend_cpu;
     if (kind != BS_BACKEND_CPU) {
         char reason[200] = "";
-        int usable = bs_cuda_usable(bs_comm_local_rank(s->comm), reason,
+        int usable = bs_cuda_usable(bs_comm_local_rank(s->comm),
+                                    bs_comm_local_size(s->comm), reason,
                                     sizeof reason);
         /* every rank must take the same backend (the merge is collective) */
         if (bs_comm_all_ok(s->comm, usable)) {
@@ -90,6 +91,10 @@ static bs_status init_backend(bs_sim *s)
     s->err[0] = '\0';
     s->be = &bs_backend_cpu;
     snprintf(s->backend_name, sizeof s->backend_name, "%s", s->be->name);
+    st = s->be->init(s);        /* the CPU's own memory, which it lacked */
+    if (!bs_comm_all_ok(s->comm, st == BS_OK))
+        return st != BS_OK ? st : bs_sim_fail(s, BS_ERR_BACKEND, "backend "
+                                              "cpu failed on another rank");
     return BS_OK;
 }
 

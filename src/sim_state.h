@@ -156,10 +156,13 @@ typedef struct bs_backend_ops {
 extern const bs_backend_ops bs_backend_cpu;
 extern const bs_backend_ops bs_backend_cuda;
 
-/* Whether a CUDA device is usable for local rank `local_rank`: returns 1,
- * or 0 with the reason ("no CUDA device", "built without CUDA ...") in
- * reason.  Not collective; does not allocate. */
-int bs_cuda_usable(int local_rank, char *reason, size_t reason_len);
+/* Whether a CUDA device is usable for local rank `local_rank` of the
+ * `local_size` ranks on this host (each needs a device of its own: NCCL
+ * refuses two ranks on one device): returns 1, or 0 with the reason ("no
+ * CUDA device", "3 ranks on this host share 1 CUDA device", "built
+ * without CUDA ...") in reason.  Not collective; does not allocate. */
+int bs_cuda_usable(int local_rank, int local_size, char *reason,
+                   size_t reason_len);
 
 struct bs_sim {
     bs_experiment *exp;
