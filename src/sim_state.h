@@ -3,7 +3,9 @@
  * interface and the state accessors (sim_state.c), shared by the step, the
  * schedule, the checkpoint and both backends.  Internal to libbrainsim.
  *
- * Manifest of the host pool (per rank; see sim_state.c):
+ * Manifest of the host pool (per rank; see sim_state.c).  A lazy area
+ * (lazy.h) has an empty slice on every rank: its per-neuron views hold
+ * nothing, and its state lives in s->lazy, outside the pool.
  *   areas.<A>.input      (n_local)          u64   input accumulator, Q16.16
  *   areas.<A>.winners    (k)                u64   firing set, ascending ids
  *   areas.<A>.win_inputs (k)                u64   inputs of the winners
@@ -173,6 +175,9 @@ struct bs_sim {
     char *op_text;              /* bs_apply: the operation's text, shared */
     size_t op_text_cap;         /* bytes of op_text */
     bs_fiber_state *fibers;
+    struct bs_lazy_area **lazy; /* (n_areas) lazy.h: the state of each lazy
+                                   area, NULL for explicit ones (host,
+                                   replicated on every rank) */
     bs_cand *cand, *gathered, *merge;
     uint64_t sum_k, max_k;
     uint64_t *scratch;
