@@ -21,6 +21,7 @@
  */
 #include "lazy_impl.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,4 +312,65 @@ uint64_t bs_lazy_gid_find(bs_lazy_area *la, uint64_t gid)
 uint64_t bs_lazy_find(bs_lazy_fiber *lf, uint64_t id)
 {
     return h_find(lf->hash, lf->hcap, lf->ids, id);
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+/* Steps of e's schedule in which area a may be a target (project
+ * operations with a fiber into it); 64 when the schedule has no steps
+ * (operations applied one at a time).  Can't fail. */
+static uint64_t target_steps(const bs_experiment *e, int a)
+{
+    if (e->total_steps == 0)
+        return 64;
+    uint64_t steps = 0;
+    for (int o = 0; o < e->n_ops; o++) {
+        const bs_op *op = &e->ops[o];
+        if (op->kind != BS_OP_PROJECT)
+            continue;
+        int into = 0;
+        for (int f = 0; f < e->n_fibers && !into; f++) {
+            int named = op->n_fibers < 0;
+            for (int i = 0; i < op->n_fibers && !named; i++)
+                named = op->fibers[i] == f;
+            into = named && e->fibers[f].dst == a;
+        }
+        if (into)
+            steps += op->rounds;
+    }
+    return steps;
+}
+
+/* Neurons of area or stimulus that may fire: a stimulus's k, an area's
+ * min(n, k x its target steps).  Can't fail. */
+static uint64_t fired_bound(const bs_experiment *e, int is_stim, int i)
+{
+    if (is_stim)
+        return e->stims[i].k;
+    double b = (double)e->areas[i].k * (double)target_steps(e, i);
+    return b >= (double)e->areas[i].n_neurons ? e->areas[i].n_neurons
+                                              : (uint64_t)b;
+}
+
+uint64_t bs_lazy_plan(const bs_experiment *e, int a, uint64_t *support,
+                      uint64_t *edges)
+{
+    const uint64_t w = fired_bound(e, 0, a);
+    double n_edges = 0;
+    for (int f = 0; f < e->n_fibers; f++) {
+        const bs_fiber_spec *fs = &e->fibers[f];
+        if (fs->dst != a)
+            continue;
+        uint64_t src = fired_bound(e, fs->src_is_stim, fs->src);
+        double mean = (double)src * fs->p;   /* per target, + the quantile */
+        n_edges += (double)w * (mean + 6.0 * sqrt(mean) + 6.0 < (double)src
+                                ? mean + 6.0 * sqrt(mean) + 6.0
+                                : (double)src);
+    }
+    *support = w;
+    *edges = n_edges > 9e18 ? UINT64_MAX : (uint64_t)n_edges;
+    /* per neuron: global id, two hash slots, input, won; per edge: target
+     * and weight (u32 each), lists grown by doubling (x 1.5 on average) */
+    double bytes = (double)w * (8 + 16 + 8 + 1) + n_edges * 8 * 1.5;
+    return bytes > 9e18 ? UINT64_MAX : (uint64_t)bytes;
 }

@@ -60,6 +60,7 @@
 #include "philox.h"
 
 struct bs_sim;
+struct bs_experiment;
 
 enum { BS_DOMAIN_LAZY = 3, BS_DOMAIN_LAZY_TAIL = 4, BS_DOMAIN_LAZY_PICK = 5,
        BS_DOMAIN_LAZY_ID = 6 };
@@ -113,6 +114,14 @@ bs_status bs_lazy_step(struct bs_sim *s, int a);
 /* Plasticity of active fiber f into lazy area a: every stored edge from a
  * firing source to a new winner (`next`) potentiated.  Can't fail. */
 void bs_lazy_plasticity(struct bs_sim *s, int f);
+
+/* The plan of lazy area a of e (`brainsim plan`): its support bound into
+ * *support (k x the steps that target it, at most n), its stored edges'
+ * bound into *edges (per support neuron and fiber, a high quantile of its
+ * edges from the sources that may fire), and the host bytes of both
+ * (outside the pool), returned.  Can't fail. */
+uint64_t bs_lazy_plan(const struct bs_experiment *e, int a,
+                      uint64_t *support, uint64_t *edges);
 
 /* Support of lazy area a (neurons that ever fired).  Can't fail. */
 uint64_t bs_lazy_support(const struct bs_sim *s, int a);

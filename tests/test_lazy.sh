@@ -1,0 +1,54 @@
+#!/bin/sh
+# Lazy areas (src/lazy.h) in runs: an experiment mixing lazy and explicit
+# areas in fibers both ways writes bit-identical winners, inputs, support
+# and schedule on 1, 2 and 3 ranks and 1 or 2 threads (the lazy state is
+# replicated, its tail drawn on rank 0); checkpoint + resume equals the
+# uninterrupted run; the parser's errors for lazy areas; plan's lazy lines.
+. "${srcdir:-$(dirname "$0")}/lib.sh"
+
+exp="$srcdir/good/lazy_mixed.yaml"
+expect_exit 0 "mixed lazy/explicit, 1 rank" -- "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/r1.h5"
+sum1=$(grep checksum "$TMP/out")
+expect_output "support" "the run reports the support" 
+same() {   # same FILE WHAT: FILE's /areas and /schedule equal r1.h5's
+  if "$H5DIFF" "$TMP/r1.h5" "$1" /areas /areas >"$TMP/diff" 2>&1 &&
+     "$H5DIFF" "$TMP/r1.h5" "$1" /schedule /schedule >>"$TMP/diff" 2>&1; then
+    pass "$2: output identical to 1 rank"
+  else fail "$2: output differs"; head -20 "$TMP/diff"; fi
+}
+expect_exit 0 "2 threads" -- "$BRAINSIM" run "$exp" -q -t 2 -o "$TMP/t2.h5"
+expect_output "$sum1" "2 threads: same checksum"
+same "$TMP/t2.h5" "2 threads"
+for r in 2 3; do
+  expect_exit 0 "$r ranks" -- $MPI "$r" "$BRAINSIM" run "$exp" -q -t 1 -o "$TMP/r$r.h5"
+  expect_output "$sum1" "$r ranks: same checksum"
+  same "$TMP/r$r.h5" "$r ranks"
+done
+# the comparison can fail: another seed differs
+sed 's/^seed: 2024/seed: 2025/' "$exp" >"$TMP/other.yaml"
+expect_exit 0 "another seed" -- "$BRAINSIM" run "$TMP/other.yaml" -q -o "$TMP/other.h5"
+if grep -qF -- "$sum1" "$TMP/out"; then fail "another seed: same checksum"
+else pass "another seed: another checksum"; fi
+
+# plan: the lazy areas' bounds, no per-neuron arrays in the pool
+expect_exit 0 "plan" -- "$BRAINSIM" plan "$exp" --ranks 3
+expect_output "lazy area L (every rank, outside the pool): support at most 900" "plan: L's support bound"
+expect_output "lazy area M" "plan: M's line"
+if grep -q 'areas.M.input .* [1-9][0-9]*$' "$TMP/out"; then
+  fail "plan: a per-neuron array for lazy M"
+else pass "plan: no per-neuron array for lazy M (n = 5e9)"; fi
+
+# the parser
+bad() {   # bad WHAT MESSAGE: $TMP/bad.yaml is refused with MESSAGE
+  expect_exit 1 "$1" -- "$BRAINSIM" run "$TMP/bad.yaml" -q -o "$TMP/bad.h5"
+  expect_output "$2" "$1: message"
+}
+sed 's/lazy: true}/lazy: yes}/' "$exp" >"$TMP/bad.yaml"
+bad "lazy: yes" "areas[0].lazy: value 'yes' is invalid: must be true or false"
+sed 's/  - fix: L/  - set_assembly: {area: L, neurons: [1, 2]}/' "$exp" >"$TMP/bad.yaml"
+bad "set_assembly on a lazy area" "area 'L' is lazy: set_assembly applies to explicit areas only"
+sed 's/  - fix: L/  - fire: {area: M, neurons: [1]}/' "$exp" >"$TMP/bad.yaml"
+bad "fire on a lazy area" "area 'M' is lazy: fire applies to explicit areas only"
+sed 's/{name: s, k: 60}/{name: s, k: 60, lazy: true}/' "$exp" >"$TMP/bad.yaml"
+bad "lazy stimulus" "stimuli[0]: unknown key 'lazy'"
+finish
