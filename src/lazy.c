@@ -241,6 +241,27 @@ int bs_lazy_draw(const bs_fiber_geom *g, uint64_t id, uint64_t lo,
     return 0;
 }
 
+int64_t bs_lazy_add_source(bs_lazy_fiber *lf, uint64_t id)
+{
+    if (lf->n == lf->cap) {
+        uint64_t cap = lf->cap ? 2 * lf->cap : 256;
+        uint64_t *ids = realloc(lf->ids, cap * sizeof *ids);
+        if (ids)
+            lf->ids = ids;
+        bs_lazy_src *src = ids ? realloc(lf->src, cap * sizeof *src) : NULL;
+        if (!src)
+            return -1;
+        lf->src = src;
+        lf->cap = cap;
+    }
+    if (h_reserve(&lf->hash, &lf->hcap, lf->ids, lf->n, lf->n + 1) != 0)
+        return -1;
+    lf->ids[lf->n] = id;
+    memset(&lf->src[lf->n], 0, sizeof lf->src[lf->n]);
+    *h_slot(lf->hash, lf->hcap, lf->ids, id) = lf->n + 1;
+    return (int64_t)lf->n++;
+}
+
 /* Step 1 for active fiber f into a: its firing sources new to it join its
  * realized sources with their edges into the support.  Returns BS_OK or
  * BS_ERR_NOMEM with the message. */
@@ -252,32 +273,15 @@ bs_status bs_lazy_realize(bs_sim *s, bs_lazy_area *la, int f)
     for (uint64_t i = 0; i < n_fire; i++) {
         if (h_find(lf->hash, lf->hcap, lf->ids, fire[i]) != UINT64_MAX)
             continue;
-        if (lf->n == lf->cap) {
-            uint64_t cap = lf->cap ? 2 * lf->cap : 256;
-            uint64_t *ids = realloc(lf->ids, cap * sizeof *ids);
-            if (ids)
-                lf->ids = ids;
-            bs_lazy_src *src = ids ? realloc(lf->src, cap * sizeof *src)
-                                   : NULL;
-            if (!src)
-                goto nomem;
-            lf->src = src;
-            lf->cap = cap;
-        }
-        if (h_reserve(&lf->hash, &lf->hcap, lf->ids, lf->n, lf->n + 1) != 0)
-            goto nomem;
-        lf->ids[lf->n] = fire[i];
-        memset(&lf->src[lf->n], 0, sizeof lf->src[lf->n]);
-        *h_slot(lf->hash, lf->hcap, lf->ids, fire[i]) = lf->n + 1;
-        if (bs_lazy_draw(&s->fibers[f].geom, fire[i], 0, la->w,
-                       &lf->src[lf->n++]) != 0)
-            goto nomem;
+        int64_t at = bs_lazy_add_source(lf, fire[i]);
+        if (at < 0 || bs_lazy_draw(&s->fibers[f].geom, fire[i], 0, la->w,
+                                   &lf->src[at]) != 0)
+            return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory for the edges "
+                               "of fiber %s into lazy area %s",
+                               s->exp->fibers[f].name,
+                               s->exp->areas[s->exp->fibers[f].dst].name);
     }
     return BS_OK;
-nomem:
-    return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory for the edges of "
-                       "fiber %s into lazy area %s", s->exp->fibers[f].name,
-                       s->exp->areas[s->exp->fibers[f].dst].name);
 }
 
 /* 1 when id is in the ascending list v[0..n).  Can't fail. */

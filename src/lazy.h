@@ -123,6 +123,20 @@ void bs_lazy_plasticity(struct bs_sim *s, int f);
 uint64_t bs_lazy_plan(const struct bs_experiment *e, int a,
                       uint64_t *support, uint64_t *edges);
 
+/* Checkpoints (lazy_checkpoint.c; layout: checkpoint.h, /lazy).
+ * bs_lazy_ckpt_collect: the rows of every lazy area into a new *out
+ * (n_areas entries, name NULL for explicit areas), BS_OK or BS_ERR_NOMEM
+ * with the message.  bs_lazy_ckpt_free: frees them; accepts NULL.
+ * bs_lazy_restore: every lazy area from the checkpoint (after the areas'
+ * winners and support are read), collective; BS_OK, BS_ERR_CHECKPOINT
+ * (corrupt rows: a repeated id, a winner outside the support, a weight
+ * above its cap) or BS_ERR_NOMEM, with the message in s->err. */
+struct bs_ckpt_lazy;
+struct bs_ckpt_reader;
+bs_status bs_lazy_ckpt_collect(struct bs_sim *s, struct bs_ckpt_lazy **out);
+void bs_lazy_ckpt_free(struct bs_ckpt_lazy **l, int n_areas);
+bs_status bs_lazy_restore(struct bs_sim *s, struct bs_ckpt_reader *rd);
+
 /* Support of lazy area a (neurons that ever fired).  Can't fail. */
 uint64_t bs_lazy_support(const struct bs_sim *s, int a);
 

@@ -39,6 +39,10 @@ int bs_lazy_draw(const bs_fiber_geom *g, uint64_t id, uint64_t lo,
  * BS_ERR_NOMEM with the message in s->err. */
 bs_status bs_lazy_realize(bs_sim *s, bs_lazy_area *la, int f);
 
+/* Appends id (not yet among them) to lf's realized sources, without
+ * edges.  Returns its index, or -1 when out of memory. */
+int64_t bs_lazy_add_source(bs_lazy_fiber *lf, uint64_t id);
+
 /* 1 when id is in the ascending list v[0..n).  Can't fail. */
 int bs_lazy_in_sorted(const uint64_t *v, uint64_t n, uint64_t id);
 

@@ -30,6 +30,29 @@ expect_exit 0 "another seed" -- "$BRAINSIM" run "$TMP/other.yaml" -q -o "$TMP/ot
 if grep -qF -- "$sum1" "$TMP/out"; then fail "another seed: same checksum"
 else pass "another seed: another checksum"; fi
 
+# checkpoint after 7 steps, resume: equal to the uninterrupted run, on 1
+# and 3 ranks, from a checkpoint of 1 or 3 ranks
+expect_exit 0 "7 steps, checkpoint" -- "$BRAINSIM" run "$exp" -q -t 1 -n 7 --checkpoint-every 7 --checkpoint "$TMP/ck1.h5" -o "$TMP/res1.h5"
+expect_exit 0 "resume on 1 rank" -- "$BRAINSIM" run -q -t 1 --resume "$TMP/ck1.h5" -o "$TMP/res1.h5"
+same "$TMP/res1.h5" "checkpoint + resume"
+sum_res=$(grep checksum "$TMP/out")
+expect_exit 0 "resume on 3 ranks" -- $MPI 3 "$BRAINSIM" run -q -t 1 --resume "$TMP/ck1.h5" -o "$TMP/res3.h5"
+expect_output "$sum_res" "resume on 3 ranks: same checksum as on 1"
+expect_exit 0 "7 steps on 3 ranks, checkpoint" -- $MPI 3 "$BRAINSIM" run "$exp" -q -t 1 -n 7 --checkpoint-every 7 --checkpoint "$TMP/ck3.h5" -o "$TMP/res31.h5"
+expect_exit 0 "resume a 3-rank checkpoint on 1 rank" -- "$BRAINSIM" run -q -t 1 --resume "$TMP/ck3.h5" -o "$TMP/res31.h5"
+same "$TMP/res31.h5" "3-rank checkpoint resumed on 1 rank"
+# a changed lazy row is refused by its checksum
+if python3 -c "import h5py" 2>/dev/null; then
+  cp "$TMP/ck1.h5" "$TMP/bad_ck.h5"
+  python3 -c "
+import h5py, sys
+f = h5py.File(sys.argv[1], 'r+')
+d = f['lazy/L/support']; d[3] = d[3] + 1
+" "$TMP/bad_ck.h5"
+  expect_exit 1 "corrupt /lazy/L/support" -- "$BRAINSIM" run -q --resume "$TMP/bad_ck.h5" -o "$TMP/bad_out.h5"
+  expect_output "/lazy/L/support: checksum mismatch" "corrupt /lazy/L/support: message"
+fi
+
 # plan: the lazy areas' bounds, no per-neuron arrays in the pool
 expect_exit 0 "plan" -- "$BRAINSIM" plan "$exp" --ranks 3
 expect_output "lazy area L (every rank, outside the pool): support at most 900" "plan: L's support bound"
