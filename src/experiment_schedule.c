@@ -127,8 +127,9 @@ static bs_status parse_neurons(ctx *c, yaml_node_t *n, const char *path,
 }
 
 /* BS_OK unless area `a` (named by node at at path) is lazy: `what`
- * (set_assembly, fire) gives ids to an area, and a lazy area's neurons
- * exist only once they have won (src/lazy.h). */
+ * (set_assembly) gives new ids to an area, and a lazy area's neurons
+ * exist only once they have won (src/lazy.h; `fire` may name those,
+ * checked when it runs). */
 static bs_status not_lazy(ctx *c, yaml_node_t *at, const char *path, int a,
                           const char *what)
 {
@@ -151,8 +152,6 @@ static bs_status parse_fire(ctx *c, yaml_node_t *n, const char *path,
     if (st == BS_OK)
         st = bs_exp_resolve(c, v[0], bs_exp_sub(kp, path, "area"),
                             1u << REF_AREA, &kind, &op->area);
-    if (st == BS_OK)
-        st = not_lazy(c, v[0], kp, op->area, "fire");
     if (st == BS_OK)
         st = parse_neurons(c, v[1], bs_exp_sub(kp, path, "neurons"),
                            &c->e->areas[op->area], op);

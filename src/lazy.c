@@ -378,3 +378,48 @@ uint64_t bs_lazy_plan(const bs_experiment *e, int a, uint64_t *support,
     double bytes = (double)w * (8 + 16 + 8 + 1) + n_edges * 8 * 1.5;
     return bytes > 9e18 ? UINT64_MAX : (uint64_t)bytes;
 }
+
+/* ---- queries ------------------------------------------------------------- */
+
+uint64_t bs_lazy_weight_q16(const bs_sim *s, int f, uint64_t src,
+                            uint64_t tgt)
+{
+    bs_lazy_area *la = s->lazy[s->exp->fibers[f].dst];
+    uint64_t j = bs_lazy_gid_find(la, tgt);
+    uint64_t i = j == UINT64_MAX ? UINT64_MAX
+                                 : bs_lazy_find(&la->fib[f], src);
+    if (i == UINT64_MAX)
+        return 0;
+    const bs_lazy_src *e = &la->fib[f].src[i];
+    for (uint32_t x = 0; x < e->n; x++)
+        if (e->tgt[x] == j)
+            return e->w[x];
+    return 0;
+}
+
+bs_status bs_support_ids(const bs_sim *sim, const char *area, uint64_t *ids,
+                         size_t cap, size_t *n)
+{
+    if (!sim || !area || !n)
+        return BS_ERR_ARG;
+    int a = bs_experiment_area(sim->exp, area);
+    if (a < 0)
+        return BS_ERR_NOTFOUND;
+    const bs_lazy_area *la = sim->lazy ? sim->lazy[a] : NULL;
+    if (!la)
+        return BS_ERR_ARG;
+    *n = la->w;
+    if (la->w > cap || (la->w && !ids))
+        return BS_ERR_ARG;
+    memcpy(ids, la->gid, la->w * sizeof *ids);
+    return BS_OK;
+}
+
+uint64_t bs_lazy_not_fired(const bs_sim *s, int a, const uint64_t *ids,
+                           uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (bs_lazy_gid_find(s->lazy[a], ids[i]) == UINT64_MAX)
+            return ids[i];
+    return UINT64_MAX;
+}

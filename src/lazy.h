@@ -137,6 +137,18 @@ bs_status bs_lazy_ckpt_collect(struct bs_sim *s, struct bs_ckpt_lazy **out);
 void bs_lazy_ckpt_free(struct bs_ckpt_lazy **l, int n_areas);
 bs_status bs_lazy_restore(struct bs_sim *s, struct bs_ckpt_reader *rd);
 
+/* The Q16.16 weight of edge (src, tgt global id) of fiber f into a lazy
+ * area: 0 where it is not stored (no edge, or one end has not fired
+ * through the fiber: brain.py's lazy connectomes hold only the support).
+ * Can't fail. */
+uint64_t bs_lazy_weight_q16(const struct bs_sim *s, int f, uint64_t src,
+                            uint64_t tgt);
+
+/* The first of ids[0..n) not in lazy area a's support, or UINT64_MAX
+ * when all are (the `fire` operation's check).  Can't fail. */
+uint64_t bs_lazy_not_fired(const struct bs_sim *s, int a, const uint64_t *ids,
+                           uint64_t n);
+
 /* Support of lazy area a (neurons that ever fired).  Can't fail. */
 uint64_t bs_lazy_support(const struct bs_sim *s, int a);
 

@@ -10,6 +10,7 @@
  * live in the pool.
  */
 #include "schedule.h"
+#include "lazy.h"
 
 #include <string.h>
 
@@ -213,6 +214,21 @@ bs_status bs_sim_apply_op(bs_sim *s, const bs_op *op)
         return st;
     }
     case BS_OP_FIRE:
+        if (s->exp->areas[op->area].lazy) {
+            uint64_t out = bs_lazy_not_fired(s, op->area, op->neurons,
+                                             op->n_neurons);
+            if (out != UINT64_MAX) {
+                char at[160];
+                return bs_sim_fail(s, BS_ERR_STATE, "%s: fire %s: neuron "
+                                   "%llu of lazy area %s has never fired "
+                                   "(a lazy area fires only neurons of its "
+                                   "support)",
+                                   bs_op_where(s->exp, op, at, sizeof at),
+                                   s->exp->areas[op->area].name,
+                                   (unsigned long long)out,
+                                   s->exp->areas[op->area].name);
+            }
+        }
         return set_winners(s, op);
     case BS_OP_PLASTICITY:
         plasticity(s, op);
