@@ -10,8 +10,8 @@
  *     - {name: A, n: 100000, k: 317, beta: 0.05}   # 1 <= k <= n; beta optional
  *     - {name: L, n: 1000000000, k: 10000, lazy: true}   # lazy (src/lazy.h):
  *       # only neurons that have fired are represented; the never-fired
- *       # ones are sampled from the binomial tail.  set_assembly and fire
- *       # do not apply to a lazy area.
+ *       # ones are sampled from the binomial tail; set_assembly and fire
+ *       # add their new ids to its support.
  *   stimuli:                      # optional
  *     - {name: s, k: 317}
  *   fibers:                       # source -> target; source: area or stimulus

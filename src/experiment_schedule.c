@@ -126,20 +126,6 @@ static bs_status parse_neurons(ctx *c, yaml_node_t *n, const char *path,
     return BS_OK;
 }
 
-/* BS_OK unless area `a` (named by node at at path) is lazy: `what`
- * (set_assembly) gives new ids to an area, and a lazy area's neurons
- * exist only once they have won (src/lazy.h; `fire` may name those,
- * checked when it runs). */
-static bs_status not_lazy(ctx *c, yaml_node_t *at, const char *path, int a,
-                          const char *what)
-{
-    if (!c->e->areas[a].lazy)
-        return BS_OK;
-    return bs_exp_fail(c, BS_ERR_PARSE, at, path, "area '%s' is lazy: %s "
-                       "applies to explicit areas only (declare it without "
-                       "'lazy: true')", c->e->areas[a].name, what);
-}
-
 /* fire: {area, neurons} into op.  As every reader. */
 static bs_status parse_fire(ctx *c, yaml_node_t *n, const char *path,
                             bs_op *op)
@@ -211,8 +197,6 @@ static bs_status parse_set_assembly(ctx *c, yaml_node_t *n, const char *path,
     if (st == BS_OK)
         st = bs_exp_resolve(c, v[0], bs_exp_sub(kp, path, "area"),
                             1u << REF_AREA, &kind, &op->area);
-    if (st == BS_OK)
-        st = not_lazy(c, v[0], kp, op->area, "set_assembly");
     if (st == BS_OK && v[2])
         st = bs_exp_bool(c, v[2], bs_exp_sub(kp, path, "random"), &op->random);
     if (st == BS_OK && v[3])

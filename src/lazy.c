@@ -415,11 +415,26 @@ bs_status bs_support_ids(const bs_sim *sim, const char *area, uint64_t *ids,
     return BS_OK;
 }
 
-uint64_t bs_lazy_not_fired(const bs_sim *s, int a, const uint64_t *ids,
-                           uint64_t n)
+bs_status bs_lazy_add_ids(bs_sim *s, int a, const uint64_t *ids, uint64_t n)
 {
+    bs_lazy_area *la = s->lazy[a];
+    const uint64_t w_old = la->w;
+    if (bs_lazy_reserve(la, w_old + n, s->areas[a].k) != 0)
+        goto nomem;
     for (uint64_t i = 0; i < n; i++)
-        if (bs_lazy_gid_find(s->lazy[a], ids[i]) == UINT64_MAX)
-            return ids[i];
-    return UINT64_MAX;
+        if (bs_lazy_gid_find(la, ids[i]) == UINT64_MAX)
+            bs_lazy_gid_add(la, ids[i]);
+    for (int f = 0; f < s->exp->n_fibers; f++) {
+        if (s->exp->fibers[f].dst != a)
+            continue;
+        bs_lazy_fiber *lf = &la->fib[f];
+        for (uint64_t i = 0; i < lf->n; i++)
+            if (bs_lazy_draw(&s->fibers[f].geom, lf->ids[i], w_old, la->w,
+                             &lf->src[i]) != 0)
+                goto nomem;
+    }
+    return BS_OK;
+nomem:
+    return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory for the support of "
+                       "lazy area %s", s->exp->areas[a].name);
 }

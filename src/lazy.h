@@ -144,10 +144,13 @@ bs_status bs_lazy_restore(struct bs_sim *s, struct bs_ckpt_reader *rd);
 uint64_t bs_lazy_weight_q16(const struct bs_sim *s, int f, uint64_t src,
                             uint64_t tgt);
 
-/* The first of ids[0..n) not in lazy area a's support, or UINT64_MAX
- * when all are (the `fire` operation's check).  Can't fail. */
-uint64_t bs_lazy_not_fired(const struct bs_sim *s, int a, const uint64_t *ids,
-                           uint64_t n);
+/* set_assembly and fire on lazy area a: the ids of ids[0..n) (ascending)
+ * not in its support join it, in that order, with Bernoulli(p) edges from
+ * every realized source of every fiber into a (their firing is not
+ * conditioned on any input).  Returns BS_OK or BS_ERR_NOMEM with the
+ * message. */
+bs_status bs_lazy_add_ids(struct bs_sim *s, int a, const uint64_t *ids,
+                          uint64_t n);
 
 /* Support of lazy area a (neurons that ever fired).  Can't fail. */
 uint64_t bs_lazy_support(const struct bs_sim *s, int a);

@@ -136,9 +136,16 @@ static bs_status set_winners(bs_sim *s, const bs_op *op)
     for (uint64_t i = n; i < as->k; i++)
         as->next[i] = UINT64_MAX;
     memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
+    if (s->exp->areas[a].lazy) {        /* new ids join its support */
+        bs_status st = bs_lazy_add_ids(s, a, as->next, n);
+        if (st != BS_OK)
+            return st;
+    }
     uint64_t counts[BS_MAX_ENTITIES];
     memset(counts, 0, (size_t)s->exp->n_areas * sizeof counts[0]);
     bs_sim_commit_area(as, s->step, &counts[a]);
+    if (s->exp->areas[a].lazy && s->rank == 0)   /* replicated support */
+        counts[a] = bs_lazy_support(s, a) - as->support;
     bs_status st = bs_comm_sum_u64(s->comm, counts, (size_t)s->exp->n_areas,
                                    s->err, sizeof s->err);
     if (st == BS_OK && counts[a]) {
@@ -214,21 +221,6 @@ bs_status bs_sim_apply_op(bs_sim *s, const bs_op *op)
         return st;
     }
     case BS_OP_FIRE:
-        if (s->exp->areas[op->area].lazy) {
-            uint64_t out = bs_lazy_not_fired(s, op->area, op->neurons,
-                                             op->n_neurons);
-            if (out != UINT64_MAX) {
-                char at[160];
-                return bs_sim_fail(s, BS_ERR_STATE, "%s: fire %s: neuron "
-                                   "%llu of lazy area %s has never fired "
-                                   "(a lazy area fires only neurons of its "
-                                   "support)",
-                                   bs_op_where(s->exp, op, at, sizeof at),
-                                   s->exp->areas[op->area].name,
-                                   (unsigned long long)out,
-                                   s->exp->areas[op->area].name);
-            }
-        }
         return set_winners(s, op);
     case BS_OP_PLASTICITY:
         plasticity(s, op);

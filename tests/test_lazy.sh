@@ -68,10 +68,6 @@ bad() {   # bad WHAT MESSAGE: $TMP/bad.yaml is refused with MESSAGE
 }
 sed 's/lazy: true}/lazy: yes}/' "$exp" >"$TMP/bad.yaml"
 bad "lazy: yes" "areas[0].lazy: value 'yes' is invalid: must be true or false"
-sed 's/  - fix: L/  - set_assembly: {area: L, neurons: [1, 2]}/' "$exp" >"$TMP/bad.yaml"
-bad "set_assembly on a lazy area" "area 'L' is lazy: set_assembly applies to explicit areas only"
-sed 's/  - fix: L/  - fire: {area: M, neurons: [1]}/' "$exp" >"$TMP/bad.yaml"
-bad "fire on a lazy area, a neuron never fired" "fire M: neuron 1 of lazy area M has never fired"
 sed 's/{name: s, k: 60}/{name: s, k: 60, lazy: true}/' "$exp" >"$TMP/bad.yaml"
 bad "lazy stimulus" "stimuli[0]: unknown key 'lazy'"
 finish

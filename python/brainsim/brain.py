@@ -49,8 +49,9 @@ What differs (python/README.md has the figures):
   procedural connectivity; their winners are global ids in 0..n-1.  `w` of
   an add_area area is its support (neurons that have ever fired), as
   brain.py's lazy w; of an add_explicit_area area it is n, as in brain.py.
-- A lazy area's winners can be set only to neurons of its support (ids
-  below w) once the simulator exists, and not before; connectomes are
+- A lazy area's winners can be set to neurons of its support (indices
+  below w); before it has fired, to global ids in 0..n-1, which join its
+  support as indices 0, 1, ... in ascending order.  Connectomes are
   read for explicit areas (a lazy target answers 0.0 where a neuron of
   the pair has not fired, with global ids).
 - Randomness is brainsim's (counter-based, keyed by `seed`): the same seed
@@ -141,9 +142,10 @@ class Area:
     def winners(self, ids):
         ids = [int(i) for i in ids]
         sim = self._brain.simulator
+        w = 0
         if not self.explicit and ids:
             w = sim.support(self.name) if sim is not None else 0
-            if any(not 0 <= i < w for i in ids):
+            if w and any(not 0 <= i < w for i in ids):
                 raise ValueError(f"area {self.name!r} is lazy: its winners "
                                  f"must be among the {w} neurons that have "
                                  f"fired (ids 0..w-1)")
@@ -162,7 +164,7 @@ class Area:
             if not ids:
                 self.fixed_assembly = False
         elif ids:
-            if not self.explicit:       # brain.py's indices -> global ids
+            if not self.explicit and w:  # brain.py's indices -> global ids
                 support = sim.support_ids(self.name)
                 ids = sorted(int(support[i]) for i in ids)
             sim.fire(self.name, ids)
