@@ -7,7 +7,8 @@ keywords of Brain.
     python3 python/examples/brain_scale.py --n 1e8 --backend cuda
     mpirun -np 4 python3 python/examples/brain_scale.py --n 4e9 --backend cuda
 
-k defaults to sqrt(n) and p to 10/k (a neuron receives about 10 synapses
+The area is explicit (add_explicit_area), so all n neurons run on the
+backend.  k defaults to sqrt(n) and p to 10/k (a neuron receives about 10 synapses
 from a firing set of k).  For each round it prints the support (brain.py's
 saved_w) and the round's wall time.
 """
@@ -35,7 +36,9 @@ def main():
     b = brain.Brain(p, save_winners=False, seed=1, backend=args.backend,
                     out=args.out)
     b.add_stimulus("stim", k)
-    b.add_area("A", n, k, args.beta)
+    # explicit: every neuron simulated, on the backend (add_area would
+    # make brain.py's lazy area, which runs on the host)
+    b.add_explicit_area("A", n, k, args.beta)
     t = time.perf_counter()
     b.project({"stim": ["A"]}, {})
     times = [time.perf_counter() - t]
