@@ -42,15 +42,17 @@ def main():
     t = time.perf_counter()
     b.project({"stim": ["A"]}, {})
     times = [time.perf_counter() - t]
+    support = [b.areas["A"].get_num_ever_fired()]   # w is n when explicit
     for _ in range(args.rounds - 1):
         t = time.perf_counter()
         b.project({"stim": ["A"]}, {"A": ["A"]})
         times.append(time.perf_counter() - t)
+        support.append(b.areas["A"].get_num_ever_fired())
     area = b.areas["A"]
     last = area.winners
     print(f"n = {n}, k = {k}, p = {p:.3g}, beta = {args.beta}, backend "
           f"{b.simulator.backend}")
-    for r, (w, s) in enumerate(zip(area.saved_w, times)):
+    for r, (w, s) in enumerate(zip(support, times)):
         print(f"round {r:3d}: support {w:>10d}   {s * 1e3:9.2f} ms")
     print(f"new winners in the last round: {area.num_first_winners}; "
           f"mean round after the first: "
