@@ -226,11 +226,24 @@ bs_status bs_winners(const bs_sim *sim, const char *area, uint64_t *ids,
 bs_status bs_support(const bs_sim *sim, const char *area, uint64_t *support);
 
 /*
+ * The support of lazy area `area` (`lazy: true`): the global ids of its
+ * neurons that have ever fired, in the order they first fired (brain.py's
+ * indices of a lazy area: position i holds the neuron brain.py calls i),
+ * into ids[] of cap elements; *n receives their count (also when cap is
+ * too small).  The same on every rank.  BS_ERR_NOTFOUND for an unknown
+ * area, BS_ERR_ARG for an explicit area or cap < the count.
+ */
+bs_status bs_support_ids(const bs_sim *sim, const char *area, uint64_t *ids,
+                         size_t cap, size_t *n);
+
+/*
  * The current weight of each synapse (src[i], tgt[i]) of the named fiber
  * (its `name`, by default "SOURCE->TARGET") into out[i], i < n: 0.0 where
  * there is no edge (the procedural edge test: block tgt / T of source src
  * regenerated), 1.0 for an edge never potentiated, else its Q16.16 value
- * / 65536 from the plastic store, exactly.  src ids index the source area
+ * / 65536 from the plastic store, exactly.  Into a lazy area the stored
+ * edges answer (0.0 where a neuron of the pair has not fired through the
+ * fiber).  src ids index the source area
  * (or stimulus: 0..k-1), tgt ids the target area.  Collective: every rank
  * passes the same arguments and receives every value (each answers the
  * targets of its slice, then the answers are combined over ranks).

@@ -42,6 +42,21 @@
  *                             most k of its area)
  *   /snapshots/ids            [sum of count] u64: each snapshot's ids,
  *                             ascending, < n of its area, one after another
+ *   /lazy/<area>/support      (lazy areas, src/lazy.h; absent without
+ *                             them) [w] u64: the support's global ids by
+ *                             local id (firing order), distinct, < n; the
+ *                             area's ever_fired holds them ascending, its
+ *                             support attribute is w
+ *   /lazy/<area>/<fiber>/sources  [m] u64: the fiber's realized sources
+ *                             (global ids < n_src, distinct), in
+ *                             realization order
+ *   /lazy/<area>/<fiber>/counts   [m] u64: edges of each source
+ *   /lazy/<area>/<fiber>/targets, weights  [sum of counts] u32: each
+ *                             source's edges in order (local target < w,
+ *                             Q16.16 weight >= 1.0 and <= the cap)
+ *                             The /lazy datasets are replicated state:
+ *                             rank 0 writes them, every rank reads them
+ *                             whole.
  * Rows are written by each rank at offsets from an exclusive scan; on load
  * each rank reads the rows of the targets it owns (binary search on the
  * sorted target column).
@@ -86,7 +101,45 @@ typedef struct bs_ckpt_header {
     int32_t n_snapshots;
     const uint64_t *snap_count;  /* write: (n_snapshots) ids each holds */
     const uint64_t *const *snap_ids; /* write: each snapshot's ids */
+    const struct bs_ckpt_lazy *lazy; /* write: (n_areas) NULL for none */
 } bs_ckpt_header;
+
+/* A fiber into a lazy area (write and read).  Read arrays are owned by
+ * the caller (bs_ckpt_lazy_free). */
+typedef struct bs_ckpt_lazy_fiber {
+    const char *name;            /* NULL: not into this area */
+    uint64_t n_src, n_edges;
+    uint64_t *sources, *counts;  /* (n_src) */
+    uint32_t *targets, *weights; /* (n_edges) */
+} bs_ckpt_lazy_fiber;
+
+/* A lazy area's replicated state (src/lazy.h), for /lazy. */
+typedef struct bs_ckpt_lazy {
+    const char *name;            /* NULL: an explicit area */
+    uint64_t w;
+    uint64_t *support;           /* (w) global ids by local id */
+    int n_fibers;
+    bs_ckpt_lazy_fiber *fibers;  /* (n_fibers): the experiment's fibers */
+} bs_ckpt_lazy;
+
+/* Frees the arrays of l (support, every fiber's) and nulls them; accepts
+ * NULL.  Can't fail. */
+void bs_ckpt_lazy_free(bs_ckpt_lazy *l);
+
+typedef struct bs_ckpt_reader bs_ckpt_reader;
+
+/*
+ * Reads lazy area l->name of n neurons from /lazy into l: its support
+ * (w of them, w = `support`, the area's attribute) and, for each fiber
+ * with a name in l->fibers (n_src: its source's size), its sources,
+ * counts, targets and weights, in new arrays.  Validates shapes,
+ * checksums, ids below n / n_src, targets below w, counts adding up,
+ * weights >= 1.0; distinctness and caps are the caller's (lazy.h).
+ * Collective (the same status on every rank): BS_ERR_CHECKPOINT naming
+ * the dataset, BS_ERR_NOMEM.
+ */
+bs_status bs_ckpt_read_lazy(bs_ckpt_reader *r, bs_ckpt_lazy *l, uint64_t n,
+                            uint64_t support, char *err, size_t err_len);
 
 /* What one rank contributes for one area.  Replicated fields (winners ...)
  * are the same on every rank; ever_local lists the ever-fired neurons of
@@ -143,7 +196,6 @@ bs_status bs_ckpt_write(const char *path, int keep, bs_comm *comm,
                         const bs_ckpt_fiber *fibers, char *err,
                         size_t err_len);
 
-typedef struct bs_ckpt_reader bs_ckpt_reader;
 
 /*
  * Opens a checkpoint collectively and reads its header into *h (the

@@ -8,6 +8,10 @@
  *   defaults: {p: 0.01, beta: 0.05}   # p in (0, 1], beta >= 0
  *   areas:                        # at least one
  *     - {name: A, n: 100000, k: 317, beta: 0.05}   # 1 <= k <= n; beta optional
+ *     - {name: L, n: 1000000000, k: 10000, lazy: true}   # lazy (src/lazy.h):
+ *       # only neurons that have fired are represented; the never-fired
+ *       # ones are sampled from the binomial tail; set_assembly and fire
+ *       # add their new ids to its support.
  *   stimuli:                      # optional
  *     - {name: s, k: 317}
  *   fibers:                       # source -> target; source: area or stimulus
@@ -101,6 +105,8 @@ typedef struct bs_area_spec {
     uint64_t n_neurons;
     uint64_t k;
     double beta;                /* default plasticity of fibers into it */
+    int lazy;                   /* 1: a lazy area (src/lazy.h): only neurons
+                                   that have fired exist */
     int line, col;
 } bs_area_spec;
 

@@ -85,9 +85,10 @@ static void put_entities(out *o, const bs_experiment *e)
     for (int a = 0; a < e->n_areas; a++) {
         put(o, "  - {name: ");
         put_name(o, e->areas[a].name);
-        put(o, ", n: %llu, k: %llu, beta: %.17g}\n",
+        put(o, ", n: %llu, k: %llu, beta: %.17g%s}\n",
             (unsigned long long)e->areas[a].n_neurons,
-            (unsigned long long)e->areas[a].k, e->areas[a].beta);
+            (unsigned long long)e->areas[a].k, e->areas[a].beta,
+            e->areas[a].lazy ? ", lazy: true" : "");
     }
     if (e->n_stims)
         put(o, "stimuli:\n");

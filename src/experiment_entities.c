@@ -129,14 +129,15 @@ bs_status bs_exp_resolve(ctx *c, yaml_node_t *n, const char *path,
 /* ---- areas, stimuli, fibers --------------------------------------------- */
 
 /* Area entry n at path into *a: name, n, k (1..n), beta (default: the
- * experiment's).  As every reader (experiment_parse.h). */
+ * experiment's), lazy (default false).  As every reader
+ * (experiment_parse.h). */
 static bs_status parse_area(ctx *c, yaml_node_t *n, const char *path,
                             bs_area_spec *a)
 {
-    static const char *const keys[] = {"name", "n", "k", "beta"};
+    static const char *const keys[] = {"name", "n", "k", "beta", "lazy"};
     char kp[PATH_LEN], range[80];
-    yaml_node_t *v[4];
-    bs_status st = bs_exp_fields(c, n, path, keys, 4, 3, v);
+    yaml_node_t *v[5];
+    bs_status st = bs_exp_fields(c, n, path, keys, 5, 3, v);
     if (st == BS_OK)
         st = bs_exp_get_name(c, v[0], bs_exp_sub(kp, path, "name"), a->name);
     if (st == BS_OK)
@@ -156,6 +157,8 @@ static bs_status parse_area(ctx *c, yaml_node_t *n, const char *path,
     if (st == BS_OK && v[3])
         st = bs_exp_real(c, v[3], bs_exp_sub(kp, path, "beta"), 0, 0, MAX_BETA,
                          &a->beta);
+    if (st == BS_OK && v[4])
+        st = bs_exp_bool(c, v[4], bs_exp_sub(kp, path, "lazy"), &a->lazy);
     a->line = (int)n->start_mark.line + 1;
     a->col = (int)n->start_mark.column + 1;
     return st;

@@ -41,6 +41,7 @@
 
 #include <hdf5.h>
 
+#include "io_checkpoint_writer.h"
 #include "io_h5.h"
 #include "log.h"
 #include "rowsum.h"
@@ -148,12 +149,6 @@ static bs_status args_check(bs_h5_ctx *c, const char *path, int keep,
 
 /* ---- the file ---------------------------------------------------------- */
 
-typedef struct ckpt_w {        /* one write in progress */
-    bs_h5_ctx *c;
-    bs_comm *comm;
-    int rank;
-    hid_t file, dxpl;          /* dxpl: collective transfer */
-} ckpt_w;
 
 /* Places each rank's ever-fired ids and rows: off[2 i] is this rank's
  * offset and off[2 i + 1] the total, for the areas then the fibers. */
@@ -224,7 +219,7 @@ static bs_status checksum_write(ckpt_w *w, hid_t d, hid_t mtype,
  * `offset` from buf (memory type mtype).  Every rank returns the same
  * status.
  */
-static bs_status dset_write(ckpt_w *w, hid_t loc, const char *obj,
+bs_status bs_ckpt_dset_write(ckpt_w *w, hid_t loc, const char *obj,
                             const char *name, hid_t ftype, hid_t mtype,
                             uint64_t total, uint64_t offset, uint64_t count,
                             const void *buf, const uint64_t *fill)
@@ -278,7 +273,7 @@ static bs_status dset_write(ckpt_w *w, hid_t loc, const char *obj,
 
 /* Creates group `name` in loc with path gpath (also c->where), for the
  * attributes that follow.  H5I_INVALID_HID with the failure in c. */
-static hid_t group_create(bs_h5_ctx *c, hid_t loc, const char *name,
+hid_t bs_ckpt_group_create(bs_h5_ctx *c, hid_t loc, const char *name,
                           const char *gpath)
 {
     hid_t g = H5I_INVALID_HID;
@@ -299,7 +294,7 @@ static bs_status area_write(ckpt_w *w, hid_t areas, const bs_ckpt_area *a,
     char gpath[192], obj[224];
     uint64_t mine = w->rank == 0 ? a->n_winners : 0;
     snprintf(gpath, sizeof gpath, "/areas/%s", a->name);
-    hid_t g = group_create(c, areas, a->name, gpath);
+    hid_t g = bs_ckpt_group_create(c, areas, a->name, gpath);
     int ok = g >= 0 && bs_h5_attr_u64(c, g, "n", a->n) &&
              bs_h5_attr_u64(c, g, "k", a->k) &&
              bs_h5_attr_u64(c, g, "n_winners", a->n_winners) &&
@@ -314,17 +309,17 @@ static bs_status area_write(ckpt_w *w, hid_t areas, const bs_ckpt_area *a,
     bs_status st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
     snprintf(obj, sizeof obj, "%s/winners", gpath);
     if (st == BS_OK)
-        st = dset_write(w, g, obj, "winners", H5T_STD_U64LE,
+        st = bs_ckpt_dset_write(w, g, obj, "winners", H5T_STD_U64LE,
                         H5T_NATIVE_UINT64, a->k, 0, mine, a->winners,
                         &absent);
     snprintf(obj, sizeof obj, "%s/win_inputs", gpath);
     if (st == BS_OK)
-        st = dset_write(w, g, obj, "win_inputs", H5T_STD_U64LE,
+        st = bs_ckpt_dset_write(w, g, obj, "win_inputs", H5T_STD_U64LE,
                         H5T_NATIVE_UINT64, a->k, 0, mine, a->win_inputs,
                         &zero);
     snprintf(obj, sizeof obj, "%s/ever_fired", gpath);
     if (st == BS_OK)
-        st = dset_write(w, g, obj, "ever_fired", H5T_STD_U64LE,
+        st = bs_ckpt_dset_write(w, g, obj, "ever_fired", H5T_STD_U64LE,
                         H5T_NATIVE_UINT64, ev[1], ev[0], a->n_ever_local,
                         a->ever_local, NULL);
     bs_h5_close(&g);
@@ -343,7 +338,7 @@ static bs_status fiber_write(ckpt_w *w, hid_t fibers, const bs_ckpt_fiber *f,
                                  f->geom.log2_block, f->geom.n_thresh};
     memcpy(geom + 4, f->geom.thresh, sizeof f->geom.thresh);
     snprintf(gpath, sizeof gpath, "/fibers/%s", f->name);
-    hid_t g = group_create(c, fibers, f->name, gpath);
+    hid_t g = bs_ckpt_group_create(c, fibers, f->name, gpath);
     int ok = g >= 0 && bs_h5_attr_i32(c, g, "inhibited", f->inhibited != 0) &&
              bs_h5_attr_u64(c, g, "n_src", f->n_src) &&
              bs_h5_attr_u64(c, g, "dst_n", f->dst_n) &&
@@ -353,22 +348,22 @@ static bs_status fiber_write(ckpt_w *w, hid_t fibers, const bs_ckpt_fiber *f,
     bs_status st = bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
     snprintf(obj, sizeof obj, "%s/geometry", gpath);
     if (st == BS_OK)
-        st = dset_write(w, g, obj, "geometry", H5T_STD_U32LE,
+        st = bs_ckpt_dset_write(w, g, obj, "geometry", H5T_STD_U32LE,
                         H5T_NATIVE_UINT32, GEOM_WORDS, 0,
                         w->rank == 0 ? GEOM_WORDS : 0, geom, NULL);
     snprintf(obj, sizeof obj, "%s/source", gpath);
     if (st == BS_OK)
-        st = dset_write(w, g, obj, "source", H5T_STD_U64LE,
+        st = bs_ckpt_dset_write(w, g, obj, "source", H5T_STD_U64LE,
                         H5T_NATIVE_UINT64, rows[1], rows[0], f->n_rows,
                         f->src, NULL);
     snprintf(obj, sizeof obj, "%s/target", gpath);
     if (st == BS_OK)
-        st = dset_write(w, g, obj, "target", H5T_STD_U64LE,
+        st = bs_ckpt_dset_write(w, g, obj, "target", H5T_STD_U64LE,
                         H5T_NATIVE_UINT64, rows[1], rows[0], f->n_rows,
                         f->tgt, NULL);
     snprintf(obj, sizeof obj, "%s/weight", gpath);
     if (st == BS_OK)
-        st = dset_write(w, g, obj, "weight", H5T_STD_U32LE,
+        st = bs_ckpt_dset_write(w, g, obj, "weight", H5T_STD_U32LE,
                         H5T_NATIVE_UINT32, rows[1], rows[0], f->n_rows, f->w,
                         NULL);
     bs_h5_close(&g);
@@ -398,8 +393,8 @@ static bs_status header_write(ckpt_w *w, const bs_ckpt_header *h,
              bs_h5_attr_i32(c, root, "n_snapshots", h->n_snapshots) &&
              bs_h5_text_put(c, root, "/experiment", "experiment",
                             h->experiment_text, w->rank, H5P_DEFAULT) &&
-             (*areas = group_create(c, root, "areas", "/areas")) >= 0 &&
-             (*fibers = group_create(c, root, "fibers", "/fibers")) >= 0;
+             (*areas = bs_ckpt_group_create(c, root, "areas", "/areas")) >= 0 &&
+             (*fibers = bs_ckpt_group_create(c, root, "fibers", "/fibers")) >= 0;
     c->where = "/";
     return bs_h5_agree_status(w->comm, c, ok ? BS_OK : BS_ERR_IO);
 }
@@ -421,16 +416,16 @@ static bs_status snapshots_write(ckpt_w *w, const bs_ckpt_header *h)
     }
     if (!ok)
         bs_h5_msg(c, "%s: out of memory for the snapshots", c->path);
-    hid_t g = ok ? group_create(c, w->file, "snapshots", "/snapshots")
+    hid_t g = ok ? bs_ckpt_group_create(c, w->file, "snapshots", "/snapshots")
                  : H5I_INVALID_HID;
     bs_status st = bs_h5_agree_status(w->comm, c, g >= 0 ? BS_OK
                                       : ok ? BS_ERR_IO : BS_ERR_NOMEM);
     if (st == BS_OK)
-        st = dset_write(w, g, "/snapshots/count", "count", H5T_STD_U64LE,
+        st = bs_ckpt_dset_write(w, g, "/snapshots/count", "count", H5T_STD_U64LE,
                         H5T_NATIVE_UINT64, n, 0, w->rank == 0 ? n : 0,
                         h->snap_count, NULL);
     if (st == BS_OK)
-        st = dset_write(w, g, "/snapshots/ids", "ids", H5T_STD_U64LE,
+        st = bs_ckpt_dset_write(w, g, "/snapshots/ids", "ids", H5T_STD_U64LE,
                         H5T_NATIVE_UINT64, total, 0, w->rank == 0 ? total : 0,
                         ids, NULL);
     free(ids);
@@ -455,6 +450,8 @@ static bs_status file_write(ckpt_w *w, const char *tmp,
         st = fiber_write(w, gf, &fibers[f], &off[2 * (h->n_areas + f)]);
     if (st == BS_OK)
         st = snapshots_write(w, h);
+    if (st == BS_OK)
+        st = bs_ckpt_lazy_write(w, h);
     bs_h5_close(&ga);
     bs_h5_close(&gf);
     bs_h5_close(&w->dxpl);

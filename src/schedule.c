@@ -10,6 +10,7 @@
  * live in the pool.
  */
 #include "schedule.h"
+#include "lazy.h"
 
 #include <string.h>
 
@@ -135,6 +136,11 @@ static bs_status set_winners(bs_sim *s, const bs_op *op)
     for (uint64_t i = n; i < as->k; i++)
         as->next[i] = UINT64_MAX;
     memset(as->next_inputs, 0, as->k * sizeof *as->next_inputs);
+    if (s->exp->areas[a].lazy) {        /* new ids join its support */
+        bs_status st = bs_lazy_add_ids(s, a, as->next, n);
+        if (st != BS_OK)
+            return st;
+    }
     uint64_t counts[BS_MAX_ENTITIES];
     memset(counts, 0, (size_t)s->exp->n_areas * sizeof counts[0]);
     bs_status reserved = bs_sim_reserve_fired(s, a);
@@ -144,6 +150,8 @@ static bs_status set_winners(bs_sim *s, const bs_op *op)
                              "memory setting the winners of %s",
                              s->exp->areas[a].name);
     bs_sim_commit_area(as, s->step, &counts[a]);
+    if (s->exp->areas[a].lazy && s->rank == 0)   /* replicated support */
+        counts[a] = bs_lazy_support(s, a) - as->support;
     bs_status st = bs_comm_sum_u64(s->comm, counts, (size_t)s->exp->n_areas,
                                    s->err, sizeof s->err);
     if (st == BS_OK && counts[a]) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lazy.h"
 #include "log.h"
 
 /* Ever-fired ids of area as's slice, ascending, in a new array (the caller
@@ -26,6 +27,21 @@ static uint64_t *ever_ids(const bs_area_state *as, uint64_t *n)
         return NULL;
     bs_idset_sorted(&as->ever, ids);
     *n = as->ever.count;
+    return ids;
+}
+
+/* A lazy area's ever_fired part: its whole support, ascending, on rank 0
+ * (replicated state), none elsewhere; a new array as ever_ids. */
+static uint64_t *lazy_ever_ids(const bs_sim *s, int a, uint64_t *n)
+{
+    const uint64_t *gid = s->lazy[a]->gid;
+    uint64_t w = s->rank == 0 ? s->lazy[a]->w : 0;
+    uint64_t *ids = malloc((w ? w : 1) * sizeof *ids);
+    if (!ids)
+        return NULL;
+    memcpy(ids, gid, w * sizeof *ids);
+    bs_sort_u64(ids, (size_t)w);
+    *n = w;
     return ids;
 }
 
@@ -99,7 +115,9 @@ static int collect(bs_sim *s, bs_ckpt_area *areas, bs_ckpt_fiber *fibers)
             .fixed = as->fixed, .inhibited = as->inhibited,
             .prev_support = as->prev_support, .last_growth = as->last_growth,
             .last_change = as->last_change, .beta = as->beta_default};
-        areas[a].ever_local = ever_ids(as, &areas[a].n_ever_local);
+        areas[a].ever_local = e->areas[a].lazy
+                              ? lazy_ever_ids(s, a, &areas[a].n_ever_local)
+                              : ever_ids(as, &areas[a].n_ever_local);
         ok &= areas[a].ever_local != NULL;
     }
     for (int f = 0; f < e->n_fibers; f++) {
@@ -123,9 +141,12 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
     const bs_experiment *e = s->exp;
     bs_ckpt_area *areas = calloc((size_t)e->n_areas + 1, sizeof *areas);
     bs_ckpt_fiber *fibers = calloc((size_t)e->n_fibers + 1, sizeof *fibers);
-    int ok = areas && fibers && collect(s, areas, fibers);
+    bs_ckpt_lazy *lazy = NULL;
+    int ok = areas && fibers && collect(s, areas, fibers) &&
+             bs_lazy_ckpt_collect(s, &lazy) == BS_OK;
     if (!bs_comm_all_ok(s->comm, ok)) {
         free_parts(areas, fibers, e->n_areas, e->n_fibers);
+        bs_lazy_ckpt_free(&lazy, e->n_areas);
         return bs_sim_fail(s, BS_ERR_NOMEM, "checkpoint %s: out of memory "
                            "for the rows (on some rank)", path);
     }
@@ -135,11 +156,12 @@ bs_status bs_sim_checkpoint_write(bs_sim *s, const char *path)
         .n_ranks = s->n_ranks, .n_areas = e->n_areas, .n_fibers = e->n_fibers,
         .experiment_text = e->text, .plasticity_off = s->plasticity_off,
         .n_snapshots = e->n_snapshots, .snap_count = s->snapshot_n,
-        .snap_ids = (const uint64_t *const *)s->snapshot_ids};
+        .snap_ids = (const uint64_t *const *)s->snapshot_ids, .lazy = lazy};
     double t0 = bs_now();
     bs_status st = bs_ckpt_write(path, s->keep_checkpoints, s->comm, &h,
                                  areas, fibers, s->err, sizeof s->err);
     free_parts(areas, fibers, e->n_areas, e->n_fibers);
+    bs_lazy_ckpt_free(&lazy, e->n_areas);
     bs_log(st == BS_OK && s->rank == 0 && !s->quiet,
            "checkpoint %s written after %llu steps (%.3f s)", path,
            (unsigned long long)s->step, bs_now() - t0);
@@ -313,6 +335,8 @@ bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd)
                                      sizeof s->err);
     if (st == BS_OK)
         st = restore_snapshots(s, rd);
+    if (st == BS_OK)
+        st = bs_lazy_restore(s, rd);
     if (st == BS_OK) {
         s->plasticity_off = h.plasticity_off;
         bs_sim_update_mult(s);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "paths.h"
 #include "sim.h"
+#include "lazy.h"
 #include "sim_checkpoint.h"
 #include "sim_paths.h"
 
@@ -254,7 +255,9 @@ static bs_status setup(bs_sim *s, const bs_options *opt, bs_ckpt_reader *rd)
                            "bytes (`brainsim plan` shows the manifest)",
                            s->rank, bs_pool_bytes_of(&s->pool));
     bs_sim_init_state(s);
-    st = rd ? bs_sim_restore(s, rd) : bs_sim_build_geometry(s);
+    st = bs_lazy_create(s);
+    if (st == BS_OK)
+        st = rd ? bs_sim_restore(s, rd) : bs_sim_build_geometry(s);
     if (st != BS_OK || (st = init_backend(s)) != BS_OK)
         return st;
     bs_log(s->rank == 0 && !s->quiet, "backend: %s%s%s%s", s->backend_name,

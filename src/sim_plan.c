@@ -8,6 +8,7 @@
  */
 #include "sim_state.h"
 #include "sim_paths.h"
+#include "lazy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,23 @@ static void print_cpu_manifest(FILE *out, const bs_sim *s, size_t cpu_bytes)
     }
     fprintf(out, "  %-44s %-30s %14zu\n", "cpu.* (recording buffers)",
             "(backend_cpu.c)", cpu_bytes > inputs ? cpu_bytes - inputs : 0);
+}
+
+/* The lazy areas' host state (lazy.h), outside the pool, the same on
+ * every rank: support and edge bounds and bytes.  Can't fail. */
+static void print_lazy(FILE *out, const bs_experiment *e)
+{
+    for (int a = 0; a < e->n_areas; a++) {
+        if (!e->areas[a].lazy)
+            continue;
+        uint64_t support, edges;
+        size_t n_bytes = (size_t)bs_lazy_plan(e, a, &support, &edges);
+        fprintf(out, "lazy area %s (every rank, outside the pool): support "
+                "at most %llu (k x steps), edges about %llu,", e->areas[a].name,
+                (unsigned long long)support, (unsigned long long)edges);
+        print_size(out, n_bytes);
+        fprintf(out, "\n");
+    }
 }
 
 /* Lays out rank r of n_ranks into s; returns the host bytes of a CPU rank
@@ -135,6 +153,7 @@ bs_status bs_plan(const char *path, int n_ranks, uint64_t plastic_capacity,
                 "the cpu.* buffers):\n", hi_rank);
         print_manifest(out, &s.pool);
         print_cpu_manifest(out, &s, cpu_bytes);
+        print_lazy(out, exp);
         if (max_bytes)
             *max_bytes = hi;
     } else {

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include "sim_state.h"
+#include "lazy.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -98,8 +99,10 @@ static bs_status layout_areas(bs_sim *s, uint64_t rows)
         const char *label = e->areas[a].name;
         as->n_neurons = e->areas[a].n_neurons;
         as->k = e->areas[a].k;
-        as->lo = as->n_neurons * (uint64_t)s->rank / (uint64_t)s->n_ranks;
-        as->hi = as->n_neurons * (uint64_t)(s->rank + 1) / (uint64_t)s->n_ranks;
+        /* a lazy area's neurons are not partitioned (lazy.h) */
+        const uint64_t n_part = e->areas[a].lazy ? 0 : as->n_neurons;
+        as->lo = n_part * (uint64_t)s->rank / (uint64_t)s->n_ranks;
+        as->hi = n_part * (uint64_t)(s->rank + 1) / (uint64_t)s->n_ranks;
         as->n_local = as->hi - as->lo;
         as->cand_offset = offset;
         offset += as->k;
@@ -203,6 +206,7 @@ void bs_sim_layout_free(bs_sim *s)
 {
     for (int a = 0; s->areas && a < s->exp->n_areas; a++)
         bs_idset_free(&s->areas[a].ever);
+    bs_lazy_destroy(s);
     for (int f = 0; s->fibers && f < s->exp->n_fibers; f++) {
         free(s->fibers[f].grown);
         s->fibers[f].grown = NULL;

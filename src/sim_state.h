@@ -5,7 +5,9 @@
  *
  * Manifest of the host pool (per rank; see sim_state.c).  No per-neuron
  * input: each backend keeps its slice's input sums in its own memory (the
- * CPU backend in its host pool, cpu.input.<A>; CUDA on the device):
+ * CPU backend in its host pool, cpu.input.<A>; CUDA on the device).  A lazy area
+ * (lazy.h) has an empty slice on every rank: its per-neuron views hold
+ * nothing, and its state lives in s->lazy, outside the pool:
  *   areas.<A>.winners    (k)                u64   firing set, ascending ids
  *   areas.<A>.win_inputs (k)                u64   inputs of the winners
  *   areas.<A>.next       (k)                u64   winners being computed
@@ -191,6 +193,9 @@ struct bs_sim {
     char *op_text;              /* bs_apply: the operation's text, shared */
     size_t op_text_cap;         /* bytes of op_text */
     bs_fiber_state *fibers;
+    struct bs_lazy_area **lazy; /* (n_areas) lazy.h: the state of each lazy
+                                   area, NULL for explicit ones (host,
+                                   replicated on every rank) */
     bs_cand *cand, *gathered, *merge;
     uint64_t sum_k, max_k;
     uint64_t *scratch;

@@ -19,6 +19,9 @@
  *                  after the agreement, the support and the output row
  *   6. agree       one allreduce: the newly fired counts, a failure on
  *                  any rank, a stop request on any rank
+ * A lazy target (lazy.h) takes no part in the backend's phases: its step
+ * (lazy.c) runs in phase 2 after the backend's top-k, its plasticity in
+ * phase 4, on the host of every rank alike.
  * All targets update synchronously from the previous step's winners: new
  * winners go to `next` and are committed after plasticity.  A backend that
  * works asynchronously decides what its phase times hold (kernels/:
@@ -27,6 +30,8 @@
 #include "sim_step.h"
 
 #include <string.h>
+
+#include "lazy.h"
 
 /* The phases, in the order of bs_phase_names (io.h) and of /metrics. */
 enum { PH_ACCUMULATE, PH_TOPK, PH_MERGE, PH_PLASTICITY, PH_RECORD, PH_AGREE,
@@ -60,6 +65,19 @@ static int computes(const bs_area_state *as)
     return as->is_target && !as->fixed;
 }
 
+/* 1 when area a is lazy (lazy.h).  Can't fail. */
+static int is_lazy(const bs_sim *s, int a)
+{
+    return s->exp->areas[a].lazy;
+}
+
+/* 1 when the backend computes area a's new winners this step.  Can't
+ * fail. */
+static int backend_computes(const bs_sim *s, int a)
+{
+    return computes(&s->areas[a]) && !is_lazy(s, a);
+}
+
 /* Phase 3: one allgather of every area's candidates (the backend's
  * exchange, or MPI), then each computing target selects its global top-k
  * from its ranks' segments into its `next`.  Collective.  Returns BS_OK,
@@ -75,7 +93,7 @@ static bs_status merge_all(bs_sim *s)
         return st;
     for (int a = 0; a < s->exp->n_areas; a++) {
         bs_area_state *as = &s->areas[a];
-        if (!computes(as))
+        if (!backend_computes(s, a))
             continue;
         for (int r = 0; r < s->n_ranks; r++)
             memcpy(s->merge + (uint64_t)r * as->k,
@@ -128,19 +146,23 @@ static bs_status accumulate_all(bs_sim *s)
 {
     bs_status st = BS_OK;
     for (int a = 0; a < s->exp->n_areas && st == BS_OK; a++)
-        if (computes(&s->areas[a]))
+        if (backend_computes(s, a))
             st = s->be->accumulate(s, a);
     return st;
 }
 
-/* Phase 2 for every computing target, into its segment of s->cand.
- * Returns the backend's status. */
+/* Phase 2 for every computing target, into its segment of s->cand, then
+ * the step of every lazy target (its `next`; collective).  Returns the
+ * backend's or the lazy step's status. */
 static bs_status topk_all(bs_sim *s)
 {
     bs_status st = BS_OK;
     for (int a = 0; a < s->exp->n_areas && st == BS_OK; a++)
-        if (computes(&s->areas[a]))
+        if (backend_computes(s, a))
             st = s->be->local_topk(s, a, s->cand + s->areas[a].cand_offset);
+    for (int a = 0; a < s->exp->n_areas && st == BS_OK; a++)
+        if (is_lazy(s, a) && s->areas[a].is_target)
+            st = bs_lazy_step(s, a);
     return st;
 }
 
@@ -149,22 +171,31 @@ static bs_status topk_all(bs_sim *s)
 static bs_status plasticity_all(bs_sim *s)
 {
     bs_status st = BS_OK;
-    for (int f = 0; f < s->exp->n_fibers && st == BS_OK; f++)
-        if (s->fibers[f].active)
+    for (int f = 0; f < s->exp->n_fibers && st == BS_OK; f++) {
+        if (!s->fibers[f].active)
+            continue;
+        if (is_lazy(s, s->exp->fibers[f].dst))
+            bs_lazy_plasticity(s, f);
+        else
             st = s->be->plasticity(s, f);
+    }
     return st;
 }
 
 /* Phase 5, first part: every target's new winners become its winners;
  * the neurons of this rank's slice that fire for the first time are
- * counted per area into s->scratch[0 .. n_areas).  Can't fail. */
+ * counted per area into s->scratch[0 .. n_areas) (a lazy area's, whose
+ * support is replicated, on rank 0).  Can't fail. */
 static bs_status commit_all(bs_sim *s)
 {
     uint64_t *new_counts = s->scratch;   /* n_areas + 2 fit */
     memset(new_counts, 0, ((size_t)s->exp->n_areas + 2) * sizeof *new_counts);
     for (int a = 0; a < s->exp->n_areas; a++)
-        if (s->areas[a].is_target)
+        if (s->areas[a].is_target) {
             bs_sim_commit_area(&s->areas[a], s->step + 1, &new_counts[a]);
+            if (is_lazy(s, a) && s->rank == 0)
+                new_counts[a] = bs_lazy_support(s, a) - s->areas[a].support;
+        }
     return BS_OK;
 }
 

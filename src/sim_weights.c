@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "sim_state.h"
+#include "lazy.h"
 
 /* The size of fiber f's source (an area's n, a stimulus's k).  Can't
  * fail. */
@@ -109,6 +110,11 @@ bs_status bs_weights(bs_sim *sim, const char *fiber, size_t n,
         (st = begin_query(sim, "bs_weights", n, &v)) != BS_OK)
         return st;
     const bs_area_state *dst = &sim->areas[sim->exp->fibers[f].dst];
+    if (sim->exp->areas[sim->exp->fibers[f].dst].lazy) {   /* replicated */
+        for (size_t i = 0; sim->rank == 0 && i < n; i++)
+            v[i] = bs_lazy_weight_q16(sim, f, src[i], tgt[i]);
+        return end_query(sim, n, v, out);
+    }
     #pragma omp parallel for schedule(dynamic, 64)
     for (size_t i = 0; i < n; i++)
         if (tgt[i] >= dst->lo && tgt[i] < dst->hi)
@@ -130,6 +136,12 @@ bs_status bs_inputs(bs_sim *sim, const char *fiber, size_t n,
     uint64_t n_firing;
     const uint64_t *firing = bs_sim_firing(sim, f, &n_firing);
     const bs_area_state *dst = &sim->areas[sim->exp->fibers[f].dst];
+    if (sim->exp->areas[sim->exp->fibers[f].dst].lazy) {   /* replicated */
+        for (size_t i = 0; sim->rank == 0 && i < n; i++)
+            for (uint64_t x = 0; x < n_firing; x++)
+                v[i] += bs_lazy_weight_q16(sim, f, firing[x], tgt[i]);
+        return end_query(sim, n, v, out);
+    }
     #pragma omp parallel for schedule(dynamic, 16)
     for (size_t i = 0; i < n; i++) {
         if (tgt[i] < dst->lo || tgt[i] >= dst->hi)

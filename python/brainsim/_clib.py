@@ -94,6 +94,10 @@ _OPTIONAL = {
     "bs_inputs": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_size_t,
                                  ctypes.POINTER(ctypes.c_uint64),
                                  ctypes.POINTER(ctypes.c_double)]),
+    "bs_support_ids": (ctypes.c_int, [_P, ctypes.c_char_p,
+                                      ctypes.POINTER(ctypes.c_uint64),
+                                      ctypes.c_size_t,
+                                      ctypes.POINTER(ctypes.c_size_t)]),
 }
 
 

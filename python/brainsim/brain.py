@@ -39,13 +39,21 @@ What is the same as brain.py:
   an n x n matrix unless asked to (np.asarray of a whole view).
 
 What differs (python/README.md has the figures):
-- Every area is explicit: all n neurons are simulated, with brainsim's
-  procedural connectivity.  brain.py's add_area areas are lazy (only
-  neurons that have fired exist; new winners are sampled from a normal
-  approximation of the binomial tail).  Winners are global neuron ids in
-  0..n-1, not brain.py's first-firing indices.  `w` of an add_area area is
-  its support (neurons that have ever fired), as brain.py's lazy w; of an
-  add_explicit_area area it is n, as in brain.py.
+- add_area areas are lazy, as brain.py's (brainsim's `lazy: true`,
+  doc/design.md "Lazy areas"): only neurons that have fired exist; the
+  best inputs of the never-fired ones are sampled from the exact binomial
+  order statistics (brain.py: a truncated normal approximation).  Their
+  winners are brain.py's indices: dense ids in first-firing order
+  (ascending lists), mapped through Simulator.support_ids().
+  add_explicit_area areas simulate all n neurons with brainsim's
+  procedural connectivity; their winners are global ids in 0..n-1.  `w` of
+  an add_area area is its support (neurons that have ever fired), as
+  brain.py's lazy w; of an add_explicit_area area it is n, as in brain.py.
+- A lazy area's winners can be set to neurons of its support (indices
+  below w); before it has fired, to global ids in 0..n-1, which join its
+  support as indices 0, 1, ... in ascending order.  Connectomes are
+  read for explicit areas (a lazy target answers 0.0 where a neuron of
+  the pair has not fired, with global ids).
 - Randomness is brainsim's (counter-based, keyed by `seed`): the same seed
   gives the same run on every backend and rank count, but not brain.py's
   numbers.
@@ -116,16 +124,31 @@ class Area:
 
     @property
     def winners(self):
-        """The current winners: a list of global neuron ids, ascending
-        after a projection ([] before the area has fired)."""
+        """The current winners, ascending ([] before the area has fired):
+        global neuron ids (an explicit area), or brain.py's indices of a
+        lazy area (add_area): positions in its support's firing order."""
         sim = self._brain.simulator
         if sim is None:
             return list(self._winners)
-        return sim.winners(self.name).tolist()
+        ids = sim.winners(self.name)
+        if self.explicit or ids.size == 0:
+            return ids.tolist()
+        support = sim.support_ids(self.name)
+        order = np.argsort(support, kind="stable")
+        local = order[np.searchsorted(support, ids, sorter=order)]
+        return sorted(int(i) for i in local)
 
     @winners.setter
     def winners(self, ids):
         ids = [int(i) for i in ids]
+        sim = self._brain.simulator
+        w = 0
+        if not self.explicit and ids:
+            w = sim.support(self.name) if sim is not None else 0
+            if w and any(not 0 <= i < w for i in ids):
+                raise ValueError(f"area {self.name!r} is lazy: its winners "
+                                 f"must be among the {w} neurons that have "
+                                 f"fired (ids 0..w-1)")
         if len(ids) > self.k:
             raise ValueError(f"area {self.name!r}: {len(ids)} winners, more "
                              f"than k = {self.k}")
@@ -141,6 +164,9 @@ class Area:
             if not ids:
                 self.fixed_assembly = False
         elif ids:
+            if not self.explicit and w:  # brain.py's indices -> global ids
+                support = sim.support_ids(self.name)
+                ids = sorted(int(support[i]) for i in ids)
             sim.fire(self.name, ids)
         else:
             sim.reset(self.name)
@@ -395,7 +421,7 @@ class Brain:
             area.beta_by_stimulus[stimulus_name] = area.beta
 
     def add_area(self, area_name, n, k, beta):
-        """An area of n neurons and cap k (explicit in brainsim: see the
+        """A lazy area of n neurons and cap k (brainsim's lazy: true; see the
         module docstring)."""
         return self._add(area_name, n, k, beta, explicit=False)
 
@@ -471,8 +497,9 @@ class Brain:
         lines = [f"seed: {self.seed}",
                  f"defaults: {{p: {self.p!r}, beta: 0.05}}", "areas:"]
         for a in self.area_by_name.values():
+            lazy = "" if a.explicit else ", lazy: true"
             lines.append(f"  - {{name: {a.name}, n: {a.n}, k: {a.k}, "
-                         f"beta: {float(a.beta)!r}}}")
+                         f"beta: {float(a.beta)!r}{lazy}}}")
         if self.stimulus_size_by_name:
             lines.append("stimuli:")
             for s, k in self.stimulus_size_by_name.items():

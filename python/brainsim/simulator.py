@@ -43,7 +43,11 @@ Contract:
   operation or name, a wrong type, more than k ids) or BrainsimError
   (status ERR_STATE: a project from an area without winners, fix of an
   area without an assembly), and leaves the simulator unchanged and
-  usable; an unknown area raises KeyError before the call.  Under MPI
+  usable; an unknown area raises KeyError before the call.
+- Lazy areas ({"name": "L", "n": 10**9, "k": 10**4, "lazy": True}, or
+  `lazy: true` in a file): only neurons that have fired exist
+  (doc/design.md, "Lazy areas"); winners() gives their global ids like
+  any area's, support_ids() the support in firing order.  Under MPI
   the calls are collective and rank 0's operation is the one every rank
   applies (bs_apply); the KeyError checks run on each rank's own
   arguments, so pass the same names on every rank.  winners() is valid
@@ -415,6 +419,23 @@ class Simulator:
         if st != 0:
             raise self._error(st)
         return int(out.value)
+
+    def support_ids(self, area):
+        """The support of lazy area `area` (`lazy: true`): a new uint64
+        array of the global ids of its neurons that have fired, in the
+        order they first fired (position i is brain.py's index i).
+        BrainsimError (invalid argument) for an explicit area."""
+        name = self._area(area)
+        fn = self._optional("bs_support_ids", "reading a lazy area's support")
+        n = ctypes.c_size_t(0)
+        ids = np.empty(self.support(area), dtype=np.uint64)
+        with self._exclusive("support_ids()"):
+            st = fn(self._sim(), name,
+                    ids.ctypes.data_as(ctypes.POINTER(ctypes.c_uint64)),
+                    ids.size, ctypes.byref(n))
+        if st != 0:
+            raise self._error(st)
+        return ids[:n.value]
 
     def checkpoint(self, path):
         """Writes a checkpoint of the current state to `path` (collective).

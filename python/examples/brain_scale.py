@@ -7,7 +7,8 @@ keywords of Brain.
     python3 python/examples/brain_scale.py --n 1e8 --backend cuda
     mpirun -np 4 python3 python/examples/brain_scale.py --n 4e9 --backend cuda
 
-k defaults to sqrt(n) and p to 10/k (a neuron receives about 10 synapses
+The area is explicit (add_explicit_area), so all n neurons run on the
+backend.  k defaults to sqrt(n) and p to 10/k (a neuron receives about 10 synapses
 from a firing set of k).  For each round it prints the support (brain.py's
 saved_w) and the round's wall time.
 """
@@ -35,19 +36,23 @@ def main():
     b = brain.Brain(p, save_winners=False, seed=1, backend=args.backend,
                     out=args.out)
     b.add_stimulus("stim", k)
-    b.add_area("A", n, k, args.beta)
+    # explicit: every neuron simulated, on the backend (add_area would
+    # make brain.py's lazy area, which runs on the host)
+    b.add_explicit_area("A", n, k, args.beta)
     t = time.perf_counter()
     b.project({"stim": ["A"]}, {})
     times = [time.perf_counter() - t]
+    support = [b.areas["A"].get_num_ever_fired()]   # w is n when explicit
     for _ in range(args.rounds - 1):
         t = time.perf_counter()
         b.project({"stim": ["A"]}, {"A": ["A"]})
         times.append(time.perf_counter() - t)
+        support.append(b.areas["A"].get_num_ever_fired())
     area = b.areas["A"]
     last = area.winners
     print(f"n = {n}, k = {k}, p = {p:.3g}, beta = {args.beta}, backend "
           f"{b.simulator.backend}")
-    for r, (w, s) in enumerate(zip(area.saved_w, times)):
+    for r, (w, s) in enumerate(zip(support, times)):
         print(f"round {r:3d}: support {w:>10d}   {s * 1e3:9.2f} ms")
     print(f"new winners in the last round: {area.num_first_winners}; "
           f"mean round after the first: "

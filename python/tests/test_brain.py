@@ -24,13 +24,17 @@ needs_lib = pytest.mark.skipif(not os.environ.get("BRAINSIM_LIBRARY"),
                                reason="no libbrainsim (BRAINSIM_LIBRARY)")
 
 import brainsim.brain as brain  # noqa: E402
+from brainsim.errors import BrainsimError  # noqa: E402
 
 
-def small_brain(**kw):
+def small_brain(lazy=False, **kw):
+    """Explicit areas (winners and connectomes by global id), or lazy ones
+    (add_area)."""
     b = brain.Brain(0.05, save_winners=True, seed=3, backend="cpu", **kw)
     b.add_stimulus("s", 30)
-    b.add_area("A", 2000, 30, 0.1)
-    b.add_area("B", 2000, 30, 0.1)
+    add = b.add_area if lazy else b.add_explicit_area
+    add("A", 2000, 30, 0.1)
+    add("B", 2000, 30, 0.1)
     return b
 
 
@@ -108,6 +112,38 @@ def test_errors_as_brain_py():
 
 
 @needs_lib
+def test_add_area_is_lazy_with_brain_py_indices():
+    b = brain.Brain(0.05, save_winners=True, seed=3, backend="cpu")
+    b.add_stimulus("s", 30)
+    b.add_area("L", 10**9, 30, 0.1)
+    b.add_explicit_area("E", 3000, 30, 0.1)
+    assert "lazy: true" in b.experiment_text()
+    b.project({"s": ["L"]}, {})
+    lz = b.area_by_name["L"]
+    assert lz.winners == list(range(30))          # the first 30 to fire
+    assert lz.w == 30 and lz.num_first_winners == 30
+    sim = b.simulator
+    support = sim.support_ids("L")
+    assert len(support) == 30 and len(set(support.tolist())) == 30
+    assert sorted(support.tolist()) == sim.winners("L").tolist()
+    for _ in range(5):
+        b.project({"s": ["L"]}, {"L": ["L", "E"]})
+    assert lz.w == sim.support("L") > 30
+    assert all(0 <= i < lz.w for i in lz.winners)
+    assert sorted(int(i) for i in sim.support_ids("L")[lz.winners]) == \
+        sim.winners("L").tolist()
+    assert len(b.area_by_name["E"].winners) == 30
+    # winners set to support indices fire those neurons; others are refused
+    lz.winners = [0, 1, 2]
+    assert lz.winners == [0, 1, 2]
+    with pytest.raises(ValueError, match="lazy"):
+        lz.winners = [lz.w + 5]
+    with pytest.raises(BrainsimError, match="invalid argument"):
+        sim.support_ids("E")
+    b.close()
+
+
+@needs_lib
 def test_winners_settable_and_fixed():
     b = small_brain()
     a = b.area_by_name["A"]
@@ -137,7 +173,7 @@ def test_winners_settable_and_fixed():
 
 @needs_lib
 def test_saved_rows_only_for_projections_into_the_area():
-    b = small_brain()
+    b = small_brain(lazy=True)
     b.project({"s": ["A"]}, {})
     b.project({"s": ["A"]}, {"A": ["A"]})
     b.project({}, {"A": ["B"]})
