@@ -37,4 +37,12 @@ hid_t bs_ckpt_group_create(bs_h5_ctx *c, hid_t loc, const char *name,
  * holds no lazy area.  The same status on every rank. */
 bs_status bs_ckpt_lazy_write(ckpt_w *w, const bs_ckpt_header *h);
 
+/* Publishes the closed file tmp as path on rank 0 (io_checkpoint_publish.c):
+ * tmp synced, the older checkpoints rotated to keep `keep` of them
+ * (path.1 ...), tmp renamed to path, the directory synced.  Collective (the
+ * status agreed); BS_ERR_IO naming the call and the file on failure, with
+ * path still the previous checkpoint. */
+bs_status bs_ckpt_publish(ckpt_w *w, const char *path, const char *tmp,
+                          int keep);
+
 #endif /* BS_IO_CHECKPOINT_WRITER_H */
