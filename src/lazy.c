@@ -411,7 +411,8 @@ bs_status bs_support_ids(const bs_sim *sim, const char *area, uint64_t *ids,
     *n = la->w;
     if (la->w > cap || (la->w && !ids))
         return BS_ERR_ARG;
-    memcpy(ids, la->gid, la->w * sizeof *ids);
+    if (la->w)
+        memcpy(ids, la->gid, la->w * sizeof *ids);
     return BS_OK;
 }
 

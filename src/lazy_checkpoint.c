@@ -44,8 +44,10 @@ static int fiber_rows(const bs_lazy_fiber *lf, bs_ckpt_lazy_fiber *out)
         const bs_lazy_src *src = &lf->src[i];
         out->sources[i] = lf->ids[i];
         out->counts[i] = src->n;
-        memcpy(out->targets + at, src->tgt, src->n * sizeof *src->tgt);
-        memcpy(out->weights + at, src->w, src->n * sizeof *src->w);
+        if (src->n) {           /* (a source with no edges yet has none) */
+            memcpy(out->targets + at, src->tgt, src->n * sizeof *src->tgt);
+            memcpy(out->weights + at, src->w, src->n * sizeof *src->w);
+        }
         at += src->n;
     }
     return 0;
@@ -66,7 +68,7 @@ bs_status bs_lazy_ckpt_collect(bs_sim *s, bs_ckpt_lazy **out)
         l[a].support = malloc((la->w ? la->w : 1) * sizeof *l[a].support);
         l[a].fibers = calloc((size_t)e->n_fibers + 1, sizeof *l[a].fibers);
         ok = l[a].support && l[a].fibers;
-        if (ok)
+        if (ok && la->w)
             memcpy(l[a].support, la->gid, la->w * sizeof *la->gid);
         for (int f = 0; ok && f < e->n_fibers; f++) {
             if (e->fibers[f].dst != a)
