@@ -239,7 +239,8 @@ class _Connectome:
     """A read-only view of the weights of fiber src -> dst: view[i, j] is
     the weight of synapse (i, j) (0 where there is no edge), for ints,
     slices, lists or arrays of ids; view[rows] selects rows for a later
-    [:, cols]."""
+    [:, cols].  An index of a lazy (add_area) area is brain.py's: a
+    position in its support's firing order (shape: the support so far)."""
 
     def __init__(self, brain, src, dst):
         self._brain, self._src, self._dst = brain, src, dst
@@ -247,7 +248,7 @@ class _Connectome:
     @property
     def shape(self):
         b = self._brain
-        return (b._size_of(self._src), b.area_by_name[self._dst].n)
+        return (b._axis(self._src)[0], b._axis(self._dst)[0])
 
     def _ids(self, key, size):
         if isinstance(key, slice):
@@ -268,11 +269,17 @@ class _Connectome:
                                isinstance(key, slice) else rows[0])
         if len(key) != 2:
             raise IndexError("a connectome has two indices (source, target)")
-        rows, rows_vec = self._ids(key[0], self.shape[0])
-        cols, cols_vec = self._ids(key[1], self.shape[1])
+        sim = self._brain._simulator_now()
+        (n_rows, src_ids), (n_cols, dst_ids) = (self._brain._axis(self._src),
+                                                self._brain._axis(self._dst))
+        rows, rows_vec = self._ids(key[0], n_rows)
+        cols, cols_vec = self._ids(key[1], n_cols)
+        if src_ids is not None:
+            rows = src_ids[rows.astype(np.int64)]
+        if dst_ids is not None:
+            cols = dst_ids[cols.astype(np.int64)]
         src = np.repeat(rows, cols.size)
         tgt = np.tile(cols, rows.size)
-        sim = self._brain._simulator_now()
         w = sim.weights(f"{self._src}->{self._dst}", src, tgt)
         w = w.reshape(rows.size, cols.size)
         if not rows_vec:
@@ -295,10 +302,11 @@ class _StimulusConnectome:
 
     @property
     def shape(self):
-        return (self._brain.area_by_name[self._area].n,)
+        return (self._brain._axis(self._area)[0],)
 
     def __getitem__(self, key):
-        n = self.shape[0]
+        sim = self._brain._simulator_now()
+        n, area_ids = self._brain._axis(self._area)
         if isinstance(key, slice):
             ids, vec = np.arange(n, dtype=np.uint64)[key], True
         else:
@@ -308,7 +316,8 @@ class _StimulusConnectome:
             if arr.size and (arr.min() < 0 or arr.max() >= n):
                 raise IndexError(f"index out of range 0..{n - 1}")
             ids = arr.astype(np.uint64)
-        sim = self._brain._simulator_now()
+        if area_ids is not None:
+            ids = area_ids[ids.astype(np.int64)]
         out = sim.inputs(f"{self._stim}->{self._area}", ids)
         return out if vec else out[0]
 
@@ -484,6 +493,21 @@ class Brain:
         if name in self.stimulus_size_by_name:
             return self.stimulus_size_by_name[name]
         return self.area_by_name[name].n
+
+    def _axis(self, name):
+        """A connectome axis of stimulus or area `name`: (size, ids), where
+        ids maps an index to a global neuron id (None: the identity).  A
+        lazy area's axis is its support in firing order, as brain.py's
+        connectome arrays of shape (w_from, w_to); an explicit area's and a
+        stimulus's, all their neurons."""
+        area = self.area_by_name.get(name)
+        if area is None or area.explicit:
+            return self._size_of(name), None
+        sim = self.simulator
+        if sim is None:
+            return 0, np.zeros(0, dtype=np.uint64)
+        ids = sim.support_ids(name)
+        return ids.size, ids
 
     def _beta(self, src, dst):
         area = self.area_by_name[dst]

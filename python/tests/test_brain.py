@@ -213,6 +213,35 @@ def test_disable_plasticity_and_connectome_views():
 
 
 @needs_lib
+def test_connectomes_of_lazy_areas_use_brain_py_indices():
+    """A lazy (add_area) area's connectome axes are its support in firing
+    order, as brain.py's arrays of shape (w_from, w_to): index i reads the
+    synapses of neuron support_ids()[i], and the stimulus's summed weights
+    into the winners (brain.py indices) are those of their global ids."""
+    b = small_brain(lazy=True)
+    b.project({"s": ["A"]}, {})
+    b.project({"s": ["A"]}, {"A": ["A"]})
+    sim = b.simulator
+    support = sim.support_ids("A")
+    w = support.size
+    assert b.connectomes["A"]["A"].shape == (w, w)
+    assert b.connectomes_by_stimulus["s"]["A"].shape == (w,)
+    win = b.areas["A"].winners                     # indices 0..w-1
+    assert max(win) < w
+    ids = support[np.asarray(win)]
+    stim = b.connectomes_by_stimulus["s"]["A"][win]
+    assert np.array_equal(stim, sim.inputs("s->A", ids))
+    assert (stim > 0).all()                        # winners receive input
+    rows = np.asarray(b.connectomes["A"]["A"][win, :][:, win])
+    want = sim.weights("A->A", np.repeat(ids, ids.size),
+                       np.tile(ids, ids.size)).reshape(ids.size, ids.size)
+    assert np.array_equal(rows, want)
+    with pytest.raises(IndexError):
+        b.connectomes["A"]["A"][w, 0]              # beyond the support
+    b.close()
+
+
+@needs_lib
 def test_update_plasticity_changes_one_fiber():
     b = small_brain()
     b.project({"s": ["A", "B"]}, {})
