@@ -93,15 +93,17 @@ BS_HD bs_ctr4 bs_block_ctr(uint64_t src, uint64_t block, uint32_t domain,
 }
 
 /*
- * Generates the edges of source `src` into block `block`: writes their
+ * Generates the edges of source `src` into block `block` from the Philox
+ * stream of counter domain `domain` (BS_DOMAIN_EDGES: the procedural
+ * connectome; lazy.c draws its own in BS_DOMAIN_LAZY): writes their
  * positions within the block (distinct, in [0, 2^b), in draw order) to
  * pos[0..m) and returns m <= BS_MAX_BLOCK_EDGES.  Can't fail.
  */
-BS_HD uint32_t bs_block_edges(const bs_fiber_geom *g, uint64_t src,
-                              uint64_t block, uint32_t *pos)
+BS_HD uint32_t bs_block_edges_in(const bs_fiber_geom *g, uint64_t src,
+                                 uint64_t block, uint32_t domain,
+                                 uint32_t *pos)
 {
-    bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, block, BS_DOMAIN_EDGES, 0),
-                              g->key);
+    bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, block, domain, 0), g->key);
     uint32_t m = 0;
     while (m < g->n_thresh && r.v[0] >= g->thresh[m])
         m++;
@@ -111,8 +113,7 @@ BS_HD uint32_t bs_block_edges(const bs_fiber_geom *g, uint64_t src,
         if (word == 4) {
             if (++draw > BS_MAX_DRAWS)
                 break;
-            r = bs_philox4x32(bs_block_ctr(src, block, BS_DOMAIN_EDGES, draw),
-                              g->key);
+            r = bs_philox4x32(bs_block_ctr(src, block, domain, draw), g->key);
             word = 0;
         }
         uint32_t x = (uint32_t)((uint64_t)r.v[word++] >> shift);
@@ -123,6 +124,14 @@ BS_HD uint32_t bs_block_edges(const bs_fiber_geom *g, uint64_t src,
             pos[n++] = x;
     }
     return n;
+}
+
+/* The procedural connectome's edges of source `src` into block `block`
+ * (bs_block_edges_in of BS_DOMAIN_EDGES).  Can't fail. */
+BS_HD uint32_t bs_block_edges(const bs_fiber_geom *g, uint64_t src,
+                              uint64_t block, uint32_t *pos)
+{
+    return bs_block_edges_in(g, src, block, BS_DOMAIN_EDGES, pos);
 }
 
 /* 1 when the edge src -> tgt exists.  Can't fail. */

@@ -190,36 +190,6 @@ int bs_lazy_push(bs_lazy_src *src, uint32_t tgt, uint32_t w)
 
 /* ---- edges ------------------------------------------------------------- */
 
-/* bs_block_edges in the lazy domain: the edges of source src into block
- * `block` of local target ids.  Can't fail. */
-static uint32_t lazy_block_edges(const bs_fiber_geom *g, uint64_t src,
-                                 uint64_t block, uint32_t *pos)
-{
-    bs_ctr4 r = bs_philox4x32(bs_block_ctr(src, block, BS_DOMAIN_LAZY, 0),
-                              g->key);
-    uint32_t m = 0;
-    while (m < g->n_thresh && r.v[0] >= g->thresh[m])
-        m++;
-    const uint32_t shift = 32u - g->log2_block;
-    uint32_t n = 0, word = 1, draw = 0;
-    while (n < m) {
-        if (word == 4) {
-            if (++draw > BS_MAX_DRAWS)
-                break;
-            r = bs_philox4x32(bs_block_ctr(src, block, BS_DOMAIN_LAZY, draw),
-                              g->key);
-            word = 0;
-        }
-        uint32_t x = (uint32_t)((uint64_t)r.v[word++] >> shift);
-        uint32_t dup = 0;
-        for (uint32_t t = 0; t < n; t++)
-            dup |= (pos[t] == x);
-        if (!dup)
-            pos[n++] = x;
-    }
-    return n;
-}
-
 /* Appends source `id`'s Bernoulli(p) edges into local targets [lo, hi) to
  * src, in block order.  Returns 0, or -1 when out of memory. */
 int bs_lazy_draw(const bs_fiber_geom *g, uint64_t id, uint64_t lo,
@@ -230,7 +200,7 @@ int bs_lazy_draw(const bs_fiber_geom *g, uint64_t id, uint64_t lo,
     const uint32_t b = g->log2_block;
     uint32_t pos[BS_MAX_BLOCK_EDGES];
     for (uint64_t blk = lo >> b; blk <= (hi - 1) >> b; blk++) {
-        uint32_t m = lazy_block_edges(g, id, blk, pos);
+        uint32_t m = bs_block_edges_in(g, id, blk, BS_DOMAIN_LAZY, pos);
         for (uint32_t t = 0; t < m; t++) {
             uint64_t tgt = (blk << b) + pos[t];
             if (tgt >= lo && tgt < hi && bs_lazy_push(src, (uint32_t)tgt,
