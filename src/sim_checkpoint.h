@@ -33,4 +33,11 @@ bs_status bs_sim_restore(bs_sim *s, bs_ckpt_reader *rd);
  * message in s->err. */
 bs_status bs_sim_build_geometry(bs_sim *s);
 
+/* Fiber f's geometry for experiment e into *g (keyed by the seed and the
+ * names of its source and target, never its position), on this host
+ * (libm): what rank 0 computes for bs_sim_build_geometry and what
+ * `brainsim plan` sizes the CPU backend by.  Returns 0, or -1 when its p
+ * is out of range. */
+int bs_sim_fiber_geom(const bs_experiment *e, int f, bs_fiber_geom *g);
+
 #endif /* BS_SIM_CHECKPOINT_H */

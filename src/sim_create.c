@@ -134,6 +134,11 @@ static bs_status check_fiber_keys(bs_sim *s)
  * and broadcasts it.  Collective.  Returns BS_OK, BS_ERR_PARSE when a
  * fiber's p is out of range or two fibers' keys collide, or BS_ERR_MPI,
  * with the message in s->err.  (sim_checkpoint.h) */
+int bs_sim_fiber_geom(const bs_experiment *e, int f, bs_fiber_geom *g)
+{
+    return bs_geom_build(e->fibers[f].p, e->seed, fiber_hash(e, f), g);
+}
+
 bs_status bs_sim_build_geometry(bs_sim *s)
 {
     const bs_experiment *e = s->exp;
@@ -143,8 +148,7 @@ bs_status bs_sim_build_geometry(bs_sim *s)
     int ok = 1;
     if (s->rank == 0)
         for (int f = 0; f < e->n_fibers; f++)
-            ok &= bs_geom_build(e->fibers[f].p, e->seed, fiber_hash(e, f),
-                                &s->fibers[f].geom) == 0;
+            ok &= bs_sim_fiber_geom(e, f, &s->fibers[f].geom) == 0;
     if (!bs_comm_all_ok(s->comm, s->rank != 0 || ok))
         return bs_sim_fail(s, BS_ERR_PARSE, "a fiber's p is out of range");
     for (int f = 0; f < e->n_fibers; f++) {

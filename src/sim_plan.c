@@ -7,6 +7,7 @@
  * the build has CUDA.
  */
 #include "sim_state.h"
+#include "sim_checkpoint.h"
 #include "sim_paths.h"
 #include "lazy.h"
 
@@ -80,16 +81,9 @@ static bs_status plan_rank(bs_sim *s, int r, int n_ranks, size_t *n_bytes)
     bs_status st = bs_sim_layout(s);
     /* the block sizes, which the CPU backend's buffers follow (a fiber's
      * geometry is valid here: the parser checked its p) */
-    const bs_experiment *e = s->exp;
-    for (int f = 0; st == BS_OK && f < e->n_fibers; f++) {
-        const bs_fiber_spec *fs = &e->fibers[f];
-        const char *src = fs->src_is_stim ? e->stims[fs->src].name
-                                          : e->areas[fs->src].name;
-        if (bs_geom_build(fs->p, e->seed,
-                          bs_fiber_hash(src, e->areas[fs->dst].name),
-                          &s->fibers[f].geom) != 0)
+    for (int f = 0; st == BS_OK && f < s->exp->n_fibers; f++)
+        if (bs_sim_fiber_geom(s->exp, f, &s->fibers[f].geom) != 0)
             st = BS_ERR_ARG;
-    }
     *n_bytes = bs_pool_bytes_of(&s->pool) + bs_backend_cpu.host_bytes(s);
     return st;
 }
