@@ -97,7 +97,7 @@ bs_status bs_lazy_create(bs_sim *s)
         if (la) {
             s->lazy[a] = la;
             la->fib = calloc((size_t)e->n_fibers + 1, sizeof *la->fib);
-            la->sample = malloc(e->areas[a].k * sizeof *la->sample);
+            la->sample = malloc((e->areas[a].k + 1) * sizeof *la->sample);
         }
         if (!la || !la->fib || !la->sample)
             return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory for lazy area "

@@ -88,7 +88,8 @@ typedef struct bs_lazy_area {
     uint64_t *input;            /* (cap + k) inputs of the support, then of
                                    the sampled, Q16.16 (this step) */
     uint8_t *won;               /* (cap) 1: a winner of this step */
-    uint64_t *sample;           /* (k) sampled counts, descending */
+    uint64_t *sample;           /* (k + 1) sampled counts, descending;
+                                   [k]: how many (the broadcast) */
     uint8_t *pick;              /* (pick_n) scratch of the conditioned draw:
                                    1 at the positions drawn */
     uint64_t *pick_pos;         /* (pick_n) the positions drawn */

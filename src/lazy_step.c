@@ -72,17 +72,19 @@ static void support_inputs(bs_sim *s, bs_lazy_area *la, int a)
 
 /* Step 3: la->sample[0..*n_out) the top sampled counts of the m = n - w
  * never-fired neurons, drawn on rank 0 (fibers with equal p pooled, in
- * fiber order) and broadcast.  Collective.  Returns BS_OK, BS_ERR_NOMEM
- * (on every rank when rank 0 ran out) or BS_ERR_MPI. */
+ * fiber order) and broadcast in one message: the k counts and, in slot
+ * k, how many of them hold (UINT64_MAX: rank 0 ran out of memory).
+ * Collective.  Returns BS_OK, BS_ERR_NOMEM (on every rank when rank 0 ran
+ * out) or BS_ERR_MPI. */
 static bs_status tail(bs_sim *s, bs_lazy_area *la, int a, uint64_t *n_out)
 {
     const bs_experiment *e = s->exp;
-    uint64_t msg = UINT64_MAX;
+    const uint64_t k = e->areas[a].k;
     if (s->rank == 0) {
-        uint64_t *n_fire = calloc((size_t)e->n_fibers + 1, sizeof *n_fire);
-        double *p = calloc((size_t)e->n_fibers + 1, sizeof *p);
+        uint64_t n_fire[BS_MAX_ENTITIES];
+        double p[BS_MAX_ENTITIES];
         int g = 0;
-        for (int f = 0; n_fire && p && f < e->n_fibers; f++) {
+        for (int f = 0; f < e->n_fibers; f++) {
             if (!s->fibers[f].active || e->fibers[f].dst != a)
                 continue;
             uint64_t n;
@@ -90,29 +92,24 @@ static bs_status tail(bs_sim *s, bs_lazy_area *la, int a, uint64_t *n_out)
             int i = 0;
             while (i < g && p[i] != e->fibers[f].p)
                 i++;
-            if (i == g)
-                p[g++] = e->fibers[f].p;
+            if (i == g) {
+                p[g] = e->fibers[f].p;
+                n_fire[g++] = 0;
+            }
             n_fire[i] += n;
         }
-        if (n_fire && p) {
-            int64_t n = bs_lazy_sample_tail(n_fire, p, g,
-                                            e->areas[a].n_neurons - la->w,
-                                            e->areas[a].k, area_key(s, a),
-                                            s->step, la->sample);
-            msg = n < 0 ? UINT64_MAX : (uint64_t)n;
-        }
-        free(n_fire);
-        free(p);
+        int64_t n = bs_lazy_sample_tail(n_fire, p, g,
+                                        e->areas[a].n_neurons - la->w, k,
+                                        area_key(s, a), s->step, la->sample);
+        la->sample[k] = n < 0 ? UINT64_MAX : (uint64_t)n;
     }
-    bs_status st = bs_comm_bcast(s->comm, &msg, sizeof msg, s->err,
+    bs_status st = bs_comm_bcast(s->comm, la->sample,
+                                 (k + 1) * sizeof *la->sample, s->err,
                                  sizeof s->err);
-    if (st == BS_OK && msg == UINT64_MAX)
+    if (st == BS_OK && la->sample[k] == UINT64_MAX)
         return bs_sim_fail(s, BS_ERR_NOMEM, "out of memory sampling lazy "
                            "area %s (on rank 0)", e->areas[a].name);
-    if (st == BS_OK && msg)
-        st = bs_comm_bcast(s->comm, la->sample, msg * sizeof *la->sample,
-                           s->err, sizeof s->err);
-    *n_out = msg;
+    *n_out = la->sample[k];
     return st;
 }
 
