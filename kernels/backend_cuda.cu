@@ -223,6 +223,30 @@ static bs_status ensure_next(bs_sim *s, cuda_state *cs)
 
 /* ---- phases ---- */
 
+/* Whether area a's accumulation this step goes through
+ * bs_k_accumulate_sum (kernels/sum.cu) instead of the tile kernel: every
+ * fiber reuses its cache or updates it from sources whose edges into the
+ * slice, about (joined + left) x n_local x p, are at most 1/16 of the
+ * slice (scattered with global atomics, they cost about what streaming
+ * the slice does); any number under BRAINSIM_CUDA_SUM=2, none under 0. */
+static int use_sum(const bs_sim *s, const cuda_state *cs, int a)
+{
+    const bs_area_state *as = &s->areas[a];
+    const cuda_area *ca = &cs->areas[a];
+    const bs_k_fiber *desc = (const bs_k_fiber *)cs->h_stage;
+    if (cs->sum_mode == 0 || ca->desc_count == 0)
+        return 0;
+    for (int d = ca->desc_first; d < ca->desc_first + ca->desc_count; d++) {
+        if (!bs_k_sum_fits(&desc[d], as->lo, as->hi))
+            return 0;
+        const double p = s->exp->fibers[cs->desc_fiber[d]].p;
+        if (cs->sum_mode == 1 && desc[d].mode == BS_K_DELTA &&
+            (double)(desc[d].n_plus + desc[d].n_minus) * p * 16.0 > 1.0)
+            return 0;
+    }
+    return 1;
+}
+
 static bs_status cuda_accumulate(bs_sim *s, int a)
 {
     cuda_state *cs = (cuda_state *)s->be_state;
@@ -245,7 +269,13 @@ static bs_status cuda_accumulate(bs_sim *s, int a)
         as->lo, as->hi,
         bs_k_acc_tile(as->lo, as->hi, cs->n_sm, log2_block_max), ca->input,
         ca->hist, ca->sel, ca->list};
-    KCK(bs_k_accumulate(&acc, cs->stream, WHAT), who);
+    if (use_sum(s, cs, a)) {
+        cs->n_sum++;
+        KCK(bs_k_accumulate_sum(&acc, desc + ca->desc_first, cs->n_sm,
+                                cs->stream, WHAT), who);
+    } else {
+        KCK(bs_k_accumulate(&acc, cs->stream, WHAT), who);
+    }
     for (int d = ca->desc_first; d < ca->desc_first + ca->desc_count; d++) {
         const bs_fiber_state *fs = &s->fibers[cs->desc_fiber[d]];
         bs_k_corr_args corr = {

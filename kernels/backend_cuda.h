@@ -74,6 +74,11 @@ typedef struct cuda_state {
     uint64_t *cached_all;       /* host block of every cuda_fiber.cached,
                                    pf and pw */
     uint64_t n_mode[4];         /* fiber accumulations by BS_K_* mode */
+    int sum_mode;               /* bs_k_accumulate_sum: 0 never, 1 when
+                                   the scattered edges are few (default),
+                                   2 whenever every fiber fits (tests);
+                                   BRAINSIM_CUDA_SUM */
+    uint64_t n_sum;             /* area accumulations through it */
     uint64_t pairs_done, pairs_full;  /* plasticity (source, group) pairs
                                    generated, and without the prev edges */
     unsigned char *up_pl, *h_pl;/* per fiber's plasticity: fsel (max firing

@@ -186,6 +186,8 @@ static cuda_state *state_new(const bs_sim *s)
         return NULL;
     /* input caches and previous edges unless BRAINSIM_CUDA_INCREMENTAL=0 */
     cs->caches = env_flag("BRAINSIM_CUDA_INCREMENTAL", 1);
+    const char *sum = getenv("BRAINSIM_CUDA_SUM");
+    cs->sum_mode = sum && *sum ? atoi(sum) : 1;
     cs->areas = (cuda_area *)calloc((size_t)s->exp->n_areas + 1, sizeof *cs->areas);
     cs->fibers = (cuda_fiber *)calloc((size_t)s->exp->n_fibers + 1,
                                       sizeof *cs->fibers);
@@ -416,11 +418,13 @@ void cuda_destroy(bs_sim *s)
                       cs->n_mode[BS_K_REUSE])
         bs_log(s->rank == 0 && !s->quiet, "cuda: incremental steps (rank "
                "0): fiber inputs %llu computed in full, %llu updated from "
-               "the sources that changed, %llu reused; plasticity generated "
+               "the sources that changed, %llu reused (%llu area inputs "
+               "summed from the caches without tiles); plasticity generated "
                "%.1f%% of the (source, block) pairs of its edges",
                (unsigned long long)cs->n_mode[BS_K_FULL],
                (unsigned long long)cs->n_mode[BS_K_DELTA],
                (unsigned long long)cs->n_mode[BS_K_REUSE],
+               (unsigned long long)cs->n_sum,
                cs->pairs_full ? 100.0 * (double)cs->pairs_done /
                                 (double)cs->pairs_full : 0.0);
     if (cs->have_stream)
@@ -485,6 +489,8 @@ bs_status cuda_grow(bs_sim *s)
     ns->phase_sync = cs->phase_sync;
     ns->debug_sync = cs->debug_sync;
     ns->caches = cs->caches;
+    ns->sum_mode = cs->sum_mode;
+    ns->n_sum = cs->n_sum;
     bs_status st = grow_into(s, ns);
     if (st != BS_OK) {
         state_release(ns);

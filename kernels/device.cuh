@@ -1,6 +1,7 @@
 /*
  * device.cuh - what every kernel file of kernels/ shares on the CUDA side:
- * the one launch macro of the extern "C" launchers and the full-warp mask.
+ * the one launch macro of the extern "C" launchers, the full-warp mask and
+ * the division by multiply-high that pair decoders use.
  * C++ (CUDA syntax); host C never includes it.
  */
 #ifndef BS_DEVICE_CUH
@@ -23,5 +24,31 @@
         if (e_ != cudaSuccess)                                                 \
             return (int)e_;                                                    \
     } while (0)
+
+/* q / d for q < 2^32 by multiply-high (Granlund-Montgomery): mul, shift
+ * from fast_div_init. */
+struct fast_div {
+    uint32_t d, mul, shift;
+};
+
+static inline fast_div fast_div_init(uint32_t d)
+{
+    fast_div f = {d, 0, 0};
+    uint32_t l = 0;
+    while ((1ull << l) < d)
+        l++;
+    f.shift = l;
+    if (d > 1)
+        f.mul = (uint32_t)((((1ull << 32) * ((1ull << l) - d)) / d) + 1);
+    return f;
+}
+
+__device__ __forceinline__ uint32_t fdiv(const fast_div &f, uint32_t q)
+{
+    if (f.d == 1)
+        return q;
+    uint32_t t = __umulhi(q, f.mul);
+    return (t + ((q - t) >> 1)) >> (f.shift - 1);
+}
 
 #endif /* BS_DEVICE_CUH */

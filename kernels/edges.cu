@@ -17,6 +17,16 @@
  * 32-bit tile offsets, 256-thread CTAs (9.3-12.7 ms: registers spill or
  * occupancy drops, and the larger code costs more than the instructions
  * saved).
+ *
+ * On an H200 (2026-12-02; generation at step 0, n = 1e8 / 1e9 / 4e9):
+ * 32-bit tile offsets in the sink (acc_sink) took it from 2.16 / 1.95 /
+ * 1.91 to 2.23 / 2.02 / 1.99 e11 edges/s.  Measured and not kept: the
+ * 512-thread kernel at one CTA per multiprocessor (128 registers, no
+ * spills: 1.72 / 1.53), 768 threads (80 registers: 1.95 / 1.77), 640
+ * threads (1.83 / 1.68) -- occupancy matters more than the spills of the
+ * 64-register cap; a stage 3 that deduplicates draw 2 in registers before
+ * falling back to bs_block_edges (2.29 / 2.01 / 1.97: no gain at the
+ * large sizes, and the edge finder, at 64 registers then, slowed 5%).
  */
 #include <cuda_runtime.h>
 
@@ -25,6 +35,7 @@ extern "C" {
 }
 #include "device.cuh"
 #include "generator.cuh"
+#include "writeout.cuh"
 
 /* Two instantiations of the tile kernel, alike but for their size:
  *   512 threads, 2 CTAs per multiprocessor, tiles up to 2^14 targets
@@ -43,17 +54,25 @@ extern "C" {
 
 /* Pairs (firing source s, block bi of the tile), q = s << lnb | bi; emits
  * shared-memory counts of the targets in [idx_lo, idx_lo + idx_span) of
- * the tile. */
+ * the tile.
+ *
+ * Offsets in the tile are computed mod 2^32 (fewer registers than 64-bit
+ * ones, which spilled): a pair's positions, as offsets from the tile
+ * base, all lie in one interval of length 2^b <= 2^32 (b <= 32: p >=
+ * BS_P_MIN) that, when b <= 31, lies within 2^31 of the tile, and when b
+ * is 32 contains the whole tile (tiles never straddle a block).  Two
+ * offsets of such an interval, or one of it and one of the tile, differ
+ * by less than 2^32, so an offset is in the tile's range iff its value
+ * mod 2^32 is: the 32-bit test is exact. */
 struct acc_sink {
     const uint64_t *firing;
     uint32_t lnb, nb, b;
     uint64_t blk_first;
-    long long off0;             /* (blk_first << b) - tile base */
-    long long idx_lo;
-    unsigned long long idx_span;
+    uint32_t off0;              /* (blk_first << b) - tile base, mod 2^32 */
+    uint32_t idx_lo, idx_span;
     uint32_t *cnt;
     uint32_t inc;               /* 1, or 2^32 - 1 for sources that left */
-    struct ctx { long long off; };
+    struct ctx { uint32_t off; };
     __device__ __forceinline__ bool decode(uint32_t q, uint64_t &src,
                                            uint64_t &blk, ctx &c) const
     {
@@ -62,89 +81,32 @@ struct acc_sink {
             return false;
         src = __ldg(&firing[q >> lnb]);
         blk = blk_first + bi;
-        c.off = off0 + ((long long)bi << b);
+        c.off = off0 + (uint32_t)((uint64_t)bi << b);
         return true;
     }
     __device__ __forceinline__ void emit(const ctx &c, uint32_t x) const
     {
-        long long i = c.off + (long long)x;
-        if ((unsigned long long)(i - idx_lo) < idx_span)
+        const uint32_t i = c.off + x;
+        if (i - idx_lo < idx_span)
             atomicAdd(&cnt[i], inc);
     }
 };
 
-__device__ static unsigned long long warp_max_u64(unsigned long long v)
-{
-    for (int o = 16; o > 0; o >>= 1) {
-        unsigned long long w = __shfl_xor_sync(FULL, v, o);
-        v = w > v ? w : v;
-    }
-    return v;
-}
-
 /* Writes the tile's counts as inputs, their histogram, maximum and the
- * candidate list. */
+ * candidate list (writeout.cuh). */
 template <int NT>
 __device__ static void acc_write_out(const bs_k_acc_args &a, uint32_t tile,
                                      uint64_t base, uint32_t idx_lo,
                                      uint32_t idx_hi, const uint32_t *cnt,
                                      uint32_t *h)
 {
-    __shared__ unsigned long long warp_max[NT / 32];
-    const uint64_t theta = *a.list.guess;
-    const bool part = theta != BS_K_NO_GUESS;   /* bs_k_hist_bin */
-    for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
-        h[b] = 0;
-    __syncthreads();
-    unsigned long long vmax = 0;
-    uint32_t below = 0;
-    const int lane = threadIdx.x & 31;
+    acc_out o;
+    acc_out_begin(a, o, h);
     for (uint32_t i = threadIdx.x; i < tile; i += blockDim.x) {
         bool valid = i >= idx_lo && i < idx_hi;
-        uint64_t at = base + i - a.lo, v = (uint64_t)cnt[i] << 16;
-        if (valid)
-            a.input[at] = v;
-        uint32_t key = valid ? bs_k_hist_key(v) : BS_K_HIST_BINS;
-        if (valid)
-            vmax = v > vmax ? v : vmax;
-        bool app = valid && key >= theta;
-        if (part)
-            below += valid && !app;
-        if (!part || __any_sync(FULL, app)) {
-            uint32_t hk = part && !app ? BS_K_HIST_BINS : key;
-            uint32_t peers = __match_any_sync(FULL, hk);
-            if (hk < BS_K_HIST_BINS && lane == __ffs(peers) - 1)
-                atomicAdd(&h[hk], (uint32_t)__popc(peers));
-        }
-        uint32_t ball = __ballot_sync(FULL, app);
-        if (ball) {
-            unsigned long long first = 0;
-            int leader = __ffs(ball) - 1;
-            if (lane == leader)
-                first = atomicAdd((unsigned long long *)&a.sel->n_list,
-                                  (unsigned long long)__popc(ball));
-            first = __shfl_sync(FULL, first, leader);
-            uint64_t pos = first + __popc(ball & lanes_below());
-            if (app && pos < a.list.lcap)
-                a.list.idx[pos] = at;
-        }
+        acc_out_item(a, o, h, valid, base + i - a.lo, (uint64_t)cnt[i] << 16);
     }
-    vmax = warp_max_u64(vmax);
-    for (int o = 16; o > 0; o >>= 1)
-        below += __shfl_xor_sync(FULL, below, o);
-    if (lane == 0 && below)
-        atomicAdd(&h[0], below);
-    if (lane == 0)
-        warp_max[threadIdx.x >> 5] = vmax;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        for (int w = 1; w < NT / 32; w++)
-            vmax = warp_max[w] > vmax ? warp_max[w] : vmax;
-        atomicMax((unsigned long long *)&a.sel->max, vmax);
-    }
-    for (unsigned b = threadIdx.x; b < BS_K_HIST_BINS; b += blockDim.x)
-        if (h[b])
-            atomicAdd((unsigned long long *)&a.hist[b], (unsigned long long)h[b]);
+    acc_out_finish<NT>(a, o, h);
 }
 
 /* Generates fiber fb's sources into the tile counts cnt: gen[0..n_plus)
@@ -167,7 +129,7 @@ __device__ static void acc_fiber(const bs_k_fiber *fb, gen_geom *gs,
     while ((1ull << sk.lnb) < nb)
         sk.lnb++;
     sk.b = b;
-    sk.off0 = (long long)(sk.blk_first << b) - (long long)base;
+    sk.off0 = (uint32_t)((sk.blk_first << b) - base);
     sk.idx_lo = idx_lo;
     sk.idx_span = idx_hi - idx_lo;
     sk.cnt = cnt;
@@ -343,32 +305,6 @@ extern "C" int bs_k_accumulate(const bs_k_acc_args *a, void *stream,
 }
 
 /* ---- phase 4, step 1: the edge finder ---- */
-
-/* q / d for q < 2^32 by multiply-high (Granlund-Montgomery): mul, shift
- * from fast_div_init. */
-struct fast_div {
-    uint32_t d, mul, shift;
-};
-
-static fast_div fast_div_init(uint32_t d)
-{
-    fast_div f = {d, 0, 0};
-    uint32_t l = 0;
-    while ((1ull << l) < d)
-        l++;
-    f.shift = l;
-    if (d > 1)
-        f.mul = (uint32_t)((((1ull << 32) * ((1ull << l) - d)) / d) + 1);
-    return f;
-}
-
-__device__ __forceinline__ uint32_t fdiv(const fast_div &f, uint32_t q)
-{
-    if (f.d == 1)
-        return q;
-    uint32_t t = __umulhi(q, f.mul);
-    return (t + ((q - t) >> 1)) >> (f.shift - 1);
-}
 
 /* Pairs (firing index fi, winner group g), q = (fi - fi0) * n_groups + g:
  * emits the keys of edges into the group's winners. */

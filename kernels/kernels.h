@@ -173,6 +173,26 @@ uint32_t bs_k_acc_tile(uint64_t lo, uint64_t hi, int n_sm,
  * device; once per init. */
 int bs_k_acc_setup(void);
 
+/* ---- kernels/sum.cu ---- */
+
+/* Phase 1 for an area whose fibers all have current input caches but
+ * for a few sources: the results of bs_k_accumulate (inputs, caches,
+ * hist, sel->max, the candidate list) without its tiles.  Each DELTA
+ * fiber's joined and left sources are scattered into its cache (global
+ * atomics over the slice's blocks), then the inputs are the sums of the
+ * caches, streamed.  host: the fibers as uploaded to a->fibers (the host
+ * copies, for their modes and counts); every one must pass
+ * bs_k_sum_fits, else cudaErrorInvalidValue and nothing is launched.
+ * Worth it when the scattered edges are few next to the slice (the
+ * backend's choice). */
+int bs_k_accumulate_sum(const bs_k_acc_args *a, const bs_k_fiber *host,
+                        int n_sm, void *stream, const char **what);
+
+/* 1 when fiber f can go through bs_k_accumulate_sum on slice [lo, hi):
+ * REUSE, or DELTA with fewer than 2^31 (source, block) pairs to scatter.
+ * Can't fail. */
+int bs_k_sum_fits(const bs_k_fiber *f, uint64_t lo, uint64_t hi);
+
 /* Plasticity, step 1: every edge (F[fi], W[wi]) of the fiber with F the
  * firing sources and W the local new winners (both ascending; groups
  * split W into runs sharing a connectivity block), fi in fsel[0..n_sel)

@@ -200,28 +200,43 @@ END_TEST
 START_TEST(big_blocks_match_cpu) { run_both(big_blocks, "big_blocks", 1); }
 END_TEST
 
-/* incremental on the CPU, on CUDA with the incremental paths (default)
- * and on CUDA without them (BRAINSIM_CUDA_INCREMENTAL=0): all three
+/* incremental on the CPU, on CUDA with the incremental paths (default),
+ * on CUDA with every cached accumulation through the sum kernel
+ * (BRAINSIM_CUDA_SUM=2: each updated cache scattered, however many
+ * sources changed), with the tile kernel alone (BRAINSIM_CUDA_SUM=0) and
+ * without the incremental paths (BRAINSIM_CUDA_INCREMENTAL=0): all five
  * identical after every step. */
 START_TEST(incremental_matches_cpu)
 {
+    static const struct { const char *var, *value, *name; } cfg[] = {
+        {"BRAINSIM_CUDA_SUM", "1", "incremental"},
+        {"BRAINSIM_CUDA_SUM", "2", "incremental (BRAINSIM_CUDA_SUM=2)"},
+        {"BRAINSIM_CUDA_SUM", "0", "incremental (BRAINSIM_CUDA_SUM=0)"},
+        {"BRAINSIM_CUDA_INCREMENTAL", "0",
+         "incremental (BRAINSIM_CUDA_INCREMENTAL=0)"},
+    };
+    enum { N_CFG = sizeof cfg / sizeof cfg[0] };
     bs_sim *cpu = create(incremental, "incremental", BS_BACKEND_CPU, 0);
-    bs_sim *inc = create(incremental, "incremental", BS_BACKEND_CUDA, 0);
-    setenv("BRAINSIM_CUDA_INCREMENTAL", "0", 1);
-    bs_sim *plain = create(incremental, "incremental", BS_BACKEND_CUDA, 0);
-    unsetenv("BRAINSIM_CUDA_INCREMENTAL");
+    bs_sim *gpu[N_CFG];
+    for (int c = 0; c < N_CFG; c++) {
+        setenv(cfg[c].var, cfg[c].value, 1);
+        gpu[c] = create(incremental, cfg[c].name, BS_BACKEND_CUDA, 0);
+        unsetenv(cfg[c].var);
+    }
     uint64_t total = bs_steps_total(cpu);
     for (uint64_t s = 0; s < total; s++) {
         ck_assert_int_eq(bs_step(cpu, 1, NULL), BS_OK);
-        ck_assert_msg(bs_step(inc, 1, NULL) == BS_OK, "%s", bs_error(inc));
-        ck_assert_msg(bs_step(plain, 1, NULL) == BS_OK, "%s", bs_error(plain));
-        compare(cpu, inc, "incremental", s);
-        compare(cpu, plain, "incremental (BRAINSIM_CUDA_INCREMENTAL=0)", s);
+        for (int c = 0; c < N_CFG; c++) {
+            ck_assert_msg(bs_step(gpu[c], 1, NULL) == BS_OK, "%s: %s",
+                          cfg[c].name, bs_error(gpu[c]));
+            compare(cpu, gpu[c], cfg[c].name, s);
+        }
     }
-    fprintf(stderr, "incremental: %llu steps identical on cpu, cuda and cuda "
+    fprintf(stderr, "incremental: %llu steps identical on cpu and cuda with "
+            "the sum path when few sources change, always, never, and "
             "without incremental steps\n", (unsigned long long)total);
-    bs_destroy(&plain);
-    bs_destroy(&inc);
+    for (int c = 0; c < N_CFG; c++)
+        bs_destroy(&gpu[c]);
     bs_destroy(&cpu);
 }
 END_TEST
