@@ -1,7 +1,8 @@
 /*
  * device.cuh - what every kernel file of kernels/ shares on the CUDA side:
- * the one launch macro of the extern "C" launchers, the full-warp mask and
- * the division by multiply-high that pair decoders use.
+ * the one launch macro of the extern "C" launchers, the full-warp mask,
+ * the lanes below a thread and the division by multiply-high that pair
+ * decoders use.
  * C++ (CUDA syntax); host C never includes it.
  */
 #ifndef BS_DEVICE_CUH
@@ -11,6 +12,13 @@
 
 /* Every lane of a warp, for the *_sync intrinsics. */
 #define FULL 0xFFFFFFFFu
+
+/* The mask of the lanes below this thread's in its warp (its slot among
+ * a ballot's set bits: __popc(ballot & lanes_below())). */
+__device__ __forceinline__ uint32_t lanes_below(void)
+{
+    return (1u << (threadIdx.x & 31)) - 1u;
+}
 
 /* In a launcher (kernels.h: int result, const char **what): names `kernel`
  * in *what, enqueues kernel<<<grid, block, smem_bytes, stream>>>(args)

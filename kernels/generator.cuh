@@ -86,11 +86,6 @@ __device__ __forceinline__ uint32_t edge_count(const gen_geom *gs, uint32_t u)
     return m;
 }
 
-__device__ __forceinline__ uint32_t lanes_below(void)
-{
-    return (1u << (threadIdx.x & 31)) - 1u;
-}
-
 /* Stage 3 for the lanes with `have`: positions [n_done, m) of the pair. */
 template <class Sink>
 __device__ static void stage3(Sink &sk, const gen_geom *gs, bool have,

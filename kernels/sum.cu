@@ -118,12 +118,17 @@ sum_kernel(bs_k_acc_args a)
     acc_out_finish<SUM_THREADS>(a, o, h);
 }
 
+/* The connectivity blocks of fiber f that meet the slice [lo, hi). */
+static uint64_t slice_blocks(const bs_k_fiber *f, uint64_t lo, uint64_t hi)
+{
+    const uint32_t b = f->geom.log2_block;
+    return ((hi - 1) >> b) - (lo >> b) + 1;
+}
+
 /* The pairs of a DELTA fiber's scatter over the slice [lo, hi). */
 static uint64_t scatter_pairs(const bs_k_fiber *f, uint64_t lo, uint64_t hi)
 {
-    const uint32_t b = f->geom.log2_block;
-    const uint64_t nb = ((hi - 1) >> b) - (lo >> b) + 1;
-    return (f->n_plus + f->n_minus) * nb;
+    return (f->n_plus + f->n_minus) * slice_blocks(f, lo, hi);
 }
 
 extern "C" int bs_k_sum_fits(const bs_k_fiber *f, uint64_t lo, uint64_t hi)
@@ -148,8 +153,7 @@ extern "C" int bs_k_accumulate_sum(const bs_k_acc_args *a,
             return (int)cudaErrorInvalidValue;
         if (host[d].mode != BS_K_DELTA)
             continue;
-        const uint32_t b = host[d].geom.log2_block;
-        const uint64_t nb = ((a->hi - 1) >> b) - (a->lo >> b) + 1;
+        const uint64_t nb = slice_blocks(&host[d], a->lo, a->hi);
         const uint64_t n_pairs = scatter_pairs(&host[d], a->lo, a->hi);
         if (n_pairs == 0)
             continue;

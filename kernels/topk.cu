@@ -143,7 +143,7 @@ __global__ void __launch_bounds__(SEL_THREADS) compact_kernel(bs_k_topk_args a)
             first = atomicAdd((unsigned long long *)&s->n_list,
                               (unsigned long long)__popc(ball));
         first = __shfl_sync(FULL, first, leader);
-        uint64_t pos = first + __popc(ball & ((1u << lane) - 1u));
+        uint64_t pos = first + __popc(ball & lanes_below());
         if (app && pos < a.list.lcap)
             a.list.idx[pos] = j;
     }

@@ -74,7 +74,7 @@ __device__ __forceinline__ void acc_out_item(const bs_k_acc_args &a,
             first = atomicAdd((unsigned long long *)&a.sel->n_list,
                               (unsigned long long)__popc(ball));
         first = __shfl_sync(FULL, first, leader);
-        uint64_t pos = first + __popc(ball & ((1u << lane) - 1u));
+        uint64_t pos = first + __popc(ball & lanes_below());
         if (app && pos < a.list.lcap)
             a.list.idx[pos] = at;
     }
